@@ -1,0 +1,58 @@
+// sum.wgsl: one pass of a deterministic parallel sum of f32 values.
+//
+// Math: workgroup g reduces the block x[g*B .. g*B + B) with B = WG * ITEMS: thread i adds x[g*B + i + j*WG] for
+// j = 0..ITEMS-1 in order (coalesced loads), then the WG partial sums are combined by a fixed binary tree and written
+// to out[g]. The host repeats passes over the partials until one value is left. The order of every addition depends
+// only on n, so the same input gives the same bits on every run.
+// Error: each value passes through at most (ITEMS - 1) + log2(WG) additions per pass, so the result differs from the
+// exact sum by at most k * u * sum|x| with k = passes * (ITEMS - 1 + log2(WG)) and u = 2^-24 (to first order);
+// src/ops/sum.ts exports that bound and the tests check against it.
+// On the final pass (one workgroup) DIVIDE divides by denominator[0] (cross-entropy's mean on the GPU; 0/0 is NaN).
+// Bindings: 0 params, 1 x (read), 2 out (write), 3 denominator (read).
+
+override WG: u32 = 256u;
+override ITEMS: u32 = 16u;
+
+struct Params {
+  n: u32,          // values to reduce
+  x_offset: u32,   // element offset of value 0 in x
+  out_offset: u32, // element offset of partial 0 in out
+  divide: u32,     // 1: divide the (single) result by denominator[0]
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+@group(0) @binding(3) var<storage, read> denominator: array<f32>;
+
+var<workgroup> shared_sum: array<f32, WG>;
+
+// NaN cannot be a WGSL constant (const-expressions must be finite); a private variable makes it a run-time value.
+var<private> NAN_BITS: u32 = 0x7fc00000u;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(local_invocation_index) lid: u32,
+        @builtin(workgroup_id) wid: vec3<u32>,
+        @builtin(num_workgroups) nwg: vec3<u32>) {
+  let group = wid.y * nwg.x + wid.x;
+  let start = group * WG * ITEMS + lid;
+  var acc = 0.0;
+  for (var j = 0u; j < ITEMS; j++) {
+    let i = start + j * WG;
+    if (i < params.n) { acc += x[params.x_offset + i]; }
+  }
+  shared_sum[lid] = acc;
+  workgroupBarrier();
+  for (var stride = WG / 2u; stride > 0u; stride = stride / 2u) {
+    if (lid < stride) { shared_sum[lid] += shared_sum[lid + stride]; }
+    workgroupBarrier();
+  }
+  if (lid == 0u && group * WG * ITEMS < params.n) {
+    var total = shared_sum[0];
+    if (params.divide != 0u) {
+      let d = denominator[0];
+      if (d == 0.0) { total = bitcast<f32>(NAN_BITS); } else { total = total / d; }
+    }
+    out[params.out_offset + group] = total;
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * Finding a WebGPU device: `navigator.gpu` in a browser, Dawn's Node bindings (npm `webgpu`) in Node, where the best
+ * adapter that exists is taken: a real GPU over Vulkan, else SwiftShader (core WebGPU on the CPU, shipped in Debian's
+ * chromium package), else Mesa llvmpipe over OpenGL ES in compatibility mode. See ../../README.md, "Adapters".
+ */
+
+/** Which adapter to use in Node. 'auto' tries vulkan, then swiftshader, then llvmpipe. */
+export type NodeAdapter = 'auto' | 'vulkan' | 'swiftshader' | 'llvmpipe';
+
+/** What was chosen, for logs, benchmarks and tests. */
+export interface AdapterInfo {
+  /** Where the device came from. */
+  source: 'browser' | 'vulkan' | 'swiftshader' | 'llvmpipe' | 'external';
+  /** 'compatibility' for OpenGL ES / older hardware adapters, else 'core'. */
+  featureLevel: 'core' | 'compatibility';
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  /** Features enabled on the device (e.g. 'subgroups', 'shader-f16', 'timestamp-query'). */
+  features: string[];
+}
+
+export interface AcquiredDevice {
+  device: GPUDevice;
+  info: AdapterInfo;
+  /** Objects that must stay referenced while the device is used (Dawn's GPU instance in Node). */
+  keepAlive: unknown;
+}
+
+/** Default path of the SwiftShader Vulkan driver in Debian's chromium package. */
+export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+
+/** Limits the kernels benefit from: ask for whatever the adapter offers. */
+const WANTED_LIMITS = [
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupStorageSize',
+  'maxStorageBuffersPerShaderStage',
+  'maxComputeWorkgroupsPerDimension',
+] as const;
+
+/** Optional features used when present. */
+const WANTED_FEATURES: GPUFeatureName[] = ['subgroups', 'shader-f16', 'timestamp-query'];
+
+type Source = AdapterInfo['source'];
+
+/** Request a device with the adapter's larger limits and the optional features it has. */
+async function deviceFrom(adapter: GPUAdapter, source: Source, featureLevel: AdapterInfo['featureLevel'], keepAlive: unknown): Promise<AcquiredDevice> {
+  const requiredLimits: Record<string, number> = {};
+  for (const name of WANTED_LIMITS) {
+    const value = (adapter.limits as unknown as Record<string, number | undefined>)[name];
+    if (typeof value === 'number') requiredLimits[name] = value;
+  }
+  const requiredFeatures = WANTED_FEATURES.filter((f) => adapter.features.has(f));
+  const device = await adapter.requestDevice({ requiredLimits, requiredFeatures, label: 'xentropy' });
+  return { device, info: describe(adapter, device, source, featureLevel), keepAlive };
+}
+
+/** Describe a device for `engine.adapterInfo`. */
+export function describe(adapter: GPUAdapter | undefined, device: GPUDevice, source: Source, featureLevel: AdapterInfo['featureLevel']): AdapterInfo {
+  const info = (adapter?.info ?? (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo) as GPUAdapterInfo | undefined;
+  return {
+    source,
+    featureLevel,
+    vendor: info?.vendor ?? '',
+    architecture: info?.architecture ?? '',
+    device: info?.device ?? '',
+    description: info?.description ?? '',
+    features: [...device.features].sort(),
+  };
+}
+
+function isSwiftShader(adapter: GPUAdapter): boolean {
+  const info = adapter.info;
+  return /swiftshader/i.test(`${info?.architecture} ${info?.description} ${info?.device}`);
+}
+
+/** Browser: navigator.gpu, core first, then compatibility mode. */
+async function browserDevice(): Promise<AcquiredDevice | null> {
+  const gpu = (globalThis as { navigator?: Navigator }).navigator?.gpu;
+  if (!gpu) return null;
+  const core = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  if (core) return deviceFrom(core, 'browser', 'core', null);
+  const compat = await gpu.requestAdapter({ featureLevel: 'compatibility' } as GPURequestAdapterOptions);
+  return compat ? deviceFrom(compat, 'browser', 'compatibility', null) : null;
+}
+
+interface DawnModule {
+  create(options: string[]): GPU;
+  globals: Record<string, unknown>;
+}
+
+/** Node: Dawn's bindings, trying the adapters in order of preference. */
+async function nodeDevice(choice: NodeAdapter): Promise<AcquiredDevice | null> {
+  let dawn: DawnModule;
+  try {
+    // A variable specifier keeps browser bundlers from trying to resolve the Node-only package.
+    const specifier = 'webgpu';
+    dawn = (await import(/* @vite-ignore */ specifier)) as DawnModule;
+  } catch {
+    return null;
+  }
+  Object.assign(globalThis, dawn.globals);
+  const env = process.env;
+  env.XDG_RUNTIME_DIR ??= (await import('node:os')).tmpdir(); // silences a harmless Dawn warning
+  const { existsSync } = await import('node:fs');
+
+  if (choice === 'auto' || choice === 'vulkan') {
+    const gpu = dawn.create([]);
+    const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+    if (adapter) {
+      const source = isSwiftShader(adapter) ? 'swiftshader' : 'vulkan';
+      if (choice === 'auto' || source === 'vulkan') return deviceFrom(adapter, source, 'core', gpu);
+    }
+    if (choice === 'vulkan') return null;
+  }
+  if (choice === 'auto' || choice === 'swiftshader') {
+    const icd = env.XENTROPY_SWIFTSHADER_ICD ?? SWIFTSHADER_ICD;
+    // Never overwrite a driver choice the user made, except when SwiftShader was asked for by name.
+    if (existsSync(icd) && (choice === 'swiftshader' || env.VK_ICD_FILENAMES === undefined)) {
+      env.VK_ICD_FILENAMES = icd;
+      const gpu = dawn.create([]);
+      const adapter = await gpu.requestAdapter();
+      if (adapter) return deviceFrom(adapter, 'swiftshader', 'core', gpu);
+    }
+    if (choice === 'swiftshader') return null;
+  }
+  env.EGL_PLATFORM ??= 'surfaceless';
+  const gpu = dawn.create(['backend=opengles']);
+  const adapter = await gpu.requestAdapter({ featureLevel: 'compatibility' } as GPURequestAdapterOptions);
+  return adapter ? deviceFrom(adapter, 'llvmpipe', 'compatibility', gpu) : null;
+}
+
+function isNode(): boolean {
+  return typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+}
+
+/** The best WebGPU device this environment has, or null. */
+export async function acquireDevice(choice: NodeAdapter = 'auto'): Promise<AcquiredDevice | null> {
+  const fromBrowser = await browserDevice();
+  if (fromBrowser) return fromBrowser;
+  return isNode() ? nodeDevice(choice) : null;
+}

@@ -1,0 +1,259 @@
+/**
+ * GpuContext: the one owner of everything the engine creates on a device: shader modules and pipelines (created once
+ * per kernel variant and cached), buffers (pooled), uniform parameters, command submission and readback.
+ * Ops (src/ops/*.ts) describe their work as dispatches on a `Batch`; they never create GPU objects themselves.
+ */
+import { shaderSources, type KernelName } from '../shaders.js';
+import { BufferPool, type PoolStats } from './pool.js';
+import { GpuTensor, type DType } from './tensor.js';
+
+/** Usage of every storage buffer the engine makes (GPUBufferUsage is a global only once WebGPU is loaded). */
+function storageUsage(): number {
+  return GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+}
+
+/** Pipeline-overridable constants of a kernel variant. */
+export type Constants = Record<string, number | boolean>;
+
+/** A range of a tensor bound to a shader: the binding starts at an aligned offset, `shift` elements before the data. */
+export interface BoundRange {
+  binding: GPUBufferBinding;
+  shift: number;
+}
+
+export class GpuContext {
+  readonly pool: BufferPool;
+  /** Threads per workgroup used by every kernel (256, or less where the device allows less). */
+  readonly workgroupSize: number;
+  private readonly modules = new Map<KernelName, GPUShaderModule>();
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private lostMessage: string | null = null;
+  private destroyed = false;
+
+  constructor(readonly device: GPUDevice, private readonly ownsDevice: boolean) {
+    this.pool = new BufferPool(device);
+    const limits = device.limits;
+    this.workgroupSize = Math.min(256, limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX);
+    void device.lost.then((info) => {
+      if (!this.destroyed) this.lostMessage = `${info.reason}: ${info.message}`;
+    });
+  }
+
+  get limits(): GPUSupportedLimits {
+    return this.device.limits;
+  }
+
+  /** Throws if the device can no longer be used. */
+  assertUsable(op: string): void {
+    if (this.destroyed) throw new Error(`${op}: the engine was destroyed`);
+    if (this.lostMessage !== null) throw new Error(`${op}: the WebGPU device was lost (${this.lostMessage})`);
+  }
+
+  /** The pipeline for one variant of a kernel, created on first use. */
+  pipeline(kernel: KernelName, constants: Constants): GPUComputePipeline {
+    const full: Constants = { WG: this.workgroupSize, ...constants };
+    const cacheKey = `${kernel}${JSON.stringify(full)}`;
+    let pipeline = this.pipelines.get(cacheKey);
+    if (!pipeline) {
+      let module = this.modules.get(kernel);
+      if (!module) {
+        module = this.device.createShaderModule({ code: shaderSources[kernel], label: `xentropy:${kernel}.wgsl` });
+        this.modules.set(kernel, module);
+      }
+      const numeric: Record<string, number> = {};
+      for (const [name, value] of Object.entries(full)) numeric[name] = Number(value);
+      pipeline = this.device.createComputePipeline({
+        layout: 'auto',
+        compute: { module, entryPoint: 'main', constants: numeric },
+        label: `xentropy:${cacheKey}`,
+      });
+      this.pipelines.set(cacheKey, pipeline);
+    }
+    return pipeline;
+  }
+
+  /** An engine-owned tensor of `length` elements; release it (or hand it to the caller) when done. */
+  allocate(length: number, dtype: DType, label: string): GpuTensor {
+    const buffer = this.pool.acquire(Math.max(4, length * 4), storageUsage(), label);
+    return this.own(buffer, dtype, length, 0);
+  }
+
+  /** Wrap a buffer as a tensor; `owned` ones go back to the pool on release. */
+  own(buffer: GPUBuffer, dtype: DType, length: number, byteOffset: number, owned = true): GpuTensor {
+    return new GpuTensor(
+      buffer,
+      dtype,
+      length,
+      byteOffset,
+      owned ? (b) => this.pool.release(b) : undefined,
+      (t) => this.read(t),
+    );
+  }
+
+  /** Copy host data into a new engine-owned tensor. */
+  upload(data: Float32Array | Int32Array, label: string): GpuTensor {
+    const tensor = this.allocate(data.length, data instanceof Int32Array ? 'i32' : 'f32', label);
+    if (data.byteLength > 0) this.device.queue.writeBuffer(tensor.buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+    return tensor;
+  }
+
+  /** Copy a tensor back to the CPU. */
+  async read(tensor: GpuTensor): Promise<Float32Array | Int32Array> {
+    this.assertUsable('read');
+    const bytes = tensor.byteLength;
+    const Type = tensor.dtype === 'i32' ? Int32Array : Float32Array;
+    if (bytes === 0) return new Type(0);
+    const staging = this.pool.acquire(bytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, 'readback');
+    try {
+      const encoder = this.device.createCommandEncoder({ label: 'xentropy:readback' });
+      encoder.copyBufferToBuffer(tensor.buffer, tensor.byteOffset, staging, 0, bytes);
+      this.device.queue.submit([encoder.finish()]);
+      await staging.mapAsync(GPUMapMode.READ, 0, bytes);
+      const out = new Type(staging.getMappedRange(0, bytes).slice(0));
+      staging.unmap();
+      return out;
+    } finally {
+      this.pool.release(staging);
+    }
+  }
+
+  /**
+   * Bind `count` elements of `tensor` starting at element `start`. WebGPU wants binding offsets aligned to
+   * minStorageBufferOffsetAlignment, so the binding starts at the aligned offset at or below the data and the kernel
+   * adds `shift` elements; every kernel takes such an element offset for each array it reads or writes.
+   */
+  bind(tensor: GpuTensor, start: number, count: number): BoundRange {
+    const alignment = this.limits.minStorageBufferOffsetAlignment;
+    const byteStart = tensor.byteOffset + start * 4;
+    const offset = Math.floor(byteStart / alignment) * alignment;
+    const size = Math.max(4, byteStart - offset + count * 4);
+    return { binding: { buffer: tensor.buffer, offset, size }, shift: (byteStart - offset) / 4 };
+  }
+
+  /** The largest number of f32 elements one binding can cover, leaving room for the alignment shift. */
+  get maxBindingElements(): number {
+    return Math.floor((this.limits.maxStorageBufferBindingSize - this.limits.minStorageBufferOffsetAlignment) / 4);
+  }
+
+  /**
+   * Record work with `record` (synchronously: no await inside) and submit it. Resolves to what `record` returned once
+   * the GPU accepted the work; rejects with a clear error on a validation or out-of-memory error.
+   */
+  async submit<T>(label: string, record: (batch: Batch) => T): Promise<T> {
+    this.assertUsable(label);
+    const batch = new Batch(this, label);
+    let result: T;
+    try {
+      result = record(batch);
+    } catch (error) {
+      batch.abort();
+      throw error;
+    }
+    await batch.submit();
+    return result;
+  }
+
+  stats(): PoolStats {
+    return this.pool.stats();
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.pool.destroy();
+    this.pipelines.clear();
+    this.modules.clear();
+    if (this.ownsDevice) this.device.destroy();
+  }
+}
+
+/**
+ * One command encoder's worth of dispatches. Uniform buffers and scratch storage live until `submit()`, then go back
+ * to the pool: any later use of them is a later queue operation, so reuse cannot race the submitted work.
+ * Validation and out-of-memory errors raised while recording are caught by error scopes pushed and popped
+ * synchronously around the recording, so concurrent calls never see each other's scopes.
+ */
+export class Batch {
+  readonly encoder: GPUCommandEncoder;
+  private pass: GPUComputePassEncoder | null = null;
+  private readonly scratch: GPUBuffer[] = [];
+
+  constructor(private readonly ctx: GpuContext, private readonly label: string) {
+    ctx.device.pushErrorScope('out-of-memory');
+    ctx.device.pushErrorScope('validation');
+    this.encoder = ctx.device.createCommandEncoder({ label: `xentropy:${label}` });
+  }
+
+  /** Temporary storage that lives until this batch is submitted. */
+  scratchTensor(length: number, dtype: DType, label: string): GpuTensor {
+    const buffer = this.ctx.pool.acquire(Math.max(4, length * 4), storageUsage(), label);
+    this.scratch.push(buffer);
+    return this.ctx.own(buffer, dtype, length, 0, false);
+  }
+
+  /**
+   * Record one dispatch of `kernel`. `params` fills the kernel's uniform Params struct (u32 fields; i32 fields are
+   * passed as their two's-complement bits), `bindings` are bindings 1.. in order, `groups` the workgroup count,
+   * folded into a 2-D grid beyond maxComputeWorkgroupsPerDimension (kernels index rows as wid.y * nwg.x + wid.x).
+   */
+  dispatch(kernel: KernelName, constants: Constants, params: readonly number[], bindings: readonly GPUBufferBinding[], groups: number): void {
+    const device = this.ctx.device;
+    const pipeline = this.ctx.pipeline(kernel, constants);
+    const words = new Uint32Array(Math.ceil(params.length / 4) * 4);
+    params.forEach((value, i) => (words[i] = value >>> 0));
+    const uniform = this.ctx.pool.acquire(words.byteLength, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, 'params');
+    this.scratch.push(uniform);
+    device.queue.writeBuffer(uniform, 0, words);
+    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: uniform, offset: 0, size: words.byteLength } }];
+    bindings.forEach((resource, i) => entries.push({ binding: i + 1, resource }));
+    const bindGroup = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries, label: `xentropy:${kernel}` });
+    this.pass ??= this.encoder.beginComputePass({ label: `xentropy:${this.label}` });
+    this.pass.setPipeline(pipeline);
+    this.pass.setBindGroup(0, bindGroup);
+    const maxPerDim = this.ctx.limits.maxComputeWorkgroupsPerDimension;
+    const x = Math.min(groups, maxPerDim);
+    const y = Math.ceil(groups / x);
+    if (y > maxPerDim) throw new Error(`${this.label}: ${groups} workgroups exceed the device's dispatch limit`);
+    this.pass.dispatchWorkgroups(x, y);
+  }
+
+  /** Record zeroing the first `length` elements of a tensor (ends the current compute pass). */
+  clear(tensor: GpuTensor, length: number): void {
+    this.endPass();
+    this.encoder.clearBuffer(tensor.buffer, tensor.byteOffset, length * 4);
+  }
+
+  /** Record a buffer copy (ends the current compute pass). */
+  copy(source: GpuTensor, target: GpuTensor): void {
+    this.endPass();
+    this.encoder.copyBufferToBuffer(source.buffer, source.byteOffset, target.buffer, target.byteOffset, source.byteLength);
+  }
+
+  /** Submit the work; resolves when the GPU has accepted it without validation or out-of-memory errors. */
+  async submit(): Promise<void> {
+    const device = this.ctx.device;
+    this.endPass();
+    device.queue.submit([this.encoder.finish()]);
+    for (const buffer of this.scratch) this.ctx.pool.release(buffer);
+    this.scratch.length = 0;
+    const validation = device.popErrorScope();
+    const memory = device.popErrorScope();
+    const [v, m] = await Promise.all([validation, memory]);
+    const error = v ?? m;
+    if (error) throw new Error(`xentropy ${this.label}: WebGPU ${error instanceof GPUOutOfMemoryError ? 'out of memory' : 'validation error'}: ${error.message}`);
+  }
+
+  /** Drop the recording after an exception (balances the error scopes; releases scratch). */
+  abort(): void {
+    this.endPass();
+    for (const buffer of this.scratch) this.ctx.pool.release(buffer);
+    this.scratch.length = 0;
+    void this.ctx.device.popErrorScope();
+    void this.ctx.device.popErrorScope();
+  }
+
+  private endPass(): void {
+    this.pass?.end();
+    this.pass = null;
+  }
+}

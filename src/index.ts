@@ -1,0 +1,12 @@
+/**
+ * xentropy: WebGPU kernels for classifier losses (stable log-softmax, cross-entropy forward and backward fused in one
+ * pass, deterministic parallel sum) with an f64 CPU reference as fallback and oracle.
+ */
+export { createEngine, Engine, GpuOps, type EngineOptions } from './engine.js';
+export type { AdapterInfo, NodeAdapter } from './gpu/adapter.js';
+export type { PoolStats } from './gpu/pool.js';
+export { GpuTensor, type DType } from './gpu/tensor.js';
+export { sumErrorBound } from './ops/sum.js';
+export * as reference from './reference/index.js';
+export type * from './types.js';
+export { XentropyArgumentError } from './validate.js';

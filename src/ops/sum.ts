@@ -1,0 +1,63 @@
+/**
+ * Host side of shaders/sum.wgsl (CPU reference: src/reference/sum.ts): a deterministic multi-pass tree sum.
+ * Pass 1 reduces blocks of WG * ITEMS values to one partial each; further passes reduce the partials until one is
+ * left. Block boundaries depend only on n, so results are bitwise reproducible.
+ */
+import type { Batch, GpuContext } from '../gpu/context.js';
+import type { GpuTensor } from '../gpu/tensor.js';
+
+/** Values each thread adds sequentially per pass (see the error bound below). */
+export const SUM_ITEMS_PER_THREAD = 16;
+
+function passCount(n: number, block: number): number {
+  let passes = 1;
+  for (let remaining = Math.ceil(n / block); remaining > 1; remaining = Math.ceil(remaining / block)) passes++;
+  return passes;
+}
+
+/**
+ * A bound on |gpu sum - exact sum| for n f32 values whose absolute values add up to `sumAbs`: every value passes
+ * through at most (ITEMS - 1) + log2(WG) roundings per pass, each of relative size at most u = 2^-24 (Higham,
+ * "Accuracy and Stability of Numerical Algorithms", 2nd ed., section 4.2: |error| <= gamma_k * sum|x|,
+ * gamma_k = k u / (1 - k u)).
+ */
+export function sumErrorBound(n: number, sumAbs: number, workgroupSize: number): number {
+  const block = workgroupSize * SUM_ITEMS_PER_THREAD;
+  const k = passCount(n, block) * (SUM_ITEMS_PER_THREAD - 1 + Math.log2(workgroupSize));
+  const u = 2 ** -24;
+  return ((k * u) / (1 - k * u)) * sumAbs;
+}
+
+/**
+ * Record the sum of `n` values of `input` into element 0 of `output`; with `divideBy`, divide the result by its
+ * element 0 (NaN when that is 0), as cross-entropy's mean does without a host round trip.
+ */
+export function encodeSum(ctx: GpuContext, batch: Batch, input: GpuTensor, n: number, output: GpuTensor, divideBy?: GpuTensor): void {
+  if (n === 0) {
+    batch.clear(output, 1);
+    return;
+  }
+  const wg = ctx.workgroupSize;
+  const block = wg * SUM_ITEMS_PER_THREAD;
+  const constants = { ITEMS: SUM_ITEMS_PER_THREAD };
+  const denominator = divideBy ?? batch.scratchTensor(1, 'f32', 'sum-no-divisor');
+  const denominatorBinding = ctx.bind(denominator, 0, 1).binding;
+  let source = input;
+  let count = n;
+  do {
+    const groups = Math.ceil(count / block);
+    const last = groups === 1;
+    const target = last ? output : batch.scratchTensor(groups, 'f32', 'sum-partials');
+    // Each dispatch covers a whole number of blocks and fits one binding.
+    const chunk = Math.max(block, Math.floor(ctx.maxBindingElements / block) * block);
+    for (let start = 0; start < count; start += chunk) {
+      const size = Math.min(chunk, count - start);
+      const x = ctx.bind(source, start, size);
+      const out = ctx.bind(target, start / block, Math.ceil(size / block));
+      const divide = last && divideBy !== undefined ? 1 : 0;
+      batch.dispatch('sum', constants, [size, x.shift, out.shift, divide], [x.binding, out.binding, denominatorBinding], Math.ceil(size / block));
+    }
+    source = target;
+    count = groups;
+  } while (count > 1 || source !== output);
+}

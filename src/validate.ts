@@ -1,0 +1,118 @@
+/**
+ * Argument checks shared by every op. They run before any GPU work and throw errors that name the op, the argument
+ * and the problem, so a bad call never produces a silently wrong number.
+ */
+import { GpuTensor } from './gpu/tensor.js';
+import type { Reduction } from './types.js';
+
+export class XentropyArgumentError extends Error {
+  constructor(op: string, argument: string, problem: string) {
+    super(`${op}: ${argument} ${problem}`);
+    this.name = 'XentropyArgumentError';
+  }
+}
+
+function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'Array';
+  if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
+  return typeof value;
+}
+
+/** Reject options the op does not know (a typo must not be silently ignored). */
+export function checkOptions(op: string, options: unknown, allowed: readonly string[]): void {
+  if (options === null || typeof options !== 'object') {
+    throw new XentropyArgumentError(op, 'options', `must be an object with at least { shape } (got ${typeName(options)})`);
+  }
+  for (const name of Object.keys(options)) {
+    if (!allowed.includes(name)) {
+      throw new XentropyArgumentError(op, `option '${name}'`, `is not known; the options are: ${allowed.join(', ')}`);
+    }
+  }
+}
+
+/** A shape [...rows, cols] whose product is `length`: returns rows (product of the leading dims) and cols. */
+export function checkShape(op: string, shape: unknown, length: number, argument = 'input'): { rows: number; cols: number } {
+  if (!Array.isArray(shape) && !(shape instanceof Object && ArrayBuffer.isView(shape))) {
+    throw new XentropyArgumentError(op, 'shape', `must be an array of dimensions (got ${typeName(shape)})`);
+  }
+  const dims = Array.from(shape as ArrayLike<unknown>);
+  if (dims.length === 0) throw new XentropyArgumentError(op, 'shape', 'is empty: give at least the class dimension, e.g. [rows, classes]');
+  dims.forEach((d, i) => {
+    if (typeof d !== 'number' || !Number.isInteger(d) || d < 1) {
+      throw new XentropyArgumentError(op, `shape[${i}]`, `must be a positive integer (got ${String(d)})`);
+    }
+  });
+  const cols = dims[dims.length - 1] as number;
+  const rows = (dims as number[]).slice(0, -1).reduce((a, b) => a * b, 1);
+  if (rows * cols !== length) {
+    throw new XentropyArgumentError(op, argument, `has ${length} elements but shape [${dims.join(', ')}] needs ${rows * cols}`);
+  }
+  return { rows, cols };
+}
+
+/** Float data: a Float32Array or an f32 GpuTensor. Returns its length. */
+export function checkFloatInput(op: string, argument: string, value: unknown): number {
+  if (value instanceof Float32Array) return value.length;
+  if (value instanceof GpuTensor) {
+    if (value.dtype !== 'f32') throw new XentropyArgumentError(op, argument, `must hold f32 values (got a ${value.dtype} GpuTensor)`);
+    if (value.isReleased) throw new XentropyArgumentError(op, argument, 'is a GpuTensor that was already released');
+    return value.length;
+  }
+  throw new XentropyArgumentError(op, argument, `must be a Float32Array or an f32 GpuTensor (got ${typeName(value)})`);
+}
+
+export function checkReduction(op: string, value: unknown): Reduction {
+  if (value === undefined) return 'mean';
+  if (value === 'mean' || value === 'sum' || value === 'none') return value;
+  throw new XentropyArgumentError(op, 'reduction', `must be 'mean', 'sum' or 'none' (got ${JSON.stringify(value)})`);
+}
+
+export function checkInteger(op: string, argument: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || Math.abs(value) > 2 ** 31 - 1) {
+    throw new XentropyArgumentError(op, argument, `must be a 32-bit integer (got ${String(value)})`);
+  }
+  return value;
+}
+
+export function checkBoolean(op: string, argument: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new XentropyArgumentError(op, argument, `must be true or false (got ${String(value)})`);
+  return value;
+}
+
+/**
+ * Class-index targets: an Int32Array (or an array of integers) of one index per row, each in [0, cols) or equal to
+ * ignoreIndex; or an i32 GpuTensor (its values are checked on the GPU: out-of-range rows become NaN and are reported).
+ */
+export function checkClassTargets(op: string, target: unknown, rows: number, cols: number, ignoreIndex: number): Int32Array | GpuTensor {
+  if (target instanceof GpuTensor) {
+    if (target.dtype !== 'i32') throw new XentropyArgumentError(op, 'target', `must hold i32 class indices (got a ${target.dtype} GpuTensor)`);
+    if (target.isReleased) throw new XentropyArgumentError(op, 'target', 'is a GpuTensor that was already released');
+    if (target.length !== rows) throw new XentropyArgumentError(op, 'target', `has ${target.length} elements but the logits have ${rows} rows`);
+    return target;
+  }
+  let indices: Int32Array;
+  if (target instanceof Int32Array) indices = target;
+  else if (Array.isArray(target)) {
+    target.forEach((v, i) => {
+      if (typeof v !== 'number' || !Number.isInteger(v)) {
+        throw new XentropyArgumentError(op, `target[${i}]`, `must be an integer class index (got ${String(v)})`);
+      }
+    });
+    indices = Int32Array.from(target as number[]);
+  } else if (ArrayBuffer.isView(target)) {
+    throw new XentropyArgumentError(op, 'target', `must be an Int32Array of class indices (got ${typeName(target)})`);
+  } else {
+    throw new XentropyArgumentError(op, 'target', `must be an Int32Array of class indices (got ${typeName(target)})`);
+  }
+  if (indices.length !== rows) throw new XentropyArgumentError(op, 'target', `has ${indices.length} elements but the logits have ${rows} rows`);
+  for (let i = 0; i < indices.length; i++) {
+    const t = indices[i]!;
+    if (t !== ignoreIndex && (t < 0 || t >= cols)) {
+      throw new XentropyArgumentError(op, `target[${i}]`, `is ${t}, outside [0, ${cols}) and not ignoreIndex (${ignoreIndex})`);
+    }
+  }
+  return indices;
+}
