@@ -67,7 +67,8 @@ fn main(@builtin(local_invocation_index) lid: u32,
   let x_base = params.x_offset + row * cols;
 
   // 1. Per-thread online max and sum over a strided slice of the row.
-  var m = bitcast<f32>(NEG_INF_BITS);
+  let m_floor = bitcast<f32>(NEG_INF_BITS);
+  var m = m_floor;
   var s = 0.0;
   if (row_in_range) {
     for (var c = lane; c < cols; c += TPR) {
@@ -77,8 +78,8 @@ fn main(@builtin(local_invocation_index) lid: u32,
       } else if (v > m) {
         s = s * exp(m - v) + 1.0;
         m = v;
-      } else {
-        s += exp(v - m);
+      } else if (v > m_floor) {
+        s += exp(v - m);  // -Inf (a mask) adds nothing; skipping it also avoids -Inf - -Inf = NaN while m is -Inf
       }
     }
   }

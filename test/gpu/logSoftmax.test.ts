@@ -1,0 +1,58 @@
+// GPU log_softmax / softmax (shaders/log_softmax.wgsl) against the f64 reference, over awkward shapes and values.
+import { describe, expect, it } from 'vitest';
+import { reference } from '../../src/index.js';
+import { expectClose } from '../helpers/compare.js';
+import { logitsFor, type ValueFamily } from '../helpers/data.js';
+import { useGpuEngine } from '../helpers/engine.js';
+
+const engine = useGpuEngine();
+
+// Every row and class count of the core issue at least once, with awkward partners.
+const SHAPES: [number, number][] = [
+  [1, 1], [2, 2], [7, 3], [64, 7], [65, 64], [257, 255], [4097, 256], [7, 257], [64, 1000],
+  [65, 4099], [2, 32000], [7, 50257], [1, 128256], [65537, 3],
+];
+const FAMILIES: ValueFamily[] = ['shift+1e4', 'shift-1e4', 'scale1e3', 'masked', 'equal', 'nan-row'];
+
+describe('logSoftmax / softmax', () => {
+  for (const [rows, cols] of SHAPES) {
+    it(`[${rows}, ${cols}] N(0, 3)`, async () => {
+      const x = logitsFor('normal', rows, cols, rows * 131 + cols);
+      expectClose(await engine().logSoftmax(x, { shape: [rows, cols] }), reference.logSoftmax(x, rows, cols), `logSoftmax [${rows}, ${cols}]`);
+      expectClose(await engine().softmax(x, { shape: [rows, cols] }), reference.softmax(x, rows, cols), `softmax [${rows}, ${cols}]`);
+    });
+  }
+
+  for (const family of FAMILIES) {
+    for (const [rows, cols] of [[7, 257], [65, 1000], [3, 4099]] as const) {
+      it(`[${rows}, ${cols}] ${family}`, async () => {
+        const x = logitsFor(family, rows, cols, 7 + cols);
+        const y = await engine().logSoftmax(x, { shape: [rows, cols] });
+        expectClose(y, reference.logSoftmax(x, rows, cols), `logSoftmax ${family}`);
+        expectClose(await engine().softmax(x, { shape: [rows, cols] }), reference.softmax(x, rows, cols), `softmax ${family}`);
+        if (family === 'nan-row') {
+          // NaN stays in its row: row 1 all NaN, the others finite.
+          for (let r = 0; r < rows; r++) {
+            const row = y.subarray(r * cols, (r + 1) * cols);
+            expect(row.every((v) => (r === 1 ? Number.isNaN(v) : !Number.isNaN(v))), `row ${r}`).toBe(true);
+          }
+        }
+      });
+    }
+  }
+
+  it('keeps leading dimensions: shape [2, 3, 5, 7]', async () => {
+    const x = logitsFor('normal', 30, 7, 5);
+    expectClose(await engine().logSoftmax(x, { shape: [2, 3, 5, 7] }), reference.logSoftmax(x, 30, 7), 'rank 4');
+  });
+
+  it('GPU-resident: reads from a GpuTensor, leaves the result on the GPU', async () => {
+    const x = logitsFor('normal', 33, 100, 9);
+    const input = engine().gpu.upload(x);
+    const out = await engine().gpu.logSoftmax(input, { shape: [33, 100] });
+    expectClose(await out.read(), reference.logSoftmax(x, 33, 100), 'resident');
+    const probs = await engine().gpu.softmax(out, { shape: [33, 100] }); // softmax of log-probabilities = probabilities
+    expectClose(await probs.read(), reference.softmax(x, 33, 100), 'chained');
+    for (const t of [input, out, probs]) t.release();
+  });
+});

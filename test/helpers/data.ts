@@ -1,0 +1,67 @@
+/** Seeded test data: the same inputs on every run, so a failure can be reproduced from its label. */
+
+/** mulberry32: a small, fast, well-distributed 32-bit PRNG. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** n samples of N(mean, std) (Box-Muller) as f32. */
+export function normal(n: number, std: number, seed: number, mean = 0): Float32Array {
+  const next = rng(seed);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const u = Math.max(next(), 1e-12);
+    out[i] = mean + std * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * next());
+  }
+  return out;
+}
+
+/** One class index per row in [0, cols), with `ignoredEvery` > 0 marking every k-th row as ignoreIndex. */
+export function classTargets(rows: number, cols: number, seed: number, ignoredEvery = 0, ignoreIndex = -100): Int32Array {
+  const next = rng(seed);
+  const out = new Int32Array(rows);
+  for (let r = 0; r < rows; r++) out[r] = ignoredEvery > 0 && r % ignoredEvery === ignoredEvery - 1 ? ignoreIndex : Math.floor(next() * cols);
+  return out;
+}
+
+/** The value families of the core issue, applied to N(0, 3) logits. */
+export type ValueFamily = 'normal' | 'shift+1e4' | 'shift-1e4' | 'scale1e3' | 'masked' | 'equal' | 'nan-row';
+
+export function logitsFor(family: ValueFamily, rows: number, cols: number, seed: number, target?: Int32Array): Float32Array {
+  const x = normal(rows * cols, 3, seed);
+  const next = rng(seed ^ 0x9e3779b9);
+  switch (family) {
+    case 'normal':
+      break;
+    case 'shift+1e4':
+    case 'shift-1e4': {
+      const shift = family === 'shift+1e4' ? 1e4 : -1e4;
+      for (let i = 0; i < x.length; i++) x[i] = x[i]! + shift;
+      break;
+    }
+    case 'scale1e3':
+      for (let i = 0; i < x.length; i++) x[i] = x[i]! * 1e3;
+      break;
+    case 'masked':
+      // About half of each row masked with -Inf, never the target (so every row stays finite).
+      for (let r = 0; r < rows; r++) {
+        for (let c = 0; c < cols; c++) if (next() < 0.5 && c !== (target?.[r] ?? 0)) x[r * cols + c] = -Infinity;
+      }
+      break;
+    case 'equal':
+      for (let r = 0; r < rows; r++) x.fill(x[r * cols]!, r * cols, (r + 1) * cols);
+      break;
+    case 'nan-row':
+      // A NaN in row 1 (or row 0 when there is one row) must stay in that row.
+      x[Math.min(1, rows - 1) * cols + Math.floor(cols / 2)] = NaN;
+      break;
+  }
+  return x;
+}

@@ -1,0 +1,27 @@
+/**
+ * The GPU test fixture: one engine per test file on the adapter the vitest project names (XENTROPY_ADAPTER). With
+ * CI set, a missing adapter fails the suite instead of quietly testing the CPU against itself. After each file it
+ * checks that no buffer was leaked and destroys the engine.
+ */
+import { afterAll, beforeAll, expect } from 'vitest';
+import { createEngine, type Engine, type NodeAdapter } from '../../src/index.js';
+
+export function useGpuEngine(): () => Engine {
+  let engine: Engine | undefined;
+  beforeAll(async () => {
+    const adapter = (process.env.XENTROPY_ADAPTER ?? 'auto') as NodeAdapter;
+    engine = await createEngine({ backend: process.env.CI ? 'webgpu' : 'auto', adapter });
+    if (engine.backend === 'cpu') console.warn(`[xentropy tests] no WebGPU adapter '${adapter}': running on the CPU fallback`);
+    else expect(engine.adapterInfo?.source).toBe(adapter === 'auto' ? engine.adapterInfo?.source : adapter);
+  });
+  afterAll(() => {
+    if (!engine) return;
+    const stats = engine.stats();
+    engine.destroy();
+    expect(stats.liveBuffers, 'buffers still handed out after the tests: a leak').toBe(0);
+  });
+  return () => {
+    if (!engine) throw new Error('engine not ready');
+    return engine;
+  };
+}

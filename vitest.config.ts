@@ -1,0 +1,26 @@
+// Test projects: the CPU reference and argument checks; the GPU ops on each Node adapter these machines have
+// (SwiftShader: core WebGPU; Mesa llvmpipe: compatibility mode); and headless Chromium end-to-end tests.
+import { defineConfig } from 'vitest/config';
+
+const gpu = (adapter: string) => ({
+  extends: true as const,
+  test: {
+    name: adapter,
+    include: ['test/gpu/**/*.test.ts'],
+    env: { XENTROPY_ADAPTER: adapter },
+  },
+});
+
+export default defineConfig({
+  test: {
+    pool: 'forks',
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    projects: [
+      { extends: true, test: { name: 'cpu', include: ['test/cpu/**/*.test.ts'] } },
+      gpu('swiftshader'),
+      gpu('llvmpipe'),
+      { extends: true, test: { name: 'browser', include: ['test/browser/**/*.test.ts'], testTimeout: 300_000 } },
+    ],
+  },
+});
