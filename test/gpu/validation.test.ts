@@ -1,0 +1,55 @@
+// Bad input gets a clear error naming the argument and the problem, before any GPU work (no buffer is created),
+// and the engine stays usable afterwards.
+import { describe, expect, it } from 'vitest';
+import { createEngine } from '../../src/index.js';
+import { useGpuEngine } from '../helpers/engine.js';
+
+const engine = useGpuEngine();
+const x = new Float32Array(12);
+const t = Int32Array.from([0, 1, 2, 3]);
+
+const BAD_CALLS: [string, () => Promise<unknown>, RegExp][] = [
+  ['shape/length mismatch', () => engine().crossEntropy(x, t, { shape: [4, 4] }), /crossEntropy: logits has 12 elements but shape \[4, 4\] needs 16/],
+  ['target length mismatch', () => engine().crossEntropy(x, Int32Array.from([0, 1]), { shape: [4, 3] }), /target has 2 elements but the logits have 4 rows/],
+  ['target out of range', () => engine().crossEntropy(x, Int32Array.from([0, 1, 3, 0]), { shape: [4, 3] }), /target\[2\] is 3, outside \[0, 3\) and not ignoreIndex \(-100\)/],
+  ['negative target', () => engine().crossEntropy(x, Int32Array.from([0, -1, 2, 0]), { shape: [4, 3] }), /target\[1\] is -1/],
+  ['non-integer target', () => engine().crossEntropy(x, [0, 1.5, 2, 0], { shape: [4, 3] }), /target\[1\] must be an integer class index \(got 1.5\)/],
+  ['wrong-typed target', () => engine().crossEntropy(x, new Float32Array(4) as never, { shape: [4, 3] }), /target must be an Int32Array of class indices \(got Float32Array\)/],
+  ['wrong-typed logits', () => engine().crossEntropy(new Float64Array(12) as never, t, { shape: [4, 3] }), /logits must be a Float32Array or an f32 GpuTensor \(got Float64Array\)/],
+  ['empty shape', () => engine().logSoftmax(x, { shape: [] }), /logSoftmax: shape is empty/],
+  ['zero dimension', () => engine().softmax(x, { shape: [0, 12] }), /shape\[0\] must be a positive integer \(got 0\)/],
+  ['missing options', () => engine().logSoftmax(x, undefined as never), /options must be an object/],
+  ['unknown option', () => engine().crossEntropy(x, t, { shape: [4, 3], reducton: 'sum' } as never), /option 'reducton' is not known; the options are: shape, reduction, ignoreIndex, grad/],
+  ['bad reduction', () => engine().crossEntropy(x, t, { shape: [4, 3], reduction: 'avg' as never }), /reduction must be 'mean', 'sum' or 'none' \(got "avg"\)/],
+  ['bad ignoreIndex', () => engine().crossEntropy(x, t, { shape: [4, 3], ignoreIndex: 0.5 }), /ignoreIndex must be a 32-bit integer/],
+  ['bad grad flag', () => engine().crossEntropy(x, t, { shape: [4, 3], grad: 1 as never }), /grad must be true or false/],
+  ['sum of a plain array', () => engine().sum([1, 2] as never), /sum: input must be a Float32Array or an f32 GpuTensor \(got Array\)/],
+];
+
+describe('argument errors', () => {
+  for (const [name, call, message] of BAD_CALLS) {
+    it(name, async () => {
+      const before = engine().stats().created;
+      await expect(call()).rejects.toThrow(message);
+      expect(engine().stats().created, 'no GPU buffer was created').toBe(before);
+    });
+  }
+
+  it('the engine still works after the errors', async () => {
+    const r = await engine().crossEntropy(new Float32Array(6), Int32Array.from([0, 1]), { shape: [2, 3] });
+    expect(r.loss).toBeCloseTo(Math.log(3), 6);
+  });
+
+  it('unknown engine options and backends are rejected', async () => {
+    await expect(createEngine({ backnd: 'cpu' } as never)).rejects.toThrow(/createEngine: option 'backnd' is not known/);
+    await expect(createEngine({ backend: 'metal' as never })).rejects.toThrow(/backend must be 'auto', 'webgpu' or 'cpu'/);
+  });
+
+  it('a released GpuTensor is refused', async () => {
+    const e = engine();
+    if (e.backend === 'cpu') return;
+    const tensor = e.gpu.upload(new Float32Array(6));
+    tensor.release();
+    await expect(e.gpu.logSoftmax(tensor, { shape: [2, 3] })).rejects.toThrow(/input is a GpuTensor that was already released/);
+  });
+});
