@@ -13,7 +13,7 @@ export function rng(seed: number): () => number {
 }
 
 /** n samples of N(mean, std) (Box-Muller) as f32. */
-export function normal(n: number, std: number, seed: number, mean = 0): Float32Array {
+export function normal(n: number, std: number, seed: number, mean = 0): Float32Array<ArrayBuffer> {
   const next = rng(seed);
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) {
@@ -24,7 +24,7 @@ export function normal(n: number, std: number, seed: number, mean = 0): Float32A
 }
 
 /** One class index per row in [0, cols), with `ignoredEvery` > 0 marking every k-th row as ignoreIndex. */
-export function classTargets(rows: number, cols: number, seed: number, ignoredEvery = 0, ignoreIndex = -100): Int32Array {
+export function classTargets(rows: number, cols: number, seed: number, ignoredEvery = 0, ignoreIndex = -100): Int32Array<ArrayBuffer> {
   const next = rng(seed);
   const out = new Int32Array(rows);
   for (let r = 0; r < rows; r++) out[r] = ignoredEvery > 0 && r % ignoredEvery === ignoredEvery - 1 ? ignoreIndex : Math.floor(next() * cols);
@@ -34,7 +34,7 @@ export function classTargets(rows: number, cols: number, seed: number, ignoredEv
 /** The value families of the core issue, applied to N(0, 3) logits. */
 export type ValueFamily = 'normal' | 'shift+1e4' | 'shift-1e4' | 'scale1e3' | 'masked' | 'equal' | 'nan-row';
 
-export function logitsFor(family: ValueFamily, rows: number, cols: number, seed: number, target?: Int32Array): Float32Array {
+export function logitsFor(family: ValueFamily, rows: number, cols: number, seed: number, target?: Int32Array): Float32Array<ArrayBuffer> {
   const x = normal(rows * cols, 3, seed);
   const next = rng(seed ^ 0x9e3779b9);
   switch (family) {
