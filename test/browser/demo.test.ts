@@ -146,6 +146,24 @@ describe('demo page with WebGPU (SwiftShader)', () => {
     await page.screenshot({ path: `${ARTIFACTS}demo-examples-edited-webgpu.png`, fullPage: true });
   });
 
+  it('draws the curves with the library, and their minima move with the sliders as theory says', async () => {
+    await openView(page, 'curves');
+    const readChart = () => page.$eval('#chart-ce', (box) => ({ ...(box as HTMLElement).dataset }));
+    let ce = await readChart();
+    expect(Number(ce.hardAtHalf), 'hard-label CE at p = 0.5 is ln 2').toBeCloseTo(Math.log(2), 5);
+    expect(Number(ce.softArgmin), 'a soft label is best matched by p = y_true = 0.7').toBeCloseTo(0.7, 2);
+    expect(Math.abs(Number(ce.smoothedArgmin) - (1 - 0.1 + 0.1 / 3)), 'smoothing 0.1 over 3 classes: minimum at 0.933').toBeLessThanOrEqual(0.005);
+    expect(Number(await page.$eval('#chart-bce', (box) => (box as HTMLElement).dataset.softArgmin)), 'soft BCE is minimal at p = y').toBeCloseTo(0.7, 2);
+    await page.$eval('#slider-smoothing', (input) => {
+      (input as HTMLInputElement).value = '0.3';
+      input.dispatchEvent(new Event('input'));
+    });
+    await page.waitForSelector('#view-curves[data-drawn="3/0.7/0.3"][data-state="ready"]', { timeout: 30_000 });
+    ce = await readChart();
+    expect(Math.abs(Number(ce.smoothedArgmin) - (1 - 0.3 + 0.3 / 3)), 'smoothing 0.3 over 3 classes: minimum at 0.8').toBeLessThanOrEqual(0.005);
+    await page.screenshot({ path: `${ARTIFACTS}demo-curves-webgpu.png`, fullPage: true });
+  });
+
   it('had no console errors or unhandled rejections', () => {
     expect(problems).toEqual([]);
   });
