@@ -17,6 +17,29 @@ const CONSISTENT = ['1', '2', '3', '4', '5', '6'];
 /** -sum y log y_hat of the vectors printed for samples 7 and 8, from the f64 formula. */
 const TRUE_VALUES: Record<string, number> = { 7: 1.471, 8: 0.236 };
 
+/** The training check: a fixed number of full-batch Adam steps on the 300-point spiral (demo/src/views/train.ts). */
+const TRAIN_STEPS = 200;
+const LOSS_FACTOR = 5;
+const MIN_ACCURACY = 0.95;
+
+interface TrainStats {
+  steps: number;
+  initialLoss: number;
+  finalLoss: number;
+  accuracy: number;
+  stepsPerSecond: number;
+}
+
+/** Run the train view's `kind` trainer to `steps` and read its statistics. */
+async function trainFor(page: Page, kind: string, steps: number): Promise<TrainStats> {
+  await page.$eval('#train-steps', (input, value) => ((input as HTMLInputElement).value = String(value)), steps);
+  await page.click(`#train-start-${kind}`);
+  await page.waitForSelector(`#view-train[data-${kind}-state="done"], #view-train[data-${kind}-state="failed"]`, { timeout: 150_000 });
+  const stats: Record<string, string | undefined> = await page.$eval(`#train-stats-${kind}`, (node) => ({ ...(node as HTMLElement).dataset, text: node.textContent ?? "" }));
+  if (!stats.finalLoss) throw new Error(`${kind} training did not finish: ${stats.text}`);
+  return { steps: Number(stats.steps), initialLoss: Number(stats.initialLoss), finalLoss: Number(stats.finalLoss), accuracy: Number(stats.accuracy), stepsPerSecond: Number(stats.stepsPerSecond) };
+}
+
 let server: PreviewServer;
 let url: string;
 
@@ -162,6 +185,23 @@ describe('demo page with WebGPU (SwiftShader)', () => {
     ce = await readChart();
     expect(Math.abs(Number(ce.smoothedArgmin) - (1 - 0.3 + 0.3 / 3)), 'smoothing 0.3 over 3 classes: minimum at 0.8').toBeLessThanOrEqual(0.005);
     await page.screenshot({ path: `${ARTIFACTS}demo-curves-webgpu.png`, fullPage: true });
+  });
+
+  it(`trains the spiral classifier: ${TRAIN_STEPS} steps lower the loss ${LOSS_FACTOR}x and reach ${100 * MIN_ACCURACY}% accuracy, GPU and CPU alike`, async () => {
+    await openView(page, 'train');
+    const results: Record<string, TrainStats> = {};
+    for (const kind of ['gpu', 'cpu']) {
+      results[kind] = await trainFor(page, kind, TRAIN_STEPS);
+      const r = results[kind]!;
+      console.log(`[demo train] ${kind}: ${r.steps} steps, loss ${r.initialLoss.toFixed(4)} -> ${r.finalLoss.toFixed(4)} (${(r.initialLoss / r.finalLoss).toFixed(1)}x), accuracy ${(100 * r.accuracy).toFixed(1)}%, ${r.stepsPerSecond.toFixed(1)} steps/s`);
+      expect(r.steps).toBe(TRAIN_STEPS);
+      expect(r.initialLoss / r.finalLoss, `${kind}: loss factor`).toBeGreaterThanOrEqual(LOSS_FACTOR);
+      expect(r.accuracy, `${kind}: accuracy`).toBeGreaterThanOrEqual(MIN_ACCURACY);
+    }
+    // Same data, initial weights and optimizer: the first loss is the same forward pass, and the runs stay together.
+    expect(results.gpu!.initialLoss).toBeCloseTo(results.cpu!.initialLoss, 4);
+    expect(Math.abs(results.gpu!.finalLoss - results.cpu!.finalLoss) / results.cpu!.finalLoss, 'GPU and CPU final losses agree within 10%').toBeLessThan(0.1);
+    await page.screenshot({ path: `${ARTIFACTS}demo-train-webgpu.png`, fullPage: true });
   });
 
   it('had no console errors or unhandled rejections', () => {
