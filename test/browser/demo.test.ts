@@ -40,6 +40,18 @@ async function trainFor(page: Page, kind: string, steps: number): Promise<TrainS
   return { steps: Number(stats.steps), initialLoss: Number(stats.initialLoss), finalLoss: Number(stats.finalLoss), accuracy: Number(stats.accuracy), stepsPerSecond: Number(stats.stepsPerSecond) };
 }
 
+/** Run the benchmark view's small case and read its results table. */
+async function runSmallBench(page: Page): Promise<{ implementation: string; gbps: number; note: string }[]> {
+  await openView(page, 'bench');
+  await page.click('#bench-run-small');
+  await page.waitForSelector('#view-bench[data-state="done"], #view-bench[data-state="failed"]', { timeout: 120_000 });
+  expect(await page.$eval('#bench-status', (n) => n.textContent)).toMatch(/^Done/);
+  expect(await page.$eval('#bench-progress', (p) => (p as HTMLProgressElement).value === (p as HTMLProgressElement).max)).toBe(true);
+  return page.$$eval('#bench-table tbody tr', (rows) =>
+    rows.map((row) => ({ implementation: row.getAttribute('data-implementation')!, gbps: Number(row.getAttribute('data-gbps')), note: row.lastElementChild!.textContent ?? '' })),
+  );
+}
+
 let server: PreviewServer;
 let url: string;
 
@@ -204,6 +216,16 @@ describe('demo page with WebGPU (SwiftShader)', () => {
     await page.screenshot({ path: `${ARTIFACTS}demo-train-webgpu.png`, fullPage: true });
   });
 
+  it('runs the small benchmark case: validated kernel, roofline and CPU, a bar chart and the adapter', async () => {
+    const rows = await runSmallBench(page);
+    expect(rows.map((r) => r.implementation).sort()).toEqual(['CPU reference', 'roofline (vec4 read+write)', 'xentropy (fused CE fwd+bwd)']);
+    for (const row of rows) expect(row.gbps, `${row.implementation} GB/s`).toBeGreaterThan(0);
+    expect(rows.find((r) => r.implementation.startsWith('xentropy'))!.note).toMatch(/^validated/);
+    console.log(`[demo bench] ${rows.map((r) => `${r.implementation}: ${r.gbps.toFixed(2)} GB/s`).join(', ')}`);
+    expect(await page.$eval('#bench-adapter', (t) => t.textContent)).toMatch(/swiftshader/i);
+    await page.screenshot({ path: `${ARTIFACTS}demo-bench-webgpu.png`, fullPage: true });
+  });
+
   it('had no console errors or unhandled rejections', () => {
     expect(problems).toEqual([]);
   });
@@ -232,6 +254,18 @@ describe('demo page without WebGPU', () => {
   it('still computes the worked examples', async () => {
     await checkWorkedExamples(page);
     await page.screenshot({ path: `${ARTIFACTS}demo-examples-fallback.png`, fullPage: true });
+  });
+
+  it('trains on the CPU only and benchmarks the CPU reference', async () => {
+    await openView(page, 'train');
+    expect(await page.$eval('#train-start-gpu', (b) => (b as HTMLButtonElement).disabled)).toBe(true);
+    const r = await trainFor(page, 'cpu', 50);
+    expect(r.steps).toBe(50);
+    expect(r.finalLoss).toBeLessThan(r.initialLoss);
+    await page.screenshot({ path: `${ARTIFACTS}demo-train-fallback.png`, fullPage: true });
+    const rows = await runSmallBench(page);
+    expect(rows.map((row) => row.implementation)).toEqual(['CPU reference']);
+    expect(rows[0]!.gbps).toBeGreaterThan(0);
   });
 
   it('had no console errors or unhandled rejections', () => {
