@@ -210,6 +210,9 @@ describe('demo page with WebGPU (SwiftShader)', () => {
       expect(r.initialLoss / r.finalLoss, `${kind}: loss factor`).toBeGreaterThanOrEqual(LOSS_FACTOR);
       expect(r.accuracy, `${kind}: accuracy`).toBeGreaterThanOrEqual(MIN_ACCURACY);
     }
+    const buffers = await page.$eval('#train-stats-gpu', (node) => ({ ...(node as HTMLElement).dataset }));
+    expect(Number(buffers.engineBuffersAfterFirstBlock), 'the engine pool was read after the first block').toBeGreaterThan(0);
+    expect(Number(buffers.engineBuffersCreated), 'no GPU buffer is created per training step after the first block').toBe(Number(buffers.engineBuffersAfterFirstBlock));
     // Same data, initial weights and optimizer: the first loss is the same forward pass, and the runs stay together.
     expect(results.gpu!.initialLoss).toBeCloseTo(results.cpu!.initialLoss, 4);
     expect(Math.abs(results.gpu!.finalLoss - results.cpu!.finalLoss) / results.cpu!.finalLoss, 'GPU and CPU final losses agree within 10%').toBeLessThan(0.1);

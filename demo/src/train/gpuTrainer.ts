@@ -159,6 +159,11 @@ export class GpuTrainer implements Trainer {
     return this.engine.softmax(logits, { shape: [count, C] });
   }
 
+  /** GPU buffers this trainer made (all in the constructor). */
+  get bufferCount(): number {
+    return this.buffers.length;
+  }
+
   destroy(): void {
     for (const buffer of this.buffers) buffer.destroy();
     this.buffers.length = 0;

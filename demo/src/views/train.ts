@@ -144,6 +144,12 @@ export function mountTrain(root: HTMLElement, engine: Engine, cpu: Engine): void
       element('span', {}, stepsPerSecond === null ? '' : `${stepsPerSecond.toFixed(1)} steps/s`),
     );
     Object.assign(node.dataset, { steps: String(last.step), initialLoss: String(h[0]!.loss), finalLoss: String(last.loss), accuracy: String(last.accuracy) });
+    if (kind === 'gpu' && gpuTrainer) {
+      // Buffers are made once, not per step: the engine's pool stops creating after the first steps warm it up.
+      const created = engine.stats().created;
+      node.dataset.engineBuffersCreated = String(created);
+      node.append(element('span', { class: 'hint' }, `GPU buffers: ${gpuTrainer.bufferCount} of the demo's, ${created} created by the engine so far`));
+    }
     if (stepsPerSecond !== null) node.dataset.stepsPerSecond = String(stepsPerSecond);
     // The two runs do the same arithmetic (f32 kernels vs the f64 reference): say how close their curves are.
     const common = Math.min(history.gpu.length, history.cpu.length);
@@ -181,6 +187,8 @@ export function mountTrain(root: HTMLElement, engine: Engine, cpu: Engine): void
           await drawBoundary(trainer);
           lastBoundary = performance.now();
         }
+        // After one block and one boundary image every kind of buffer the run uses exists (test: none is added later).
+        if (kind === 'gpu') stats.gpu.dataset.engineBuffersAfterFirstBlock ??= String(engine.stats().created);
         await nextFrame(); // let the page paint and take clicks between blocks
       }
       await drawBoundary(trainer);
@@ -203,6 +211,7 @@ export function mountTrain(root: HTMLElement, engine: Engine, cpu: Engine): void
     cpuTrainer.reset();
     for (const kind of ['gpu', 'cpu'] as const) {
       history[kind] = [];
+      delete stats[kind].dataset.engineBuffersAfterFirstBlock;
       lossChart.data.datasets[datasetIndex[kind]]!.data = [];
       accuracyChart.data.datasets[datasetIndex[kind]]!.data = [];
       delete root.dataset[`${kind}State`];
