@@ -21,6 +21,13 @@ const CLASS_RGB: [number, number, number][] = [[0, 114, 178], [213, 94, 0], [0, 
 
 type Kind = 'gpu' | 'cpu';
 
+/** Log-axis labels only at 1, 2 and 5 times a power of ten (Chart.js would otherwise crowd the bottom decade). */
+function oneTwoFive(value: number | string): string {
+  const v = Number(value);
+  const mantissa = v / 10 ** Math.floor(Math.log10(v));
+  return [1, 2, 5].some((d) => Math.abs(mantissa - d) < 1e-6) ? String(Number(v.toPrecision(3))) : '';
+}
+
 export function mountTrain(root: HTMLElement, engine: Engine, cpu: Engine): void {
   const data = spiral(SHAPE.classes, POINTS_PER_CLASS);
   const hasGpu = engine.backend === 'webgpu';
@@ -48,8 +55,13 @@ export function mountTrain(root: HTMLElement, engine: Engine, cpu: Engine): void
     gpu: element('div', { class: 'stats', id: 'train-stats-gpu' }, hasGpu ? 'GPU: not started' : 'GPU: unavailable (no WebGPU)'),
     cpu: element('div', { class: 'stats', id: 'train-stats-cpu' }, 'CPU: not started'),
   };
-  const comparison = element('p', { class: 'hint', id: 'train-comparison' },
-    'The model is tiny, so a step is mostly dispatch and synchronization overhead: a real GPU wins on big batches, and a software adapter such as SwiftShader (a CPU pretending to be a GPU) is slower than the plain CPU path here.');
+  const comparison = element(
+    'p',
+    { class: 'hint', id: 'train-comparison' },
+    hasGpu
+      ? 'The model is tiny, so a step is mostly dispatch and synchronization overhead: a real GPU wins on big batches, and a software adapter such as SwiftShader (a CPU pretending to be a GPU) is slower than the plain CPU path here.'
+      : 'Without WebGPU only the CPU run is available; it is the same training, on the library’s CPU fallback.',
+  );
   root.append(stats.gpu, stats.cpu, comparison);
 
   const layout = element('div', { class: 'train-grid' });
@@ -66,7 +78,7 @@ export function mountTrain(root: HTMLElement, engine: Engine, cpu: Engine): void
   const lossChart = makeChart(charts, 'chart-train-loss', {
     type: 'line',
     data: { datasets: [series('GPU', COLORS[0]!, false), series('CPU fallback', COLORS[1]!, true)] },
-    options: { plugins: { title: { display: true, text: 'Mean cross-entropy (log scale)' } }, scales: axes('loss', { type: 'logarithmic' }) },
+    options: { plugins: { title: { display: true, text: 'Mean cross-entropy (log scale)' } }, scales: axes('loss', { type: 'logarithmic', ticks: { callback: oneTwoFive } }) },
   });
   const accuracyChart = makeChart(charts, 'chart-train-accuracy', {
     type: 'line',
