@@ -6,7 +6,16 @@ import { defineConfig } from 'vite';
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: './',
-  resolve: { alias: { xentropy: fileURLToPath(new URL('../src/index.ts', import.meta.url)) } },
+  resolve: {
+    alias: {
+      xentropy: fileURLToPath(new URL('../src/index.ts', import.meta.url)),
+      // The optional TensorFlow.js comparison (src/bench/tfjs.ts); aliased so that tsc sees only the small typed
+      // subset in src/bench/tfjs-modules.d.ts, not tfjs's clashing WebGPU typings.
+      'demo-tfjs/core': '@tensorflow/tfjs-core',
+      'demo-tfjs/gradients': '@tensorflow/tfjs-core/dist/register_all_gradients',
+      'demo-tfjs/webgpu': '@tensorflow/tfjs-backend-webgpu',
+    },
+  },
   build: { outDir: 'dist', emptyOutDir: true, target: 'es2022', chunkSizeWarningLimit: 1000 },
   server: { host: '127.0.0.1' },
 });

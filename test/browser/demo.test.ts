@@ -43,6 +43,7 @@ async function trainFor(page: Page, kind: string, steps: number): Promise<TrainS
 /** Run the benchmark view's small case and read its results table. */
 async function runSmallBench(page: Page): Promise<{ implementation: string; gbps: number; note: string }[]> {
   await openView(page, 'bench');
+  await page.$eval('#view-bench', (view) => delete (view as HTMLElement).dataset.state); // a previous run's 'done'
   await page.click('#bench-run-small');
   await page.waitForSelector('#view-bench[data-state="done"], #view-bench[data-state="failed"]', { timeout: 120_000 });
   expect(await page.$eval('#bench-status', (n) => n.textContent)).toMatch(/^Done/);
@@ -227,6 +228,17 @@ describe('demo page with WebGPU (SwiftShader)', () => {
     console.log(`[demo bench] ${rows.map((r) => `${r.implementation}: ${r.gbps.toFixed(2)} GB/s`).join(', ')}`);
     expect(await page.$eval('#bench-adapter', (t) => t.textContent)).toMatch(/swiftshader/i);
     await page.screenshot({ path: `${ARTIFACTS}demo-bench-webgpu.png`, fullPage: true });
+  });
+
+  it('adds TensorFlow.js on WebGPU to the comparison when asked, validated against the reference', async () => {
+    await page.click('#bench-tfjs');
+    const rows = await runSmallBench(page);
+    const tfjs = rows.find((r) => r.implementation.startsWith('tfjs-webgpu'));
+    expect(tfjs, 'a tfjs-webgpu row').toBeDefined();
+    expect(tfjs!.gbps).toBeGreaterThan(0);
+    expect(tfjs!.note).toMatch(/validated/);
+    console.log(`[demo bench] ${tfjs!.implementation}: ${tfjs!.gbps.toFixed(2)} GB/s`);
+    await page.screenshot({ path: `${ARTIFACTS}demo-bench-tfjs-webgpu.png`, fullPage: true });
   });
 
   it('had no console errors or unhandled rejections', () => {

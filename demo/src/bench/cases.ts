@@ -7,6 +7,7 @@
 import type { Engine } from 'xentropy';
 import { seededRandom } from '../train/data.js';
 import rooflineSource from './roofline.wgsl?raw';
+import type { TfjsRunner } from './tfjs.js';
 
 export interface BenchCase {
   name: string;
@@ -17,8 +18,8 @@ export interface BenchCase {
 export const SMALL_CASE: BenchCase = { name: 'small [256, 1000]', rows: 256, classes: 1000 };
 export const ALL_CASES: BenchCase[] = [SMALL_CASE, { name: 'batch [4096, 1000]', rows: 4096, classes: 1000 }, { name: 'vocab [512, 32000]', rows: 512, classes: 32000 }];
 
-export type Implementation = 'xentropy (fused CE fwd+bwd)' | 'roofline (vec4 read+write)' | 'CPU reference';
-export const IMPLEMENTATIONS: Implementation[] = ['xentropy (fused CE fwd+bwd)', 'roofline (vec4 read+write)', 'CPU reference'];
+export type Implementation = 'xentropy (fused CE fwd+bwd)' | 'roofline (vec4 read+write)' | 'tfjs-webgpu (softmaxCrossEntropy + grad)' | 'CPU reference';
+export const IMPLEMENTATIONS: Implementation[] = ['xentropy (fused CE fwd+bwd)', 'roofline (vec4 read+write)', 'tfjs-webgpu (softmaxCrossEntropy + grad)', 'CPU reference'];
 
 export interface Measurement {
   benchCase: BenchCase;
@@ -55,11 +56,11 @@ async function timeIt(repeats: number, run: () => Promise<void>, onTick: () => v
 }
 
 /** Progress ticks one case takes (for the progress bar). */
-export function ticksFor(gpu: boolean): number {
-  return (gpu ? 2 * (GPU_REPEATS + 1) : 0) + CPU_REPEATS + 1;
+export function ticksFor(gpu: boolean, tfjs: boolean): number {
+  return (gpu ? 2 * (GPU_REPEATS + 1) : 0) + (tfjs ? GPU_REPEATS + 1 : 0) + CPU_REPEATS + 1;
 }
 
-export async function runCase(engine: Engine, cpu: Engine, c: BenchCase, onTick: () => void): Promise<Measurement[]> {
+export async function runCase(engine: Engine, cpu: Engine, c: BenchCase, onTick: () => void, tfjs: TfjsRunner | null = null): Promise<Measurement[]> {
   const random = seededRandom(c.rows * 31 + c.classes);
   const logits = Float32Array.from({ length: c.rows * c.classes }, () => (random() - 0.5) * 6);
   const target = Int32Array.from({ length: c.rows }, () => Math.floor(random() * c.classes));
@@ -96,6 +97,10 @@ export async function runCase(engine: Engine, cpu: Engine, c: BenchCase, onTick:
       labels.release();
     }
     out.push(result('roofline (vec4 read+write)', await timeRoofline(device, logits, onTick), 'same bytes, no arithmetic'));
+  }
+  if (tfjs) {
+    const { milliseconds, error } = await tfjs.time(c, logits, target, referenceLoss, GPU_REPEATS, onTick);
+    out.push(result('tfjs-webgpu (softmaxCrossEntropy + grad)', milliseconds, `TensorFlow.js ${tfjs.version}, its own device; validated: |loss − reference| = ${error.toExponential(1)}; timed to a 1-element readback`));
   }
   const cpuMs = await timeIt(CPU_REPEATS, async () => void (await cpu.crossEntropy(logits, target, { shape })), onTick);
   out.push(result('CPU reference', cpuMs, 'f64 reference in JavaScript, one thread'));

@@ -4,6 +4,7 @@
  */
 import type { Engine } from 'xentropy';
 import { ALL_CASES, IMPLEMENTATIONS, SMALL_CASE, runCase, ticksFor, type BenchCase, type Measurement } from '../bench/cases.js';
+import { loadTfjs, type TfjsRunner } from '../bench/tfjs.js';
 import { COLORS, makeChart } from '../charts.js';
 import { element } from '../dom.js';
 
@@ -22,15 +23,20 @@ export function mountBench(root: HTMLElement, engine: Engine, cpu: Engine): void
   );
   const runSmall = element('button', { id: 'bench-run-small' }, `Run the small case ${SMALL_CASE.name.replace('small ', '')}`);
   const runAll = element('button', { id: 'bench-run-all' }, 'Run all cases');
+  const withTfjs = element('input', { type: 'checkbox', id: 'bench-tfjs' });
+  if (!gpu) withTfjs.disabled = true;
   const progress = element('progress', { id: 'bench-progress', max: '1', value: '0' });
   const status = element('span', { id: 'bench-status', class: 'hint' }, 'Not run yet.');
-  root.append(element('div', { class: 'controls' }, runSmall, runAll, progress, status));
+  root.append(element('div', { class: 'controls' }, runSmall, runAll, element('label', {}, withTfjs, 'also TensorFlow.js on WebGPU (loads ~0.6 MB)'), progress, status));
 
+  if (/swiftshader/i.test(`${engine.adapterInfo?.architecture} ${engine.adapterInfo?.description}`)) {
+    root.append(element('p', { class: 'hint', id: 'bench-software-note' }, 'This adapter is SwiftShader, WebGPU emulated on the CPU: its absolute numbers say little about a real GPU; compare the bars with each other.'));
+  }
   const chartHolder = element('div', { class: 'charts' });
   root.append(chartHolder);
   const chart = makeChart(chartHolder, 'chart-bench', {
     type: 'bar',
-    data: { labels: [], datasets: IMPLEMENTATIONS.map((label, i) => ({ label, data: [] as number[], backgroundColor: COLORS[i]! })) },
+    data: { labels: [], datasets: [] },
     options: {
       plugins: { title: { display: true, text: 'Effective bandwidth (GB/s, higher is better)' } },
       scales: { y: { type: 'linear', beginAtZero: true, title: { display: true, text: 'GB/s' } } },
@@ -63,9 +69,12 @@ export function mountBench(root: HTMLElement, engine: Engine, cpu: Engine): void
   const render = () => {
     const cases = [...new Set(results.map((r) => r.benchCase.name))];
     chart.data.labels = cases;
-    chart.data.datasets.forEach((dataset) => {
-      dataset.data = cases.map((name) => results.find((r) => r.benchCase.name === name && r.implementation === dataset.label)?.gigabytesPerSecond ?? 0);
-    });
+    // One bar per implementation that ran (tfjs only when asked for), in a fixed order and color.
+    chart.data.datasets = IMPLEMENTATIONS.flatMap((implementation, i) =>
+      results.some((r) => r.implementation === implementation)
+        ? [{ label: implementation, backgroundColor: COLORS[i]!, data: cases.map((name) => results.find((r) => r.benchCase.name === name && r.implementation === implementation)?.gigabytesPerSecond ?? 0) }]
+        : [],
+    );
     chart.update();
     body.replaceChildren(
       ...results.map((r) => {
@@ -88,15 +97,20 @@ export function mountBench(root: HTMLElement, engine: Engine, cpu: Engine): void
     runSmall.disabled = runAll.disabled = true;
     root.dataset.state = 'running';
     results.length = 0;
-    const total = cases.length * ticksFor(gpu);
+    const total = cases.length * ticksFor(gpu, withTfjs.checked);
     let done = 0;
     progress.max = total;
     progress.value = 0;
     try {
+      let tfjs: TfjsRunner | null = null;
+      if (withTfjs.checked) {
+        status.textContent = 'Loading TensorFlow.js…';
+        tfjs = await loadTfjs();
+      }
       for (const c of cases) {
         status.textContent = `Running ${c.name}…`;
         const tick = () => (progress.value = ++done);
-        results.push(...(await runCase(engine, cpu, c, tick)));
+        results.push(...(await runCase(engine, cpu, c, tick, tfjs)));
         render();
       }
       progress.value = total;
