@@ -141,8 +141,15 @@ export function mountExamples(root: HTMLElement, engine: Engine, cpu: Engine): v
     }
   };
 
-  for (const seed of SEED_EXAMPLES) addRow(seed, seed.target, seed.prediction);
+  // The seed's two tables, as headed there; rows the visitor adds get a third heading.
+  const section = (title: string) => body.append(element('tr', { class: 'section' }, element('th', { colspan: String(head.length) }, title)));
+  section('Hard label examples (one-hot targets)');
+  for (const seed of SEED_EXAMPLES) {
+    if (seed.sample === 6) section('Soft label examples (probability targets)');
+    addRow(seed, seed.target, seed.prediction);
+  }
   addButton.addEventListener('click', () => {
+    if (!rows.some((r) => !r.seed)) section('Your rows');
     const row = addRow(null, '1, 0, 0', '0.5, 0.25, 0.25');
     void compute(row);
     row.prediction.focus();

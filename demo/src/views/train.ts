@@ -233,7 +233,10 @@ export function mountTrain(root: HTMLElement, engine: Engine, cpu: Engine): void
     accuracyChart.update();
     void drawBoundary(cpuTrainer);
   });
-  window.addEventListener('pagehide', () => gpuTrainer?.destroy());
+  // Free the trainer's buffers when the page goes away for good (not when it is kept in the back/forward cache).
+  window.addEventListener('pagehide', (event) => {
+    if (!event.persisted) gpuTrainer?.destroy();
+  });
   setButtons();
   void drawBoundary(cpuTrainer).then(() => (root.dataset.loaded = 'true'));
 }
