@@ -1,8 +1,8 @@
 // sum.wgsl: one pass of a deterministic parallel sum of f32 values.
 //
-// Math: workgroup g reduces the block x[g*B .. g*B + B) with B = WG * ITEMS. Thread i adds ITEMS / 4 groups of 4
-// consecutive values, group j starting at g*B + 4 * (j*WG + i) (so a workgroup's loads are contiguous), into 4
-// independent running sums (a vec4: four short chains instead of one long one), adds the 4 lanes pairwise, then the WG
+// Math: workgroup g reduces the block x[g*B .. g*B + B) with B = WG * ITEMS. Thread i adds the values at
+// g*B + (4j + k) * WG + i for j < ITEMS / 4, k < 4 into 4 independent running sums acc[k] (a vec4: four short chains
+// instead of one long one; every load is contiguous across the workgroup), adds the 4 lanes pairwise, then the WG
 // thread sums are combined by a fixed binary tree and written to out[g]. The host repeats passes over the partials
 // until one value is left. The order of every addition depends only on n and the launch constants, so the same input
 // gives the same bits on every run.
@@ -42,11 +42,14 @@ fn main(@builtin(local_invocation_index) lid: u32,
   let base = params.x_offset;
   var acc = vec4<f32>(0.0);
   for (var j = 0u; j < ITEMS / 4u; j++) {
-    let i = block_start + 4u * (j * WG + lid);
-    if (i + 4u <= n) {
-      acc += vec4<f32>(x[base + i], x[base + i + 1u], x[base + i + 2u], x[base + i + 3u]);
-    } else if (i < n) {
-      for (var k = 0u; k < n - i; k++) { acc[k] += x[base + i + k]; }
+    // Four loads, each contiguous across the workgroup's threads (SIMD lanes on CPU adapters, coalesced on GPUs).
+    let i = block_start + 4u * j * WG + lid;
+    if (i + 3u * WG < n) {
+      acc += vec4<f32>(x[base + i], x[base + i + WG], x[base + i + 2u * WG], x[base + i + 3u * WG]);
+    } else {
+      for (var k = 0u; k < 4u; k++) {
+        if (i + k * WG < n) { acc[k] += x[base + i + k * WG]; }
+      }
     }
   }
   shared_sum[lid] = (acc.x + acc.y) + (acc.z + acc.w);
