@@ -12,6 +12,9 @@ function storageUsage(): number {
   return GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 }
 
+/** Which launch shapes suit the adapter: see GpuContext's constructor. */
+export type Tuning = 'cpu' | 'gpu';
+
 /** Pipeline-overridable constants of a kernel variant. */
 export type Constants = Record<string, number | boolean>;
 
@@ -23,14 +26,18 @@ export interface BoundRange {
 
 export class GpuContext {
   readonly pool: BufferPool;
-  /** Threads per workgroup used by every kernel (256, or less where the device allows less). */
+  /** The largest workgroup the kernels use (256, or less where the device allows less); WG unless a launch sets it. */
   readonly workgroupSize: number;
   private readonly modules = new Map<KernelName, GPUShaderModule>();
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   private lostMessage: string | null = null;
   private destroyed = false;
 
-  constructor(readonly device: GPUDevice, private readonly ownsDevice: boolean) {
+  /**
+   * @param tuning launch shapes for a CPU-emulated adapter (SwiftShader, llvmpipe: workgroup barriers are costly
+   *   there, so one thread walks a whole row) or for a real GPU (many threads share a row).
+   */
+  constructor(readonly device: GPUDevice, private readonly ownsDevice: boolean, readonly tuning: Tuning = 'gpu') {
     this.pool = new BufferPool(device);
     const limits = device.limits;
     this.workgroupSize = Math.min(256, limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX);
