@@ -38,6 +38,7 @@ export class CpuTrainer implements Trainer {
     this.step = 0;
   }
 
+  /** Nothing to free: the CPU trainer holds only typed arrays. */
   destroy(): void {}
 
   async run(count: number): Promise<StepMetrics[]> {
