@@ -281,6 +281,15 @@ describe('demo page without WebGPU', () => {
     const rows = await runSmallBench(page);
     expect(rows.map((row) => row.implementation)).toEqual(['CPU reference']);
     expect(rows[0]!.gbps).toBeGreaterThan(0);
+    await page.screenshot({ path: `${ARTIFACTS}demo-bench-fallback.png`, fullPage: true });
+  });
+
+  it('draws the curves on the CPU fallback', async () => {
+    await openView(page, 'curves');
+    const ce = await page.$eval('#chart-ce', (box) => ({ ...(box as HTMLElement).dataset }));
+    expect(Number(ce.hardAtHalf)).toBeCloseTo(Math.log(2), 6);
+    expect(Number(ce.softArgmin)).toBeCloseTo(0.7, 2);
+    await page.screenshot({ path: `${ARTIFACTS}demo-curves-fallback.png`, fullPage: true });
   });
 
   it('had no console errors or unhandled rejections', () => {
