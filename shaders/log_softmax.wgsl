@@ -14,7 +14,8 @@
 //     -Inf - -Inf = NaN). A NaN anywhere in a row makes that whole row NaN (as PyTorch), detected from the bits
 //     because WGSL lets compilers assume NaN never appears in arithmetic. +Inf makes the row NaN, as in PyTorch.
 // Work units: a unit is (row, segment) of `segment_len` columns; TPR threads (a power of two dividing WG) share a
-// unit, so one workgroup holds WG / TPR units. The host picks TPR per adapter (src/ops/rows.ts): 1 on CPU-emulated
+// unit, so one workgroup holds WG / TPR units; their states are combined by reduce_unit, which the host prepends from
+// row_reduce_subgroup.wgsl (subgroup shuffles) or row_reduce_workgroup.wgsl (workgroup-memory tree). The host picks TPR per adapter (src/ops/rows.ts): 1 on CPU-emulated
 // adapters, where workgroup barriers are expensive; up to WG on GPUs.
 //   PHASE 0: one segment per row: statistics, then the output, in one dispatch (the row is read twice; the second
 //            read mostly hits cache).
@@ -43,9 +44,6 @@ struct Params {
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 @group(0) @binding(3) var<storage, read_write> partials: array<vec2<f32>>;
-
-var<workgroup> shared_max: array<f32, WG>;
-var<workgroup> shared_sum: array<f32, WG>;
 
 // NaN and -Inf cannot be WGSL constants (a const-expression must be finite); private variables make them run-time
 // values the compiler accepts.
@@ -126,21 +124,7 @@ fn main(@builtin(local_invocation_index) lid: u32,
       }
     }
     if (saw_nan) { state.y = bitcast<f32>(NAN_BITS); }
-    if (TPR > 1u) {
-      // Tree over the TPR lanes of each unit (a uniform loop: TPR is a pipeline constant).
-      shared_max[lid] = state.x;
-      shared_sum[lid] = state.y;
-      workgroupBarrier();
-      for (var stride = TPR / 2u; stride > 0u; stride = stride / 2u) {
-        if (lane < stride) {
-          let merged = combine(vec2<f32>(shared_max[lid], shared_sum[lid]), vec2<f32>(shared_max[lid + stride], shared_sum[lid + stride]));
-          shared_max[lid] = merged.x;
-          shared_sum[lid] = merged.y;
-        }
-        workgroupBarrier();
-      }
-      state = vec2<f32>(shared_max[lid - lane], shared_sum[lid - lane]);
-    }
+    state = reduce_unit(state, lid);
   }
   if (!unit_in_range) { return; }
   if (PHASE == 1u) {

@@ -4,8 +4,7 @@
  * (src/reference/) or records its kernels (src/ops/) through the GpuContext that owns all GPU objects.
  */
 import { acquireDevice, describe, type AdapterInfo, type NodeAdapter } from './gpu/adapter.js';
-import { GpuContext, type Tuning } from './gpu/context.js';
-import type { PoolStats } from './gpu/pool.js';
+import { GpuContext, type EngineStats, type Tuning } from './gpu/context.js';
 import { GpuTensor, type DType } from './gpu/tensor.js';
 import { encodeCrossEntropy } from './ops/crossEntropy.js';
 import { encodeLogSoftmax } from './ops/logSoftmax.js';
@@ -35,9 +34,11 @@ export interface EngineOptions {
    * real GPUs (many threads per row). Default 'auto': from the adapter. Results are the same either way.
    */
   tuning?: 'auto' | Tuning;
+  /** Use subgroup operations for row reductions when the device has them (default true; false forces the workgroup tree). */
+  subgroups?: boolean;
 }
 
-const ENGINE_OPTIONS = ['backend', 'device', 'adapter', 'tuning'];
+const ENGINE_OPTIONS = ['backend', 'device', 'adapter', 'tuning', 'subgroups'];
 const SHAPE_OPTIONS = ['shape'];
 const CROSS_ENTROPY_OPTIONS = ['shape', 'reduction', 'ignoreIndex', 'grad'];
 
@@ -53,10 +54,16 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     throw new XentropyArgumentError('createEngine', 'tuning', `must be 'auto', 'cpu' or 'gpu' (got ${JSON.stringify(tuning)})`);
   }
   const tuningFor = (info: AdapterInfo): Tuning => (tuning !== 'auto' ? tuning : info.cpuBased ? 'cpu' : 'gpu');
+  const subgroups = checkBoolean('createEngine', 'subgroups', options.subgroups, true);
+  const contextFor = async (device: GPUDevice, owned: boolean, info: AdapterInfo): Promise<GpuContext> => {
+    const ctx = new GpuContext(device, owned, tuningFor(info));
+    if (subgroups) await ctx.enableSubgroups();
+    return ctx;
+  };
   if (backend === 'cpu') return new Engine(null, null, null);
   if (options.device) {
     const info = describe(undefined, options.device, 'external', 'core');
-    return new Engine(new GpuContext(options.device, false, tuningFor(info)), info, null);
+    return new Engine(await contextFor(options.device, false, info), info, null);
   }
   const acquired = await acquireDevice(options.adapter ?? 'auto');
   if (!acquired) {
@@ -68,7 +75,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     }
     return new Engine(null, null, null);
   }
-  return new Engine(new GpuContext(acquired.device, true, tuningFor(acquired.info)), acquired.info, acquired.keepAlive);
+  return new Engine(await contextFor(acquired.device, true, acquired.info), acquired.info, acquired.keepAlive);
 }
 
 /** Ops on data already on the GPU: inputs and results are GpuTensors; nothing is read back unless asked. */
@@ -170,6 +177,11 @@ export class Engine {
     return this.ctx?.workgroupSize ?? 0;
   }
 
+  /** True when row reductions use subgroup operations. */
+  get subgroups(): boolean {
+    return this.ctx?.subgroups ?? false;
+  }
+
   /** The launch shapes in use ('cpu' or 'gpu'; null on the CPU backend). */
   get tuning(): Tuning | null {
     return this.ctx?.tuning ?? null;
@@ -241,8 +253,8 @@ export class Engine {
   }
 
   /** Buffers the engine holds (live and pooled), for leak checks and memory accounting. */
-  stats(): PoolStats {
-    return this.ctx?.stats() ?? { liveBuffers: 0, liveBytes: 0, pooledBuffers: 0, pooledBytes: 0, created: 0 };
+  stats(): EngineStats {
+    return this.ctx?.stats() ?? { liveBuffers: 0, liveBytes: 0, pooledBuffers: 0, pooledBytes: 0, created: 0, cachedDispatches: 0 };
   }
 
   /** Free every GPU object the engine created (and the device, unless the caller supplied it). */

@@ -6,6 +6,8 @@ import { logitsFor, type ValueFamily } from '../helpers/data.js';
 import { useGpuEngine } from '../helpers/engine.js';
 
 const engine = useGpuEngine();
+// The launch plan a real GPU gets; on SwiftShader its rows are reduced with subgroup shuffles, on llvmpipe (no
+// subgroups) with the workgroup-memory tree, so both reduction paths are tested.
 const gpuTuned = useGpuEngine({ tuning: 'gpu' });
 
 // Every row and class count of the core issue at least once, with awkward partners.
