@@ -60,7 +60,7 @@ export function clampedLog(p: number): number {
 }
 
 /** The smallest denominator of a probability gradient (PyTorch's EPSILON = 1e-12 in binary_cross_entropy_backward). */
-export const PROBABILITY_GRAD_EPSILON = 1e-12;
+export const PROBABILITY_GRAD_EPSILON = Math.fround(1e-12); // an f32 constant in PyTorch (`constexpr float EPSILON`)
 
 export function crossEntropy(
   input: ArrayLike<number>,
