@@ -11,7 +11,9 @@
 // grad_scale = 1 / n for 'mean' (PyTorch's mean is over every element whatever the weights), 1 otherwise. The scalar
 // reduction of the element losses is done by sum.wgsl.
 // Numerical choices: the logits form never exponentiates a positive number, so +-100, +-1e4 and larger logits give
-// exact finite losses and gradients; log1p(e) for e = exp(-|x|) in (0, 1] uses its series below 1e-3 (WGSL has no
+// exact finite losses and gradients; PyTorch's (1 - y) x + l max(-x, 0) is evaluated as (1 - y) x for x >= 0 and
+// -q y x for x < 0 (the same value: l = 1 - y + q y), because in f32 the sum of -x and (1 - y) x cancels and loses
+// 2^-24 |x| (5e-4 at x = -1e4) when y is near 0; log1p(e) for e = exp(-|x|) in (0, 1] uses its series below 1e-3 (WGSL has no
 // log1p) so tiny losses keep their relative accuracy; sigmoid is formed from exp(-|x|) on the side that cannot overflow.
 // A probability outside [0, 1] (GPU-resident input never checked on the host) gives NaN.
 // Workgroup shape: WG threads, one element each. Bindings: 0 params, 1 x, 2 y, 3 weight, 4 pos_weight, 5 grad, 6 loss.
@@ -80,7 +82,9 @@ fn main(@builtin(local_invocation_index) lid: u32,
     if (POS_WEIGHTED) { q = pos_weight[global % params.cols]; }
     let e = exp(-abs(v));                       // in (0, 1]: never overflows
     let log_weight = (q - 1.0) * t + 1.0;
-    l = ((1.0 - t) * v + log_weight * (log1p_small(e) + max(-v, 0.0))) * w;
+    var linear = (1.0 - t) * v;
+    if (v < 0.0) { linear = -q * t * v; }
+    l = (linear + log_weight * log1p_small(e)) * w;
     var sig = 1.0 / (1.0 + e);                  // sigmoid(|x|)
     if (v < 0.0) { sig = e / (1.0 + e); }
     g = ((q * t + 1.0 - t) * sig - q * t) * w;
