@@ -22,15 +22,18 @@ export function encodeBinaryCrossEntropy(ctx: GpuContext, batch: Batch, input: G
   const { n } = o;
   const items = lossArray(ctx, batch, n, o.reduction === 'none', 'binary-cross-entropy-loss');
   const grad = o.grad ? ctx.allocate(n, 'f32', 'binary-cross-entropy-grad') : undefined;
-  const placeholder = o.weight && o.posWeight && grad ? undefined : batch.scratchTensor(1, 'f32', 'binary-cross-entropy-unused');
-  const weight = o.weight ? ctx.bind(o.weight, 0, o.weight.length).binding : ctx.bind(placeholder!, 0, 1).binding;
-  const posWeight = o.posWeight ? ctx.bind(o.posWeight, 0, o.posWeight.length).binding : ctx.bind(placeholder!, 0, 1).binding;
+  // Unused bindings still need a buffer; the read-only ones may share one, the written one may not (WebGPU forbids a
+  // buffer bound both writable and read-only in one dispatch).
+  const unusedInput = o.weight && o.posWeight ? undefined : batch.scratchTensor(1, 'f32', 'binary-cross-entropy-unused');
+  const gradSink = grad ?? batch.scratchTensor(1, 'f32', 'binary-cross-entropy-no-grad');
+  const weight = o.weight ? ctx.bind(o.weight, 0, o.weight.length).binding : ctx.bind(unusedInput!, 0, 1).binding;
+  const posWeight = o.posWeight ? ctx.bind(o.posWeight, 0, o.posWeight.length).binding : ctx.bind(unusedInput!, 0, 1).binding;
   const gradScale = o.reduction === 'mean' ? 1 / n : 1;
   const constants = { WANT_GRAD: o.grad, LOGITS: o.logits, WEIGHTED: o.weight !== undefined, POS_WEIGHTED: o.posWeight !== undefined };
   forEachElementChunk(ctx, n, (first, count) => {
     const x = ctx.bind(input, first, count);
     const y = ctx.bind(target, first, count);
-    const g = grad ? ctx.bind(grad, first, count) : ctx.bind(placeholder!, 0, 1);
+    const g = grad ? ctx.bind(grad, first, count) : ctx.bind(gradSink, 0, 1);
     const l = ctx.bind(items, first, count);
     batch.dispatch(
       'binary_cross_entropy',
