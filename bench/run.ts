@@ -1,6 +1,6 @@
 // The main job: fused cross-entropy forward+backward on the default WebGPU adapter, validated against the CPU
 // reference, then timed (median of repeated runs). Run with `npm run bench` (builds dist/ first).
-import { createEngine, reference } from '../dist/index.js';
+import { createEngine, reference } from 'xentropy'; // the package itself: dist/ at run time (npm run build), src/ for the type-checker
 
 // dawn.node polls for GPU events with setImmediate on the main thread, taking a core from SwiftShader's workers;
 // a 1 ms timer instead keeps the measurement about the kernels (see ../shared/WEBGPU-HERE.md). Benchmark only.

@@ -7,6 +7,9 @@ import crossEntropy from '../shaders/cross_entropy.wgsl?raw';
 import entropy from '../shaders/entropy.wgsl?raw';
 import klDiv from '../shaders/kl_div.wgsl?raw';
 import logSoftmax from '../shaders/log_softmax.wgsl?raw';
+import rowReduceSubgroup from '../shaders/row_reduce_subgroup.wgsl?raw';
+import rowReduceWorkgroup from '../shaders/row_reduce_workgroup.wgsl?raw';
+import subgroupProbe from '../shaders/subgroup_probe.wgsl?raw';
 import sum from '../shaders/sum.wgsl?raw';
 import targetWeightSum from '../shaders/target_weight_sum.wgsl?raw';
 
@@ -16,8 +19,18 @@ export const shaderSources = {
   entropy,
   kl_div: klDiv,
   log_softmax: logSoftmax,
+  subgroup_probe: subgroupProbe,
   sum,
   target_weight_sum: targetWeightSum,
 } as const;
 
 export type KernelName = keyof typeof shaderSources;
+
+/** Kernels that call reduce_unit(): the host prepends row_reduce_subgroup.wgsl or row_reduce_workgroup.wgsl. */
+const ROW_REDUCE_KERNELS: ReadonlySet<KernelName> = new Set<KernelName>(['log_softmax']);
+
+/** The full WGSL of a kernel, with the row-reduction snippet it needs (the subgroup one when `subgroups`). */
+export function kernelSource(kernel: KernelName, subgroups: boolean): string {
+  if (!ROW_REDUCE_KERNELS.has(kernel)) return shaderSources[kernel];
+  return `${subgroups ? rowReduceSubgroup : rowReduceWorkgroup}\n${shaderSources[kernel]}`;
+}

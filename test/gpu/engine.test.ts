@@ -1,0 +1,75 @@
+// Engine lifecycle: a caller's own device is used and never destroyed; pipelines and buffers are reused, not
+// recreated; destroy() frees everything; asking for an adapter that does not exist fails clearly or falls back.
+import { describe, expect, it } from 'vitest';
+import { createEngine, reference } from '../../src/index.js';
+import { expectClose } from '../helpers/compare.js';
+import { classTargets, normal } from '../helpers/data.js';
+import { useGpuEngine } from '../helpers/engine.js';
+
+const engine = useGpuEngine();
+
+describe('engine', () => {
+  it('reports what it chose', () => {
+    const e = engine();
+    if (e.backend === 'cpu') return expect(e.adapterInfo).toBeNull();
+    expect(['swiftshader', 'llvmpipe', 'vulkan']).toContain(e.adapterInfo!.source);
+    expect(e.adapterInfo!.featureLevel).toBe(e.adapterInfo!.source === 'llvmpipe' ? 'compatibility' : 'core');
+    expect(e.workgroupSize).toBeGreaterThanOrEqual(64);
+  });
+
+  it('uses subgroup reductions exactly when the device has subgroups (and can be told not to)', async () => {
+    const e = engine();
+    if (!e.device) return;
+    expect(e.subgroups).toBe(e.device.features.has('subgroups'));
+    const without = await createEngine({ device: e.device, subgroups: false });
+    expect(without.subgroups).toBe(false);
+    without.destroy();
+  });
+
+  it("embeds in a caller's device, and destroy() leaves that device alive", async () => {
+    const host = engine();
+    if (!host.device) return;
+    const embedded = await createEngine({ device: host.device });
+    expect(embedded.backend).toBe('webgpu');
+    expect(embedded.adapterInfo!.source).toBe('external');
+    const x = normal(50, 3, 1);
+    const t = classTargets(10, 5, 2);
+    const r = await embedded.crossEntropy(x, t, { shape: [10, 5] });
+    expectClose(r.loss as number, reference.crossEntropy(x, t, 10, 5, { reduction: 'mean', ignoreIndex: -100, grad: false }).loss as number, 'embedded');
+    embedded.destroy();
+    await expect(embedded.sum(x)).rejects.toThrow(/engine was destroyed/);
+    // The host engine (same device) still works.
+    expectClose(await host.sum(x), reference.sum(x), 'host after embedded destroy', { atol: 1e-5, rtol: 1e-6 });
+  });
+
+  it('steady state: repeated calls create no new buffers, and release everything', async () => {
+    const e = engine();
+    const x = normal(64 * 100, 3, 4);
+    const t = classTargets(64, 100, 5);
+    await e.crossEntropy(x, t, { shape: [64, 100] });
+    const warm = e.stats();
+    for (let i = 0; i < 20; i++) await e.crossEntropy(x, t, { shape: [64, 100] });
+    const after = e.stats();
+    expect(after.created).toBe(warm.created);
+    expect(after.liveBuffers).toBe(0);
+  });
+
+  it('destroy() frees every buffer and refuses later calls', async () => {
+    const e = await createEngine({ adapter: (process.env.XENTROPY_ADAPTER ?? 'auto') as never });
+    await e.logSoftmax(normal(30, 1, 1), { shape: [3, 10] });
+    e.destroy();
+    expect(e.stats().pooledBuffers + e.stats().liveBuffers).toBe(0);
+    if (e.backend === 'webgpu') await expect(e.logSoftmax(normal(30, 1, 1), { shape: [3, 10] })).rejects.toThrow(/destroyed/);
+  });
+
+  it("backend 'webgpu' without such an adapter fails clearly; 'auto' falls back to the CPU", async () => {
+    // No real Vulkan GPU on CI machines: 'vulkan' finds none there (on a GPU machine it finds the GPU).
+    const auto = await createEngine({ adapter: 'vulkan' });
+    if (auto.backend === 'cpu') {
+      await expect(createEngine({ backend: 'webgpu', adapter: 'vulkan' })).rejects.toThrow(/no WebGPU adapter was found/);
+    } else {
+      expect(auto.adapterInfo!.source).toBe('vulkan');
+    }
+    auto.destroy();
+  });
+});
