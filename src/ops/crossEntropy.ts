@@ -9,7 +9,7 @@ import type { GpuTensor } from '../gpu/tensor.js';
 import type { CrossEntropyInputs } from '../reference/crossEntropy.js';
 import type { Reduction } from '../types.js';
 import { f32Bits } from './bits.js';
-import { threadsPerRow } from './rows.js';
+import { planRows, threadsPerRow } from './rows.js';
 import { encodeSum } from './sum.js';
 
 const REDUCTION_CODE: Record<Reduction, number> = { none: 0, mean: 1, sum: 2 };
@@ -17,6 +17,27 @@ const INPUT_CODE: Record<CrossEntropyInputs, number> = { logits: 0, probabilitie
 
 /** With this many rows between two classes of a row or more, one thread per row reads neighbouring addresses. */
 const STRIDED_ONE_THREAD_PER_ROW = 8;
+
+/**
+ * The most classes one thread walks in a loop. Two reasons: llvmpipe ends every loop of a shader once 65535
+ * iterations were taken by all its loops together (Mesa gallivm, lp_bld_limits.h: LP_MAX_TGSI_LOOP_ITERATIONS,
+ * "shared between every loop"), which silently truncated 32000-class rows walked by one thread; and a serial f32 sum
+ * of k exponentials is only good to about sqrt(k) * 2^-24, so long rows are shared by more threads and a tree.
+ */
+export const MAX_CLASSES_PER_THREAD = 256;
+
+/**
+ * Workgroup size and threads per row of the row-wise loss kernels (cross_entropy.wgsl, entropy.wgsl): the device's
+ * row plan (planRows: one thread per row on CPU adapters) while a thread walks at most MAX_CLASSES_PER_THREAD
+ * classes; else the legacy plan (about 4 classes per thread, up to the full workgroup). Rows are never split into
+ * segments here (one workgroup finishes a row).
+ */
+export function lossRowShape(ctx: GpuContext, rows: number, cols: number, strided = false): { WG: number; TPR: number } {
+  const plan = planRows(ctx, rows, cols).constants;
+  if (strided && cols <= MAX_CLASSES_PER_THREAD) return { WG: plan.WG, TPR: 1 };
+  if (!strided && cols <= plan.TPR * MAX_CLASSES_PER_THREAD) return plan;
+  return { WG: ctx.workgroupSize, TPR: threadsPerRow(cols, ctx.workgroupSize) };
+}
 
 export interface CrossEntropyEncodeOptions {
   rows: number;
@@ -66,9 +87,10 @@ export function encodeCrossEntropy(ctx: GpuContext, batch: Batch, input: GpuTens
   const rowZ = withZ ? (o.reduction === 'none' ? ctx.allocate(rows, 'f32', 'cross-entropy-z-loss') : batch.scratchTensor(rows, 'f32', 'cross-entropy-row-z')) : batch.scratchTensor(1, 'f32', 'cross-entropy-no-z');
   const grad = o.grad ? ctx.allocate(rows * cols, 'f32', 'cross-entropy-grad') : undefined;
   const gradSink = grad ?? batch.scratchTensor(1, 'f32', 'cross-entropy-no-grad');
-  const tpr = inner >= STRIDED_ONE_THREAD_PER_ROW ? 1 : threadsPerRow(cols, ctx.workgroupSize);
-  const rowsPerGroup = ctx.workgroupSize / tpr;
+  const { WG: wg, TPR: tpr } = lossRowShape(ctx, rows, cols, inner >= STRIDED_ONE_THREAD_PER_ROW);
+  const rowsPerGroup = wg / tpr;
   const constants = {
+    WG: wg,
     TPR: tpr,
     WANT_GRAD: o.grad,
     INPUTS: INPUT_CODE[o.inputs],

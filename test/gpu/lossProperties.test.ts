@@ -1,5 +1,6 @@
 // Property tests (fast-check): random shapes, layouts and options for every loss-family op, GPU against the f64 CPU
-// reference at the atol 1e-6 + rtol 1e-5. Seeded, so a failure reproduces; fast-check prints the shrunk case.
+// reference at the atol 1e-6 + rtol 1e-5, with the launch plan drawn too (the adapter's own, or the
+// many-threads-per-row plan of a real GPU). Seeded, so a failure reproduces; fast-check prints the shrunk case.
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
 import { reference } from '../../src/index.js';
@@ -7,8 +8,12 @@ import { expectClose } from '../helpers/compare.js';
 import { rng } from '../helpers/data.js';
 import { useGpuEngine } from '../helpers/engine.js';
 
-const engine = useGpuEngine();
-const RUNS = { seed: 20261126, numRuns: 30 };
+const adapterTuned = useGpuEngine();
+const gpuTuned = useGpuEngine({ tuning: 'gpu' });
+const RUNS = { seed: 20261126, numRuns: 40 };
+let draws = 0;
+/** Alternate the two launch plans across runs. */
+const engine = () => (draws++ % 2 === 0 ? adapterTuned() : gpuTuned());
 
 function uniform(n: number, seed: number, lo: number, hi: number): Float32Array {
   const next = rng(seed);

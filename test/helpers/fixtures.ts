@@ -42,7 +42,7 @@ export function decodeFloats(values: Values, length: number): Float32Array {
 
 export interface CaseResult {
   loss: number | ArrayLike<number>;
-  grad: ArrayLike<number> | undefined;
+  grad?: ArrayLike<number> | undefined;
   weightSum: number;
   zLoss?: number | ArrayLike<number> | undefined;
 }
