@@ -28,8 +28,10 @@
 //   - tanh saturates to +-1 beyond |x / cap| > 9 (f32 rounds tanh(9) to 1), so infinite logits cap to +-cap;
 //   - a class-index target outside [0, C) that is not ignore_index makes the row NaN (never a plausible wrong number);
 //     a NaN logit, or a row of only -Inf logits, makes its own row NaN.
-// Workgroup shape: WG threads, TPR threads per row (see log_softmax.wgsl; TPR = 1 for strided class layouts, so
-// neighbouring threads read neighbouring addresses). Bindings: 0 params, 1 x, 2 target (class indices as i32 bits, or
+// Workgroup shape: WG threads, TPR threads per row, chosen by src/ops/crossEntropy.ts lossRowShape: the device's row
+// plan while a thread walks at most 256 classes (TPR = 1 for strided class layouts, so neighbouring threads read
+// neighbouring addresses), else enough threads per row to keep each one's loops short (llvmpipe stops a shader's loops
+// after 65535 iterations in total) and its serial sums accurate. Bindings: 0 params, 1 x, 2 target (class indices as i32 bits, or
 // probabilities as f32 bits), 3 class weights, 4 weight_sum, 5 grad, 6 row_loss, 7 row_z.
 
 override WG: u32 = 256u;
@@ -181,23 +183,22 @@ fn main(@builtin(local_invocation_index) lid: u32,
   }
   let skip = !row_in_range || ignored;
 
-  // 1. Logits: online max and sum of exponentials; soft targets: A = sum_c a_c.
+  // 1. Logits only (the other inputs are log-probabilities already): online max and sum of exponentials, and for
+  //    soft targets A = sum_c a_c, which the logits' gradient needs.
   let m_floor = bitcast<f32>(NEG_INF_BITS);
   var m = m_floor;
   var s = 0.0;
   var coef_total = 0.0;
   if (!skip && INPUTS == INPUT_LOGITS) {
     for (var c = lane; c < cols; c += TPR) {
-      if (INPUTS == INPUT_LOGITS) {
-        let v = capped(x[x_base + c * inner]);
-        if (is_nan(v)) {
-          s = bitcast<f32>(NAN_BITS);
-        } else if (v > m) {
-          s = s * exp(m - v) + 1.0;
-          m = v;
-        } else if (v > m_floor) {
-          s += exp(v - m);  // -Inf (a mask) adds nothing; skipping it also avoids -Inf - -Inf = NaN while m is -Inf
-        }
+      let v = capped(x[x_base + c * inner]);
+      if (is_nan(v)) {
+        s = bitcast<f32>(NAN_BITS);
+      } else if (v > m) {
+        s = s * exp(m - v) + 1.0;
+        m = v;
+      } else if (v > m_floor) {
+        s += exp(v - m);  // -Inf (a mask) adds nothing; skipping it also avoids -Inf - -Inf = NaN while m is -Inf
       }
       if (SOFT_TARGET) {
         coef_total += class_w(c) * ((1.0 - eps) * soft_target(params.target_offset + rel_base + c * inner) + smooth_each);
