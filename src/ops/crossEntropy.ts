@@ -66,22 +66,46 @@ export interface CrossEntropyEncoded {
   zLoss?: GpuTensor;
 }
 
+/** Rows each thread of target_weight_sum.wgsl takes (a workgroup covers WG * this many rows). */
+const TARGET_ROWS_PER_THREAD = 64;
+
+/**
+ * The mean's denominator and the out-of-range count ([weight_sum, out_of_range] in a new 2-element tensor): one
+ * target_weight_sum dispatch writes per-workgroup partials, straight into the result when one workgroup covers every
+ * row, else into scratch that sum.wgsl reduces (deterministic either way).
+ */
+function encodeTargetWeightSum(ctx: GpuContext, batch: Batch, target: GpuTensor, weight: GpuTensor, o: CrossEntropyEncodeOptions): GpuTensor {
+  const { rows, cols } = o;
+  const weightSum = ctx.allocate(2, 'f32', 'cross-entropy-weight-sum');
+  const wg = ctx.workgroupSize;
+  const groups = Math.max(1, Math.ceil(rows / (wg * TARGET_ROWS_PER_THREAD)));
+  const partials = groups === 1 ? weightSum : batch.scratchTensor(2 * groups, 'f32', 'cross-entropy-weight-partials');
+  const targets = o.softTarget ? ctx.bind(target, 0, 1) : ctx.bind(target, 0, rows);
+  const out = ctx.bind(partials, 0, 2 * groups);
+  batch.dispatch(
+    'target_weight_sum',
+    { WG: wg, ITEMS: TARGET_ROWS_PER_THREAD, WEIGHTED: o.weight !== undefined, SOFT_TARGET: o.softTarget },
+    [rows, cols, targets.shift, o.ignoreIndex, groups, out.shift],
+    [targets.binding, ctx.bind(weight, 0, o.weight ? cols : 1).binding, out.binding],
+    groups,
+  );
+  if (groups > 1) {
+    // Views of the halves of the partials and of the two result elements (not owned: nothing to release).
+    const view = (t: GpuTensor, start: number, length: number): GpuTensor => ctx.own(t.buffer, 'f32', length, t.byteOffset + start * 4, false);
+    encodeSum(ctx, batch, view(partials, 0, groups), groups, view(weightSum, 0, 1));
+    encodeSum(ctx, batch, view(partials, groups, groups), groups, view(weightSum, 1, 1));
+  }
+  return weightSum;
+}
+
 export function encodeCrossEntropy(ctx: GpuContext, batch: Batch, input: GpuTensor, target: GpuTensor, o: CrossEntropyEncodeOptions): CrossEntropyEncoded {
   const { rows, cols, inner } = o;
   const withZ = o.zLoss !== 0;
   const weight = o.weight ?? batch.scratchTensor(1, 'f32', 'cross-entropy-no-weight');
   const weightBinding = ctx.bind(weight, 0, o.weight ? cols : 1).binding;
 
-  const weightSum = ctx.allocate(2, 'f32', 'cross-entropy-weight-sum');
+  const weightSum = encodeTargetWeightSum(ctx, batch, target, weight, o);
   const ws = ctx.bind(weightSum, 0, 2);
-  const allTargets = o.softTarget ? ctx.bind(target, 0, 1) : ctx.bind(target, 0, rows);
-  batch.dispatch(
-    'target_weight_sum',
-    { WEIGHTED: o.weight !== undefined, SOFT_TARGET: o.softTarget },
-    [rows, cols, allTargets.shift, o.ignoreIndex],
-    [allTargets.binding, weightBinding, ws.binding],
-    1,
-  );
 
   const rowLoss = o.reduction === 'none' ? ctx.allocate(rows, 'f32', 'cross-entropy-loss') : batch.scratchTensor(rows, 'f32', 'cross-entropy-row-loss');
   const rowZ = withZ ? (o.reduction === 'none' ? ctx.allocate(rows, 'f32', 'cross-entropy-z-loss') : batch.scratchTensor(rows, 'f32', 'cross-entropy-row-z')) : batch.scratchTensor(1, 'f32', 'cross-entropy-no-z');

@@ -158,6 +158,27 @@ describe('loss family on the GPU', () => {
     for (const t of [logits, labels, r.loss, r.grad!, r.weightSum]) t.release();
   });
 
+  it('the denominator over many workgroups of targets: exact counts, weighted sums, out-of-range counts', async () => {
+    const e = engine();
+    const [rows, cols] = [3 * 16384 + 5, 3]; // several target_weight_sum workgroups, whatever the workgroup size
+    const x = logitsFor('normal', rows, cols, 27);
+    const target = classTargets(rows, cols, 28, 7);
+    const plain = await e.crossEntropy(x, target, { shape: [rows, cols], grad: false });
+    expect(plain.weightSum).toBe(target.filter((t) => t !== -100).length);
+    const weight = positiveWeights(cols, 29);
+    const weighted = await e.crossEntropy(x, target, { shape: [rows, cols], weight, grad: false, reduction: 'sum' });
+    expectClose(weighted.weightSum, reference.crossEntropy(x, target, rows, cols, { reduction: 'sum', ignoreIndex: -100, grad: false, weight }).weightSum, 'weighted weightSum');
+    if (e.backend === 'cpu') return;
+    const bad = target.slice();
+    bad[5] = 3;
+    bad[rows - 2] = -7;
+    const labels = e.gpu.upload(bad);
+    const logits = e.gpu.upload(x);
+    await expect(e.crossEntropy(logits, labels, { shape: [rows, cols], grad: false })).rejects.toThrow(/target has 2 values outside \[0, 3\)/);
+    labels.release();
+    logits.release();
+  });
+
   it('grad: false returns no gradient for every op', async () => {
     const x = logitsFor('normal', 5, 6, 25);
     const y = distributions(5, 6, 26);
