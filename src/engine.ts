@@ -390,6 +390,11 @@ export class Engine {
     return this.ctx?.stats() ?? { liveBuffers: 0, liveBytes: 0, pooledBuffers: 0, pooledBytes: 0, created: 0, cachedDispatches: 0 };
   }
 
+  /** Destroy the pooled buffers kept for reuse (e.g. after a one-off large call); live results stay valid. */
+  trim(): void {
+    this.ctx?.pool.trim();
+  }
+
   /** Free every GPU object the engine created (and the device, unless the caller supplied it). */
   destroy(): void {
     this.ctx?.destroy();

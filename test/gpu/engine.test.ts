@@ -55,6 +55,18 @@ describe('engine', () => {
     expect(after.liveBuffers).toBe(0);
   });
 
+  it('trim() frees pooled buffers and later calls still work (no stale cached bind group)', async () => {
+    const e = engine();
+    const x = normal(64 * 100, 3, 6);
+    const t = classTargets(64, 100, 7);
+    const first = await e.crossEntropy(x, t, { shape: [64, 100] });
+    e.trim();
+    expect(e.stats().pooledBuffers).toBe(0);
+    const again = await e.crossEntropy(x, t, { shape: [64, 100] });
+    expect(again.loss).toBe(first.loss);
+    expect(again.grad).toEqual(first.grad);
+  });
+
   it('destroy() frees every buffer and refuses later calls', async () => {
     const e = await createEngine({ adapter: (process.env.XENTROPY_ADAPTER ?? 'auto') as never });
     await e.logSoftmax(normal(30, 1, 1), { shape: [3, 10] });
