@@ -42,7 +42,8 @@ override SOFT_TARGET: bool = false;
 override WEIGHTED: bool = false;
 override SOFTCAP: bool = false;
 override Z_LOSS: bool = false;
-override CONTIGUOUS: bool = true;   // classes are the last dimension (inner == 1): the statistics pass reads blocks of 4
+override CONTIGUOUS: bool = true;
+override DENSE: bool = false;       // soft targets or label smoothing > 0: the loss needs every class's log-probability   // classes are the last dimension (inner == 1): the statistics pass reads blocks of 4
 
 const INPUT_LOGITS: u32 = 0u;
 const INPUT_PROBABILITIES: u32 = 1u;
@@ -155,7 +156,7 @@ fn main(@builtin(local_invocation_index) lid: u32,
   let x_base = params.x_offset + rel_base;
   let eps = params.smoothing;
   let smooth_each = eps / f32(cols);
-  let dense = SOFT_TARGET || eps > 0.0;
+  let dense = DENSE;  // the host sets it to SOFT_TARGET || labelSmoothing > 0
 
   // Target of the row (class-index form).
   var t = -1;
@@ -230,7 +231,37 @@ fn main(@builtin(local_invocation_index) lid: u32,
   // 2. Per class: the loss terms sum_c b_c l_c (b = a for soft targets, w for the smoothing term) and the gradient.
   var acc = 0.0;
   var acc_flags = 0u;
-  if (!skip && !row_bad && (dense || WANT_GRAD)) {
+  if (!DENSE && CONTIGUOUS && INPUTS == INPUT_LOGITS && WANT_GRAD && !skip && !row_bad) {
+    // The common case (hard labels, no smoothing): only the gradient, 4 classes per step,
+    // g = (p * total - [c == t] * w_t + 2 z lse p) * cap' * scale. A masked logit has p = exp(-Inf) = 0.
+    let z_term = select(0.0, 2.0 * params.z_coef * lse, Z_LOSS);
+    let g_base = params.grad_offset + rel_base;
+    for (var c = 4u * lane; c < cols; c += 4u * TPR) {
+      let n = min(4u, cols - c);
+      var raw = vec4<f32>(0.0);
+      for (var k = 0u; k < n; k++) { raw[k] = x[x_base + c + k]; }
+      var v = raw;
+      var slope = vec4<f32>(1.0);
+      if (SOFTCAP) {
+        let th = vec4<f32>(saturating_tanh(raw.x / params.softcap), saturating_tanh(raw.y / params.softcap),
+                           saturating_tanh(raw.z / params.softcap), saturating_tanh(raw.w / params.softcap));
+        v = params.softcap * th;
+        slope = 1.0 - th * th;
+      }
+      let p = exp(v - vec4<f32>(row_max)) * inv_sum;
+      var g = p * (total + z_term);
+      if (t >= i32(c) && t < i32(c + 4u)) { g[u32(t) - c] -= (1.0 - eps) * w_t; }
+      g = g * slope * scale;
+      if (n == 4u) {
+        grad[g_base + c] = g.x;
+        grad[g_base + c + 1u] = g.y;
+        grad[g_base + c + 2u] = g.z;
+        grad[g_base + c + 3u] = g.w;
+      } else {
+        for (var k = 0u; k < n; k++) { grad[g_base + c + k] = g[k]; }
+      }
+    }
+  } else if (!skip && !row_bad && (dense || WANT_GRAD)) {
     for (var c = lane; c < cols; c += TPR) {
       let i = rel_base + c * inner;
       let raw = x[params.x_offset + i];

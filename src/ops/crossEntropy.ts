@@ -117,6 +117,7 @@ export function encodeCrossEntropy(ctx: GpuContext, batch: Batch, input: GpuTens
     SOFTCAP: o.softcap !== undefined,
     Z_LOSS: withZ,
     CONTIGUOUS: inner === 1,
+    DENSE: o.softTarget || o.labelSmoothing > 0,
   };
   // Chunks of whole outer blocks [cols, inner] (one row each when classes are last), each fitting one binding.
   const block = cols * inner;

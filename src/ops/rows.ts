@@ -24,7 +24,7 @@ const TARGET_THREADS = { cpu: 512, gpu: 1 << 17 } as const;
  * "shared between every loop"), which truncated long rows walked by one thread; and a serial f32 chain of k terms is
  * only good to about sqrt(k) * 2^-24, so longer rows are shared by more threads and combined by a tree.
  */
-export const MAX_COLUMNS_PER_THREAD = 2048;
+export const MAX_COLUMNS_PER_THREAD = 8192;
 
 /** Below this many columns a row is never split (the combine pass would cost more than it saves). */
 const MIN_SPLIT_COLS = 4096;
