@@ -1,0 +1,81 @@
+/**
+ * `npm run bench`: the bench in Node on Dawn's bindings (npm `webgpu`), default adapter (a real GPU over Vulkan, else
+ * SwiftShader, else llvmpipe; --adapter picks one). Bundled by bench/vite.config.ts into bench/dist/node.mjs with
+ * everything but `webgpu`, so the GPU machine (which has Node's binary and dawn.node, nothing else) can run it.
+ * Writes <out>/<runtime>-<adapter>-<date>.json and .md; a validation failure exits with status 1.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { create } from 'webgpu';
+import { createEngine } from '../src/index.js';
+import { runBench } from './core.js';
+import { OPTION_HELP, parseOptions } from './options.js';
+import { renderMarkdown, resultStem } from './report.js';
+
+let options;
+try {
+  options = parseOptions(process.argv.slice(2), process.env);
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(2);
+}
+if (process.argv.includes('--help')) console.error(OPTION_HELP);
+
+const engine = await createEngine({ backend: 'webgpu', adapter: options.adapter });
+const info = engine.adapterInfo!;
+const cpuAdapter = info.source === 'swiftshader' || info.source === 'llvmpipe';
+
+// dawn.node waits for GPU events by calling setImmediate in a loop on the main thread while a GPU promise is pending
+// (../shared/WEBGPU-HERE.md). On a CPU adapter that loop takes a core from SwiftShader's workers; a 1 ms timer gives it
+// back. On a real GPU the CPU is idle anyway and the loop answers fastest, so it stays. dawn.node looks setImmediate up
+// on every tick, so replacing it after the device exists works. Bench process only: the library leaves it alone.
+const poll = options.poll === 'auto' ? (cpuAdapter ? 'timer' : 'immediate') : options.poll;
+if (poll === 'timer') {
+  (globalThis as { setImmediate: unknown }).setImmediate = (fn: (...args: unknown[]) => void, ...args: unknown[]) => setTimeout(fn, 1, ...args);
+}
+
+// tfjs-backend-webgpu refuses to construct without navigator.gpu (webgpu_util.isWebGPUSupported); Node 20 has no
+// navigator. Give it a Dawn GPU object on the same driver (the engine has set VK_ICD_FILENAMES by now); tfjs itself
+// runs on engine.device (bench/core.ts), so both share one device.
+const dawnGpu: GPU = create([]);
+const nav = ((globalThis as { navigator?: object }).navigator ??= {}) as { gpu?: GPU };
+Object.defineProperty(nav, 'gpu', { value: dawnGpu, configurable: true, writable: true });
+
+const tty = process.stderr.isTTY;
+let lastLine = 0;
+let lastLabel = '';
+const progress = (line: string) => {
+  if (tty) {
+    process.stderr.write(`\r\x1b[K${line.slice(0, (process.stderr.columns || 120) - 1)}`);
+    return;
+  }
+  // Logs (the GPU machine): a line per new op/case, else at most one every 10 s.
+  const label = line.split(':')[0]!;
+  if (label !== lastLabel || Date.now() - lastLine > 10_000) {
+    process.stderr.write(`${line}\n`);
+    lastLabel = label;
+    lastLine = Date.now();
+  }
+};
+
+let status = 0;
+try {
+  console.log(`xentropy bench (node ${process.version}): ${info.source} ${info.vendor}/${info.architecture} ${info.description}; dawn.node polling: ${poll}`);
+  const report = await runBench({ engine, runtime: 'node', poll, progress }, options);
+  if (tty) process.stderr.write('\r\x1b[K');
+  const markdown = renderMarkdown(report);
+  mkdirSync(options.outDir, { recursive: true });
+  const stem = join(options.outDir, resultStem(report));
+  writeFileSync(`${stem}.json`, `${JSON.stringify(report, null, 1)}\n`);
+  writeFileSync(`${stem}.md`, `${markdown}\n`);
+  console.log(`\n${markdown}\n\nwrote ${stem}.json and ${stem}.md`);
+} catch (error) {
+  if (tty) process.stderr.write('\n');
+  console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+  status = 1;
+} finally {
+  engine.destroy();
+  Object.defineProperty(nav, 'gpu', { value: undefined });
+}
+// Dawn's instances keep handles open for a while after the device is destroyed; the results are written, so leave now.
+process.exit(status);
