@@ -75,6 +75,8 @@ export interface BenchHost {
   /** How dawn.node polls (Node) or 'browser'. */
   poll: string;
   progress(line: string): void;
+  /** Called with the results so far after every op and case (the Node bench writes them, so a killed run leaves data). */
+  partial?(report: BenchReport): void;
 }
 
 /** Bytes an op must move at least (f32): read the input, write the output where there is one. */
@@ -167,6 +169,18 @@ export async function runBench(host: BenchHost, options: BenchOptions): Promise<
   const notes: string[] = [];
   const started = now();
   const cases: CaseResult[] = [];
+  const meta = (): BenchMeta => ({
+    runtime: host.runtime,
+    adapter: engine.adapterInfo,
+    date: startDate,
+    timing: 'wall-clock per call: back-to-back calls, submit, await device.queue.onSubmittedWorkDone(); median of samples; same for every contender',
+    minSampleMs,
+    poll: host.poll,
+    timestampQuery: rooflines.hasTimestamps,
+    options: { ...options, cases: options.cases.map(shapeLabel) },
+    notes,
+  });
+  const startDate = new Date().toISOString();
   const work = options.cases.flatMap((shape) => opsFor(shape, options.ops).map((op) => ({ shape, op })));
   let step = 0;
 
@@ -206,12 +220,13 @@ export async function runBench(host: BenchHost, options: BenchOptions): Promise<
             const inner = minSampleMs > 0 && runner.name !== 'cpu' ? Math.max(1, Math.min(maxInner, Math.ceil(minSampleMs / Math.max(first, 1e-3)))) : 1;
             const perSample = first * inner;
             const samples = Math.max(options.minRepeats, Math.min(options.repeats, Math.floor(options.budgetMs / Math.max(perSample, 1e-3))));
-            calibrated.push({ runner, inner, samples, times: [], validation });
+            // With one call per sample the sizing call is a sample like the others (it follows the warm-up).
+            calibrated.push({ runner, inner, samples, times: inner === 1 ? [first] : [], validation });
           }
           const rounds = Math.max(0, ...calibrated.map((c) => c.samples));
           for (let round = 0; round < rounds; round++) {
             for (const c of calibrated) {
-              if (round >= c.samples) continue;
+              if (c.times.length >= c.samples || round >= c.samples) continue;
               say(`${c.runner.name} sample ${round + 1}/${c.samples}${c.inner > 1 ? ` (${c.inner} calls)` : ''}`);
               c.times.push(await timeSample(c.runner, c.inner, device));
             }
@@ -220,6 +235,7 @@ export async function runBench(host: BenchHost, options: BenchOptions): Promise<
             const ms = median(c.times);
             const entry: ContenderResult = { ms, samples: c.times, inner: c.inner, gbps: result.bytes / (ms * 1e6), validation: c.validation };
             if (c.runner.fixed) entry.note = c.runner.fixed.note;
+            else if (c.times.length < options.repeats) entry.note = `${c.times.length} sample${c.times.length > 1 ? 's' : ''}: one call takes more than --budget-s / --repeats`;
             if (c.runner.gpuMilliseconds) {
               const gpu: number[] = [];
               for (let i = 0; i < Math.max(1, c.samples); i++) {
@@ -236,6 +252,7 @@ export async function runBench(host: BenchHost, options: BenchOptions): Promise<
           if (ours && roof) result.percentOfRoofline = (roof / ours) * 100;
           if (ours && tfjsMs) result.speedupVsTfjs = tfjsMs / ours;
           cases.push(result);
+          host.partial?.({ meta: { ...meta(), notes: [...notes, `partial: ${cases.length} of ${work.length} op/case pairs`] }, cases });
         } finally {
           for (const r of runners) (r as Runner & { dispose?: () => void }).dispose?.();
         }
@@ -250,20 +267,7 @@ export async function runBench(host: BenchHost, options: BenchOptions): Promise<
   tfBackend?.dispose();
   const leaked = engine.stats().liveBuffers;
   if (leaked !== 0) notes.push(`engine reports ${leaked} buffers still handed out after the run (a leak)`);
-  return {
-    meta: {
-      runtime: host.runtime,
-      adapter: engine.adapterInfo,
-      date: new Date().toISOString(),
-      timing: 'wall-clock per call: back-to-back calls, submit, await device.queue.onSubmittedWorkDone(); median of samples; same for every contender',
-      minSampleMs,
-      poll: host.poll,
-      timestampQuery: rooflines.hasTimestamps,
-      options: { ...options, cases: options.cases.map(shapeLabel) },
-      notes,
-    },
-    cases,
-  };
+  return { meta: meta(), cases };
 }
 
 /** Time `inner` back-to-back calls, ms per call. */

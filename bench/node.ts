@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { create } from 'webgpu';
 import { createEngine } from '../src/index.js';
-import { runBench } from './core.js';
+import { runBench, type BenchReport } from './core.js';
 import { OPTION_HELP, parseOptions } from './options.js';
 import { renderMarkdown, resultStem } from './report.js';
 
@@ -61,14 +61,17 @@ const progress = (line: string) => {
 let status = 0;
 try {
   console.log(`xentropy bench (node ${process.version}): ${info.source} ${info.vendor}/${info.architecture} ${info.description}; dawn.node polling: ${poll}`);
-  const report = await runBench({ engine, runtime: 'node', poll, progress }, options);
-  if (tty) process.stderr.write('\r\x1b[K');
-  const markdown = renderMarkdown(report);
   mkdirSync(options.outDir, { recursive: true });
-  const stem = join(options.outDir, resultStem(report));
-  writeFileSync(`${stem}.json`, `${JSON.stringify(report, null, 1)}\n`);
-  writeFileSync(`${stem}.md`, `${markdown}\n`);
-  console.log(`\n${markdown}\n\nwrote ${stem}.json and ${stem}.md`);
+  let stem = '';
+  const write = (report: BenchReport) => {
+    stem ||= join(options!.outDir, resultStem(report));
+    writeFileSync(`${stem}.json`, `${JSON.stringify(report, null, 1)}\n`);
+    writeFileSync(`${stem}.md`, `${renderMarkdown(report)}\n`);
+  };
+  const report = await runBench({ engine, runtime: 'node', poll, progress, partial: write }, options);
+  if (tty) process.stderr.write('\r\x1b[K');
+  write(report);
+  console.log(`\n${renderMarkdown(report)}\n\nwrote ${stem}.json and ${stem}.md`);
 } catch (error) {
   if (tty) process.stderr.write('\n');
   console.error(error instanceof Error ? (error.stack ?? error.message) : error);

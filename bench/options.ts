@@ -15,7 +15,7 @@ export type Shape = { rows: number; cols: number } | { n: number };
 /** The issue's cases: a classifier head, LLM vocabularies (32k, 128k, 256k classes), many short rows, and the sum. */
 export const DEFAULT_CASES = '4096x1000,1024x32000,256x128256,64x262144,65537x10,16000000';
 /** A run that fits in about two minutes on SwiftShader (~1-2 GB/s). */
-export const QUICK_CASES = '4096x1000,65537x10,256x32000,4000000';
+export const QUICK_CASES = '4096x1000,256x32000,65537x10,4000000';
 
 export interface BenchOptions {
   cases: Shape[];
@@ -48,8 +48,8 @@ export const OPTION_HELP = `Flags (or environment variables XENT_BENCH_<NAME>, e
   --ops=LIST              ${OPS.join(',')} (default all)
   --contenders=LIST       ${CONTENDERS.join(',')} (default all)
   --repeats=N             timed samples per contender (default 5)
-  --min-repeats=N         fewest samples for slow contenders (default 3)
-  --budget-s=S            seconds per contender, op and case before samples are cut to --min-repeats (default 20)
+  --min-repeats=N         fewest samples for slow contenders (default 1)
+  --budget-s=S            seconds per contender, op and case; slower contenders take fewer samples (default 10, quick 5)
   --min-sample-ms=MS|auto back-to-back calls per sample last at least this long (default auto)
   --cpu-time-max=N        time the CPU reference repeatedly only up to N elements (default 4200000)
   --poll=auto|timer|immediate   Node: dawn.node's event polling (default auto)
@@ -96,8 +96,8 @@ export function parseOptions(args: readonly string[], env: Record<string, string
     ops: [...OPS],
     contenders: [...CONTENDERS],
     repeats: quick ? 3 : 5,
-    minRepeats: 3,
-    budgetMs: 20_000,
+    minRepeats: 1,
+    budgetMs: quick ? 5_000 : 10_000,
     minSampleMs: 'auto',
     cpuTimeMaxElements: 4_200_000,
     poll: 'auto',

@@ -23,7 +23,8 @@ export function adapterLabel(report: BenchReport): string {
 /** File name stem: runtime, adapter and date, in characters any file system and the device tool accept. */
 export function resultStem(report: BenchReport): string {
   const a = report.meta.adapter;
-  const adapter = `${a?.source ?? 'none'}-${a?.architecture || a?.vendor || ''}`.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+  const source = a?.source === report.meta.runtime ? '' : (a?.source ?? 'none');
+  const adapter = `${source}-${a?.architecture || a?.vendor || ''}`.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
   const date = report.meta.date.replace(/:\d\d\.\d+Z$/, '').replace(/[^0-9T]/g, '').replace('T', '-');
   return `${report.meta.runtime}-${adapter}-${date}`;
 }
@@ -49,7 +50,12 @@ export function renderMarkdown(report: BenchReport): string {
       cpu += ' ¹';
       footnotes.add(`¹ CPU reference: ${r.cpu.note.replace(/: \d+ > /, ': more elements than ')}.`);
     }
-    const row = [opLabel(c), c.shape, fmtMs(r.xentropy?.ms), fmt(r.xentropy?.gbps), fmtMs(r.roofline?.ms), fmt(r.roofline?.gbps), fmt(c.percentOfRoofline, 0, '%'), fmtMs(r.tfjs?.ms), fmt(c.speedupVsTfjs, 1, '×'), cpu];
+    const few = (ms: string, result: typeof r.tfjs) => {
+      if (!result || result.note === undefined || result === r.cpu) return ms;
+      footnotes.add(`² fewer samples than --repeats (the count is in brackets): one call takes more than --budget-s / --repeats.`);
+      return `${ms} ²(${result.samples.length})`;
+    };
+    const row = [opLabel(c), c.shape, few(fmtMs(r.xentropy?.ms), r.xentropy), fmt(r.xentropy?.gbps), few(fmtMs(r.roofline?.ms), r.roofline), fmt(r.roofline?.gbps), fmt(c.percentOfRoofline, 0, '%'), few(fmtMs(r.tfjs?.ms), r.tfjs), fmt(c.speedupVsTfjs, 1, '×'), cpu];
     if (withGpu) row.push(fmtMs(r.roofline?.gpuMs));
     lines.push(`| ${row.join(' | ')} |`);
   }

@@ -1,0 +1,58 @@
+/**
+ * `npm run bench:browser`: the same bench (bench/core.ts) in headless Chromium with WebGPU on SwiftShader, through the
+ * launcher and page server the browser tests use (test/helpers/browser.ts). Takes the same flags as `npm run bench`
+ * (--adapter and --poll do not apply); writes <out>/browser-<adapter>-<date>.json and .md.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { launchChromium, servePage } from '../test/helpers/browser.js';
+import type { BenchReport } from './core.js';
+import { parseOptions } from './options.js';
+import { renderMarkdown, resultStem } from './report.js';
+
+const options = parseOptions(process.argv.slice(2), process.env);
+const here = dirname(fileURLToPath(import.meta.url));
+// Vite's dependency cache would default to node_modules/.vite; keep it out of the (possibly shared) node_modules.
+const { url, server } = await servePage(join(here, 'browser'), { cacheDir: join(tmpdir(), 'xentropy-bench-vite') });
+const browser = await launchChromium({ webgpu: true });
+const tty = process.stderr.isTTY;
+let status = 0;
+try {
+  const page = await browser.newPage();
+  page.on('pageerror', (error) => console.error(`[page error] ${error instanceof Error ? error.message : String(error)}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error' || message.type() === 'warn') console.error(`[page ${message.type()}] ${message.text()}`);
+  });
+  const finished = new Promise<BenchReport>((resolve, reject) => {
+    void page.exposeFunction('benchDone', (json: string) => resolve(JSON.parse(json) as BenchReport));
+    void page.exposeFunction('benchFailed', (message: string) => reject(new Error(message)));
+  });
+  await page.exposeFunction('benchProgress', (line: string) => {
+    process.stderr.write(tty ? `\r\x1b[K${line.slice(0, (process.stderr.columns || 120) - 1)}` : `${line}\n`);
+  });
+  await page.goto(url);
+  await page.waitForFunction('window.benchReady === true', { timeout: 120_000 });
+  const userAgent = await browser.version();
+  console.log(`xentropy bench in headless Chromium (${userAgent}), WebGPU on SwiftShader`);
+  await page.evaluate((o) => (window as unknown as { startBench(o: unknown): void }).startBench(o), options as unknown as Record<string, unknown>);
+  const report = await finished;
+  if (tty) process.stderr.write('\r\x1b[K');
+  report.meta.runtime = 'browser';
+  report.meta.notes.push(`headless ${userAgent}`);
+  const markdown = renderMarkdown(report);
+  mkdirSync(options.outDir, { recursive: true });
+  const stem = join(options.outDir, resultStem(report));
+  writeFileSync(`${stem}.json`, `${JSON.stringify(report, null, 1)}\n`);
+  writeFileSync(`${stem}.md`, `${markdown}\n`);
+  console.log(`\n${markdown}\n\nwrote ${stem}.json and ${stem}.md`);
+} catch (error) {
+  if (tty) process.stderr.write('\n');
+  console.error(error instanceof Error ? error.message : error);
+  status = 1;
+} finally {
+  await browser.close();
+  await server.close();
+}
+process.exit(status);
