@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { launchChromium, servePage } from '../test/helpers/browser.js';
 import type { BenchReport } from './core.js';
 import { parseOptions } from './options.js';
+import { progressPrinter } from './progress.js';
 import { renderMarkdown, resultStem } from './report.js';
 
 const options = parseOptions(process.argv.slice(2), process.env);
@@ -17,7 +18,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 // Vite's dependency cache would default to node_modules/.vite; keep it out of the (possibly shared) node_modules.
 const { url, server } = await servePage(join(here, 'browser'), { cacheDir: join(tmpdir(), 'xentropy-bench-vite') });
 const browser = await launchChromium({ webgpu: true });
-const tty = process.stderr.isTTY;
+const progress = progressPrinter();
 let status = 0;
 try {
   const page = await browser.newPage();
@@ -29,16 +30,14 @@ try {
     void page.exposeFunction('benchDone', (json: string) => resolve(JSON.parse(json) as BenchReport));
     void page.exposeFunction('benchFailed', (message: string) => reject(new Error(message)));
   });
-  await page.exposeFunction('benchProgress', (line: string) => {
-    process.stderr.write(tty ? `\r\x1b[K${line.slice(0, (process.stderr.columns || 120) - 1)}` : `${line}\n`);
-  });
+  await page.exposeFunction('benchProgress', (line: string) => progress.line(line));
   await page.goto(url);
   await page.waitForFunction('window.benchReady === true', { timeout: 120_000 });
   const userAgent = await browser.version();
   console.log(`xentropy bench in headless Chromium (${userAgent}), WebGPU on SwiftShader`);
   await page.evaluate((o) => (window as unknown as { startBench(o: unknown): void }).startBench(o), options as unknown as Record<string, unknown>);
   const report = await finished;
-  if (tty) process.stderr.write('\r\x1b[K');
+  progress.done();
   report.meta.runtime = 'browser';
   report.meta.notes.push(`headless ${userAgent}`);
   const markdown = renderMarkdown(report);
@@ -48,7 +47,7 @@ try {
   writeFileSync(`${stem}.md`, `${markdown}\n`);
   console.log(`\n${markdown}\n\nwrote ${stem}.json and ${stem}.md`);
 } catch (error) {
-  if (tty) process.stderr.write('\n');
+  progress.done();
   console.error(error instanceof Error ? error.message : error);
   status = 1;
 } finally {

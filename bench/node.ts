@@ -10,6 +10,7 @@ import { create } from 'webgpu';
 import { createEngine } from '../src/index.js';
 import { runBench, type BenchReport } from './core.js';
 import { OPTION_HELP, parseOptions } from './options.js';
+import { progressPrinter } from './progress.js';
 import { renderMarkdown, resultStem } from './report.js';
 
 let options;
@@ -30,6 +31,7 @@ const cpuAdapter = info.source === 'swiftshader' || info.source === 'llvmpipe';
 // back. On a real GPU the CPU is idle anyway and the loop answers fastest, so it stays. dawn.node looks setImmediate up
 // on every tick, so replacing it after the device exists works. Bench process only: the library leaves it alone.
 const poll = options.poll === 'auto' ? (cpuAdapter ? 'timer' : 'immediate') : options.poll;
+const pollLabel = poll === 'timer' ? 'dawn.node polls on a 1 ms timer' : 'dawn.node polls with setImmediate';
 if (poll === 'timer') {
   (globalThis as { setImmediate: unknown }).setImmediate = (fn: (...args: unknown[]) => void, ...args: unknown[]) => setTimeout(fn, 1, ...args);
 }
@@ -41,22 +43,7 @@ const dawnGpu: GPU = create([]);
 const nav = ((globalThis as { navigator?: object }).navigator ??= {}) as { gpu?: GPU };
 Object.defineProperty(nav, 'gpu', { value: dawnGpu, configurable: true, writable: true });
 
-const tty = process.stderr.isTTY;
-let lastLine = 0;
-let lastLabel = '';
-const progress = (line: string) => {
-  if (tty) {
-    process.stderr.write(`\r\x1b[K${line.slice(0, (process.stderr.columns || 120) - 1)}`);
-    return;
-  }
-  // Logs (the GPU machine): a line per new op/case, else at most one every 10 s.
-  const label = line.split(':')[0]!;
-  if (label !== lastLabel || Date.now() - lastLine > 10_000) {
-    process.stderr.write(`${line}\n`);
-    lastLabel = label;
-    lastLine = Date.now();
-  }
-};
+const progress = progressPrinter();
 
 let status = 0;
 try {
@@ -68,12 +55,12 @@ try {
     writeFileSync(`${stem}.json`, `${JSON.stringify(report, null, 1)}\n`);
     writeFileSync(`${stem}.md`, `${renderMarkdown(report)}\n`);
   };
-  const report = await runBench({ engine, runtime: 'node', poll, progress, partial: write }, options);
-  if (tty) process.stderr.write('\r\x1b[K');
+  const report = await runBench({ engine, runtime: 'node', poll: pollLabel, progress: progress.line, partial: write }, options);
+  progress.done();
   write(report);
   console.log(`\n${renderMarkdown(report)}\n\nwrote ${stem}.json and ${stem}.md`);
 } catch (error) {
-  if (tty) process.stderr.write('\n');
+  progress.done();
   console.error(error instanceof Error ? (error.stack ?? error.message) : error);
   status = 1;
 } finally {

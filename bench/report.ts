@@ -37,7 +37,7 @@ export function renderMarkdown(report: BenchReport): string {
   const lines = [
     `Adapter: ${adapterLabel(report)} (${m.runtime}; features: ${m.adapter?.features.join(', ') || 'none'})`,
     `Date: ${m.date}. Timing: ${m.timing}. Samples: up to ${m.options.repeats} per contender (at least ${m.options.minRepeats}), ` +
-      `${m.minSampleMs > 0 ? `each at least ${m.minSampleMs} ms of back-to-back calls` : 'one call each'}; dawn.node polling: ${m.poll}.`,
+      `${m.minSampleMs > 0 ? `each at least ${m.minSampleMs} ms of back-to-back calls` : 'one call each'}; waiting for the GPU: ${m.poll}.`,
     '',
     `| ${head.join(' | ')} |`,
     `|${head.map(() => ' --- ').join('|')}|`,

@@ -23,7 +23,7 @@ page.startBench = (options) => {
     let engine: Engine | undefined;
     try {
       engine = await createEngine({ backend: 'webgpu' });
-      const report = await runBench({ engine, runtime: 'browser', poll: 'browser event loop', progress: (line) => void page.benchProgress(line) }, options);
+      const report = await runBench({ engine, runtime: 'browser', poll: "the browser's event loop", progress: (line) => void page.benchProgress(line) }, options);
       await page.benchDone(JSON.stringify(report));
     } catch (error) {
       await page.benchFailed(error instanceof Error ? (error.stack ?? error.message) : String(error));
