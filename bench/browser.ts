@@ -16,7 +16,11 @@ import { renderMarkdown, resultStem } from './report.js';
 const options = parseOptions(process.argv.slice(2), process.env);
 const here = dirname(fileURLToPath(import.meta.url));
 // Vite's dependency cache would default to node_modules/.vite; keep it out of the (possibly shared) node_modules.
-const { url, server } = await servePage(join(here, 'browser'), { cacheDir: join(tmpdir(), 'xentropy-bench-vite') });
+// The page imports the package by name, resolved to the library source here (as tsconfig.json's paths do for tsc).
+const { url, server } = await servePage(join(here, 'browser'), {
+  cacheDir: join(tmpdir(), 'xentropy-bench-vite'),
+  resolve: { alias: { xentropy: join(here, '..', 'src', 'index.ts') } },
+});
 const browser = await launchChromium({ webgpu: true });
 const progress = progressPrinter();
 let status = 0;

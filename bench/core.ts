@@ -14,7 +14,7 @@ import '@tensorflow/tfjs-backend-webgpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import * as tf from '@tensorflow/tfjs-core';
 import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { reference, sumErrorBound, type Engine, type GpuTensor } from '../src/index.js';
+import { reference, sumErrorBound, sumPlan, type Engine, type GpuTensor } from 'xentropy';
 import { classTargets, normal } from '../test/helpers/data.js';
 import { elementCount, opsFor, shapeLabel, type BenchOptions, type Contender, type Op, type Shape } from './options.js';
 import { Rooflines, type PreparedRoofline } from './roofline.js';
@@ -54,6 +54,8 @@ export interface CaseResult {
 export interface BenchMeta {
   runtime: string;
   adapter: Engine['adapterInfo'];
+  /** The engine's launch shapes ('cpu' or 'gpu', src/engine.ts). */
+  tuning: Engine['tuning'];
   date: string;
   timing: string;
   minSampleMs: number;
@@ -162,7 +164,7 @@ export async function runBench(host: BenchHost, options: BenchOptions): Promise<
   const { engine } = host;
   const device = engine.device;
   if (!device) throw new Error('bench: the engine has no WebGPU device (CPU backend); nothing to compare');
-  const cpuAdapter = /swiftshader|llvmpipe/i.test(`${engine.adapterInfo?.source} ${engine.adapterInfo?.architecture} ${engine.adapterInfo?.description}`);
+  const cpuAdapter = engine.adapterInfo?.cpuBased ?? false;
   const minSampleMs = options.minSampleMs === 'auto' ? (cpuAdapter ? 0 : 25) : options.minSampleMs;
   const rooflines = new Rooflines(device);
   const tfBackend = options.contenders.includes('tfjs') ? await tfjsOn(device) : null;
@@ -172,6 +174,7 @@ export async function runBench(host: BenchHost, options: BenchOptions): Promise<
   const meta = (): BenchMeta => ({
     runtime: host.runtime,
     adapter: engine.adapterInfo,
+    tuning: engine.tuning,
     date: startDate,
     timing: 'wall-clock per call: back-to-back calls, submit, await device.queue.onSubmittedWorkDone(); median of samples; same for every contender',
     minSampleMs,
@@ -362,7 +365,7 @@ function makeRunners(c: RunnerContext): (Runner & { dispose?: () => void })[] {
           const call = await launch();
           try {
             const got = await call.read();
-            return validateAgainst(`xentropy ${op}`, op, got, ref, OUR_TOLERANCE, n, sumErrorBound(n, ref.sumAbs ?? 0, engine.workgroupSize));
+            return validateAgainst(`xentropy ${op}`, op, got, ref, OUR_TOLERANCE, n, sumErrorBound(n, ref.sumAbs ?? 0, sumPlan(engine.tuning ?? 'gpu', engine.workgroupSize)));
           } finally {
             call.free();
           }

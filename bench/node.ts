@@ -1,13 +1,13 @@
 /**
  * `npm run bench`: the bench in Node on Dawn's bindings (npm `webgpu`), default adapter (a real GPU over Vulkan, else
- * SwiftShader, else llvmpipe; --adapter picks one). Bundled by bench/vite.config.ts into bench/dist/node.mjs with
- * everything but `webgpu`, so the GPU machine (which has Node's binary and dawn.node, nothing else) can run it.
+ * SwiftShader, else llvmpipe; --adapter picks one). Bundled by bench/vite.config.ts into bench/dist/node.mjs with the
+ * built package (dist/, imported by name as 'xentropy') and everything else but `webgpu`, so the GPU machine (which has Node's binary and dawn.node, nothing else) can run it.
  * Writes <out>/<runtime>-<adapter>-<date>.json and .md; a validation failure exits with status 1.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { create } from 'webgpu';
-import { createEngine } from '../src/index.js';
+import { createEngine } from 'xentropy';
 import { runBench, type BenchReport } from './core.js';
 import { OPTION_HELP, parseOptions } from './options.js';
 import { progressPrinter } from './progress.js';
@@ -24,7 +24,7 @@ if (process.argv.includes('--help')) console.error(OPTION_HELP);
 
 const engine = await createEngine({ backend: 'webgpu', adapter: options.adapter });
 const info = engine.adapterInfo!;
-const cpuAdapter = info.source === 'swiftshader' || info.source === 'llvmpipe';
+const cpuAdapter = info.cpuBased;
 
 // dawn.node waits for GPU events by calling setImmediate in a loop on the main thread while a GPU promise is pending
 // (../shared/WEBGPU-HERE.md). On a CPU adapter that loop takes a core from SwiftShader's workers; a 1 ms timer gives it

@@ -1,10 +1,14 @@
-// Bundles the Node bench (bench/node.ts, with the library source, tfjs and the WGSL inlined) into bench/dist/node.mjs.
+// Bundles the Node bench (bench/node.ts, with the built package dist/index.js, tfjs and the bench's WGSL inlined) into
+// bench/dist/node.mjs; `npm run bench` builds dist/ first. The bench imports the package by name, 'xentropy', as an
+// application would (tsconfig.json maps the name to src/ for the type-checker).
 // Only `webgpu` (dawn.node) stays external: the GPU machine runs the bundle with the Node binary and dawn.node that
 // ../shared/device/pack.sh carries, and no other node_modules.
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 
 export default defineConfig({
   logLevel: 'warn',
+  resolve: { alias: { xentropy: fileURLToPath(new URL('../dist/index.js', import.meta.url)) } },
   build: {
     ssr: 'bench/node.ts',
     outDir: 'bench/dist',

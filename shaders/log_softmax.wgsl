@@ -4,35 +4,46 @@
 //   log_softmax: y[r, c] = (x[r, c] - m) - log(s)
 //   softmax:     y[r, c] = exp(x[r, c] - m) / s
 // Numerical choices:
-//   - (m, s) is accumulated online (one exp per element: when a new max arrives the running sum is rescaled), then
-//     combined across threads with the same rule, so any magnitude of logits (1e4 shifts, 1e3 scales) is stable.
+//   - (m, s) is accumulated online over blocks of 4 values: the block's max updates m, the running sum is rescaled by
+//     exp(m_old - m_new) once per block, and the block adds sum exp(v - m_new). No branch per value (SIMD-friendly:
+//     SwiftShader runs 4 invocations in lock step) and 1.25 exp per value. Partial (m, s) pairs from threads or
+//     segments combine with the same rescaling, so any magnitude of logits (1e4 shifts, 1e3 scales) is stable.
 //   - x - m is formed before the log is subtracted: for |x| ~ 1e4 this keeps the result exact to f32 rounding of the
 //     small difference instead of rounding m + log(s) first.
-//   - -Inf entries (masks) contribute exp(-Inf) = 0. A NaN anywhere in a row makes that whole row NaN (as PyTorch),
-//     detected from the bits because WGSL lets compilers assume NaN never appears in arithmetic.
-// Workgroup shape: WG threads; TPR threads cooperate on one row (TPR a power of two dividing WG), so one workgroup
-// handles WG / TPR rows: short rows pack many to a workgroup, long rows get the whole workgroup.
-// Bindings: 0 params (uniform), 1 x (read), 2 y (write). Element offsets in params let the host bind any row range
-// at an aligned byte offset (row chunks beyond maxStorageBufferBindingSize, caller buffers with odd offsets).
-// Dispatch: ceil(rows / (WG / TPR)) workgroups, folded into x and y when more than 65535.
+//   - -Inf entries (masks) contribute exp(-Inf) = 0; while a row has seen only -Inf, nothing is added (avoiding
+//     -Inf - -Inf = NaN). A NaN anywhere in a row makes that whole row NaN (as PyTorch), detected from the bits
+//     because WGSL lets compilers assume NaN never appears in arithmetic. +Inf makes the row NaN, as in PyTorch.
+// Work units: a unit is (row, segment) of `segment_len` columns; TPR threads (a power of two dividing WG) share a
+// unit, so one workgroup holds WG / TPR units; their states are combined by reduce_unit, which the host prepends from
+// row_reduce_subgroup.wgsl (subgroup shuffles) or row_reduce_workgroup.wgsl (workgroup-memory tree). The host picks TPR per adapter (src/ops/rows.ts): 1 on CPU-emulated
+// adapters, where workgroup barriers are expensive; up to WG on GPUs.
+//   PHASE 0: one segment per row: statistics, then the output, in one dispatch (the row is read twice; the second
+//            read mostly hits cache).
+//   PHASE 1: split rows (few rows, many classes): each unit writes its segment's partial (m, s) to `partials`.
+//   PHASE 2: each unit combines its row's partials and writes its segment's output.
+// Bindings: 0 params (uniform), 1 x (read), 2 y (write), 3 partials ((m, s) per unit; unused in PHASE 0).
+// Element offsets in params let the host bind any row range at an aligned byte offset (row chunks beyond
+// maxStorageBufferBindingSize, caller buffers with odd offsets). Dispatch: ceil(units / (WG / TPR)) workgroups, folded
+// into x and y when more than 65535.
 
 override WG: u32 = 256u;
 override TPR: u32 = 256u;
 override LOG: bool = true;
+override PHASE: u32 = 0u;
 
 struct Params {
-  rows: u32,       // rows in this dispatch
-  cols: u32,       // classes per row
-  x_offset: u32,   // element offset of row 0 within the x binding
-  y_offset: u32,   // element offset of row 0 within the y binding
+  rows: u32,         // rows in this dispatch
+  cols: u32,         // classes per row
+  x_offset: u32,     // element offset of row 0 within the x binding
+  y_offset: u32,     // element offset of row 0 within the y binding
+  segments: u32,     // segments per row (1 in PHASE 0)
+  segment_len: u32,  // columns per segment (a multiple of 4)
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
-
-var<workgroup> shared_max: array<f32, WG>;
-var<workgroup> shared_sum: array<f32, WG>;
+@group(0) @binding(3) var<storage, read_write> partials: array<vec2<f32>>;
 
 // NaN and -Inf cannot be WGSL constants (a const-expression must be finite); private variables make them run-time
 // values the compiler accepts.
@@ -43,73 +54,102 @@ fn is_nan(v: f32) -> bool {
   return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
 }
 
-// Merge two (max, sum-of-exp relative to max) pairs. A NaN sum marks a row that saw a NaN and stays NaN.
-fn combine(m_a: f32, s_a: f32, m_b: f32, s_b: f32) -> vec2<f32> {
-  if (is_nan(s_a) || is_nan(s_b)) {
+fn has_nan(v: vec4<f32>) -> bool {
+  return any((bitcast<vec4<u32>>(v) & vec4<u32>(0x7fffffffu)) > vec4<u32>(0x7f800000u));
+}
+
+// Merge two (max, sum of exp relative to max) pairs. A NaN sum marks a row that saw a NaN and stays NaN.
+fn combine(a: vec2<f32>, b: vec2<f32>) -> vec2<f32> {
+  if (is_nan(a.y) || is_nan(b.y)) {
     return vec2<f32>(bitcast<f32>(NAN_BITS), bitcast<f32>(NAN_BITS));
   }
-  let m = max(m_a, m_b);
+  let m = max(a.x, b.x);
   var s = 0.0;
-  if (s_a != 0.0) { s += s_a * exp(m_a - m); }
-  if (s_b != 0.0) { s += s_b * exp(m_b - m); }
+  if (a.y != 0.0) { s += a.y * exp(a.x - m); }
+  if (b.y != 0.0) { s += b.y * exp(b.x - m); }
   return vec2<f32>(m, s);
+}
+
+// Add a block of 4 values to a running (max, sum).
+fn add_block(state: vec2<f32>, v: vec4<f32>) -> vec2<f32> {
+  let m = max(state.x, max(max(v.x, v.y), max(v.z, v.w)));
+  if (m == bitcast<f32>(NEG_INF_BITS)) { return state; }
+  let e = exp(v - vec4<f32>(m));
+  return vec2<f32>(m, state.y * exp(state.x - m) + ((e.x + e.y) + (e.z + e.w)));
+}
+
+// Values [c, c + 4) of the row starting at `base`, with columns at or past `end` read as -Inf.
+fn load_block(base: u32, c: u32, end: u32) -> vec4<f32> {
+  let neg_inf = bitcast<f32>(NEG_INF_BITS);
+  if (c + 4u <= end) {
+    return vec4<f32>(x[base + c], x[base + c + 1u], x[base + c + 2u], x[base + c + 3u]);
+  }
+  var v = vec4<f32>(neg_inf);
+  for (var k = 0u; k < 4u; k++) {
+    if (c + k < end) { v[k] = x[base + c + k]; }
+  }
+  return v;
+}
+
+fn store(base: u32, c: u32, value: f32, row_max: f32, log_sum: f32, inv_sum: f32, row_nan: bool) {
+  let shifted = value - row_max;
+  var out: f32;
+  if (LOG) { out = shifted - log_sum; } else { out = exp(shifted) * inv_sum; }
+  if (row_nan) { out = bitcast<f32>(NAN_BITS); }
+  y[base + c] = out;
 }
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) lid: u32,
         @builtin(workgroup_id) wid: vec3<u32>,
         @builtin(num_workgroups) nwg: vec3<u32>) {
-  let rows_per_group = WG / TPR;
   let lane = lid % TPR;
-  let row = (wid.y * nwg.x + wid.x) * rows_per_group + lid / TPR;
-  let row_in_range = row < params.rows;
+  let unit = (wid.y * nwg.x + wid.x) * (WG / TPR) + lid / TPR;
+  let row = unit / params.segments;
+  let unit_in_range = row < params.rows;
   let cols = params.cols;
+  let start = (unit % params.segments) * params.segment_len;
+  let end = min(cols, start + params.segment_len);
   let x_base = params.x_offset + row * cols;
 
-  // 1. Per-thread online max and sum over a strided slice of the row.
-  let m_floor = bitcast<f32>(NEG_INF_BITS);
-  var m = m_floor;
-  var s = 0.0;
-  if (row_in_range) {
-    for (var c = lane; c < cols; c += TPR) {
-      let v = x[x_base + c];
-      if (is_nan(v)) {
-        s = bitcast<f32>(NAN_BITS);
-      } else if (v > m) {
-        s = s * exp(m - v) + 1.0;
-        m = v;
-      } else if (v > m_floor) {
-        s += exp(v - m);  // -Inf (a mask) adds nothing; skipping it also avoids -Inf - -Inf = NaN while m is -Inf
+  // 1. Statistics of this unit's columns (skipped in PHASE 2, which reads them from `partials`).
+  var state = vec2<f32>(bitcast<f32>(NEG_INF_BITS), 0.0);
+  if (PHASE != 2u) {
+    var saw_nan = false;
+    if (unit_in_range) {
+      for (var c = start + 4u * lane; c < end; c += 4u * TPR) {
+        let v = load_block(x_base, c, end);
+        saw_nan = saw_nan || has_nan(v);
+        state = add_block(state, v);
       }
     }
+    if (saw_nan) { state.y = bitcast<f32>(NAN_BITS); }
+    state = reduce_unit(state, lid);
   }
-  shared_max[lid] = m;
-  shared_sum[lid] = s;
-  workgroupBarrier();
-
-  // 2. Tree over the TPR lanes of each row (uniform loop: TPR is a pipeline constant).
-  for (var stride = TPR / 2u; stride > 0u; stride = stride / 2u) {
-    if (lane < stride) {
-      let merged = combine(shared_max[lid], shared_sum[lid], shared_max[lid + stride], shared_sum[lid + stride]);
-      shared_max[lid] = merged.x;
-      shared_sum[lid] = merged.y;
-    }
-    workgroupBarrier();
+  if (!unit_in_range) { return; }
+  if (PHASE == 1u) {
+    if (lane == 0u) { partials[unit] = state; }
+    return;
   }
-  if (!row_in_range) { return; }
-  let row_max = shared_max[lid - lane];
-  let row_sum = shared_sum[lid - lane];
+  if (PHASE == 2u) {
+    let first = row * params.segments;
+    for (var k = 0u; k < params.segments; k++) { state = combine(state, partials[first + k]); }
+  }
 
-  // 3. Write the normalized row.
+  // 2. Write this unit's columns.
+  let row_max = state.x;
+  let row_nan = is_nan(state.y);
+  let log_sum = log(state.y);
+  let inv_sum = 1.0 / state.y;
   let y_base = params.y_offset + row * cols;
-  let row_nan = is_nan(row_sum);
-  let log_sum = log(row_sum);
-  let inv_sum = 1.0 / row_sum;
-  for (var c = lane; c < cols; c += TPR) {
-    let shifted = x[x_base + c] - row_max;
-    var out: f32;
-    if (LOG) { out = shifted - log_sum; } else { out = exp(shifted) * inv_sum; }
-    if (row_nan) { out = bitcast<f32>(NAN_BITS); }
-    y[y_base + c] = out;
+  for (var c = start + 4u * lane; c < end; c += 4u * TPR) {
+    if (c + 4u <= end) {
+      store(y_base, c, x[x_base + c], row_max, log_sum, inv_sum, row_nan);
+      store(y_base, c + 1u, x[x_base + c + 1u], row_max, log_sum, inv_sum, row_nan);
+      store(y_base, c + 2u, x[x_base + c + 2u], row_max, log_sum, inv_sum, row_nan);
+      store(y_base, c + 3u, x[x_base + c + 3u], row_max, log_sum, inv_sum, row_nan);
+    } else {
+      for (var k = c; k < end; k++) { store(y_base, k, x[x_base + k], row_max, log_sum, inv_sum, row_nan); }
+    }
   }
 }

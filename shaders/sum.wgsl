@@ -1,17 +1,19 @@
 // sum.wgsl: one pass of a deterministic parallel sum of f32 values.
 //
-// Math: workgroup g reduces the block x[g*B .. g*B + B) with B = WG * ITEMS: thread i adds x[g*B + i + j*WG] for
-// j = 0..ITEMS-1 in order (coalesced loads), then the WG partial sums are combined by a fixed binary tree and written
-// to out[g]. The host repeats passes over the partials until one value is left. The order of every addition depends
-// only on n, so the same input gives the same bits on every run.
-// Error: each value passes through at most (ITEMS - 1) + log2(WG) additions per pass, so the result differs from the
-// exact sum by at most k * u * sum|x| with k = passes * (ITEMS - 1 + log2(WG)) and u = 2^-24 (to first order);
+// Math: workgroup g reduces the block x[g*B .. g*B + B) with B = WG * ITEMS. Thread i adds the values at
+// g*B + (4j + k) * WG + i for j < ITEMS / 4, k < 4 into 4 independent running sums acc[k] (a vec4: four short chains
+// instead of one long one; every load is contiguous across the workgroup), adds the 4 lanes pairwise, then the WG
+// thread sums are combined by a fixed binary tree and written to out[g]. The host repeats passes over the partials
+// until one value is left. The order of every addition depends only on n and the launch constants, so the same input
+// gives the same bits on every run.
+// Error: each value passes through at most (ITEMS / 4 - 1) + 2 + log2(WG) additions per pass, so the result differs
+// from the exact sum by at most gamma_k * sum|x| with k = passes * (ITEMS / 4 + 1 + log2(WG)) and u = 2^-24;
 // src/ops/sum.ts exports that bound and the tests check against it.
 // On the final pass (one workgroup) DIVIDE divides by denominator[0] (cross-entropy's mean on the GPU; 0/0 is NaN).
 // Bindings: 0 params, 1 x (read), 2 out (write), 3 denominator (read).
 
 override WG: u32 = 256u;
-override ITEMS: u32 = 16u;
+override ITEMS: u32 = 16u;  // a multiple of 4
 
 struct Params {
   n: u32,          // values to reduce
@@ -35,19 +37,28 @@ fn main(@builtin(local_invocation_index) lid: u32,
         @builtin(workgroup_id) wid: vec3<u32>,
         @builtin(num_workgroups) nwg: vec3<u32>) {
   let group = wid.y * nwg.x + wid.x;
-  let start = group * WG * ITEMS + lid;
-  var acc = 0.0;
-  for (var j = 0u; j < ITEMS; j++) {
-    let i = start + j * WG;
-    if (i < params.n) { acc += x[params.x_offset + i]; }
+  let block_start = group * WG * ITEMS;
+  let n = params.n;
+  let base = params.x_offset;
+  var acc = vec4<f32>(0.0);
+  for (var j = 0u; j < ITEMS / 4u; j++) {
+    // Four loads, each contiguous across the workgroup's threads (SIMD lanes on CPU adapters, coalesced on GPUs).
+    let i = block_start + 4u * j * WG + lid;
+    if (i + 3u * WG < n) {
+      acc += vec4<f32>(x[base + i], x[base + i + WG], x[base + i + 2u * WG], x[base + i + 3u * WG]);
+    } else {
+      for (var k = 0u; k < 4u; k++) {
+        if (i + k * WG < n) { acc[k] += x[base + i + k * WG]; }
+      }
+    }
   }
-  shared_sum[lid] = acc;
+  shared_sum[lid] = (acc.x + acc.y) + (acc.z + acc.w);
   workgroupBarrier();
   for (var stride = WG / 2u; stride > 0u; stride = stride / 2u) {
     if (lid < stride) { shared_sum[lid] += shared_sum[lid + stride]; }
     workgroupBarrier();
   }
-  if (lid == 0u && group * WG * ITEMS < params.n) {
+  if (lid == 0u && block_start < n) {
     var total = shared_sum[0];
     if (params.divide != 0u) {
       let d = denominator[0];

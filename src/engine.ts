@@ -4,7 +4,7 @@
  * (src/reference/) or records its kernels (src/ops/) through the GpuContext that owns all GPU objects.
  */
 import { acquireDevice, describe, type AdapterInfo, type NodeAdapter } from './gpu/adapter.js';
-import { GpuContext } from './gpu/context.js';
+import { GpuContext, type Tuning } from './gpu/context.js';
 import type { PoolStats } from './gpu/pool.js';
 import { GpuTensor, type DType } from './gpu/tensor.js';
 import { encodeCrossEntropy } from './ops/crossEntropy.js';
@@ -30,9 +30,16 @@ export interface EngineOptions {
   device?: GPUDevice;
   /** Node only: which Dawn adapter to use (default 'auto': a real GPU, else SwiftShader, else llvmpipe). */
   adapter?: NodeAdapter;
+  /**
+   * Launch shapes: 'cpu' for adapters that emulate a GPU on the CPU (one thread per row, few barriers), 'gpu' for
+   * real GPUs (many threads per row). Default 'auto': from the adapter. Results are the same either way.
+   */
+  tuning?: 'auto' | Tuning;
+  /** Use subgroup operations for row reductions when the device has them (default true; false forces the workgroup tree). */
+  subgroups?: boolean;
 }
 
-const ENGINE_OPTIONS = ['backend', 'device', 'adapter'];
+const ENGINE_OPTIONS = ['backend', 'device', 'adapter', 'tuning', 'subgroups'];
 const SHAPE_OPTIONS = ['shape'];
 const CROSS_ENTROPY_OPTIONS = ['shape', 'reduction', 'ignoreIndex', 'grad'];
 
@@ -43,9 +50,21 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   if (!['auto', 'webgpu', 'cpu'].includes(backend)) {
     throw new XentropyArgumentError('createEngine', 'backend', `must be 'auto', 'webgpu' or 'cpu' (got ${JSON.stringify(backend)})`);
   }
+  const tuning = options.tuning ?? 'auto';
+  if (!['auto', 'cpu', 'gpu'].includes(tuning)) {
+    throw new XentropyArgumentError('createEngine', 'tuning', `must be 'auto', 'cpu' or 'gpu' (got ${JSON.stringify(tuning)})`);
+  }
+  const tuningFor = (info: AdapterInfo): Tuning => (tuning !== 'auto' ? tuning : info.cpuBased ? 'cpu' : 'gpu');
+  const subgroups = checkBoolean('createEngine', 'subgroups', options.subgroups, true);
+  const contextFor = async (device: GPUDevice, owned: boolean, info: AdapterInfo): Promise<GpuContext> => {
+    const ctx = new GpuContext(device, owned, tuningFor(info));
+    if (subgroups) await ctx.enableSubgroups();
+    return ctx;
+  };
   if (backend === 'cpu') return new Engine(null, null, null);
   if (options.device) {
-    return new Engine(new GpuContext(options.device, false), describe(undefined, options.device, 'external', 'core'), null);
+    const info = describe(undefined, options.device, 'external', 'core');
+    return new Engine(await contextFor(options.device, false, info), info, null);
   }
   const acquired = await acquireDevice(options.adapter ?? 'auto');
   if (!acquired) {
@@ -57,7 +76,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     }
     return new Engine(null, null, null);
   }
-  return new Engine(new GpuContext(acquired.device, true), acquired.info, acquired.keepAlive);
+  return new Engine(await contextFor(acquired.device, true, acquired.info), acquired.info, acquired.keepAlive);
 }
 
 /** Ops on data already on the GPU: inputs and results are GpuTensors; nothing is read back unless asked. */
@@ -154,9 +173,19 @@ export class Engine {
     return this.ctx?.device ?? null;
   }
 
-  /** Threads per workgroup of the kernels (0 on the CPU backend). */
+  /** The largest workgroup the kernels use (0 on the CPU backend). */
   get workgroupSize(): number {
     return this.ctx?.workgroupSize ?? 0;
+  }
+
+  /** True when row reductions use subgroup operations. */
+  get subgroups(): boolean {
+    return this.ctx?.subgroups ?? false;
+  }
+
+  /** The launch shapes in use ('cpu' or 'gpu'; null on the CPU backend). */
+  get tuning(): Tuning | null {
+    return this.ctx?.tuning ?? null;
   }
 
   /** log_softmax over the last dimension of `input` (shape [...rows, classes]). */

@@ -6,7 +6,7 @@ export { createEngine, Engine, GpuOps, type EngineOptions } from './engine.js';
 export type { AdapterInfo, NodeAdapter } from './gpu/adapter.js';
 export type { PoolStats } from './gpu/pool.js';
 export { GpuTensor, type DType } from './gpu/tensor.js';
-export { sumErrorBound } from './ops/sum.js';
+export { sumErrorBound, sumPlan, type SumPlan } from './ops/sum.js';
 export * as reference from './reference/index.js';
 export type * from './types.js';
 export { XentropyArgumentError } from './validate.js';

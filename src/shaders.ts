@@ -4,14 +4,27 @@
  */
 import crossEntropy from '../shaders/cross_entropy.wgsl?raw';
 import logSoftmax from '../shaders/log_softmax.wgsl?raw';
+import rowReduceSubgroup from '../shaders/row_reduce_subgroup.wgsl?raw';
+import rowReduceWorkgroup from '../shaders/row_reduce_workgroup.wgsl?raw';
+import subgroupProbe from '../shaders/subgroup_probe.wgsl?raw';
 import sum from '../shaders/sum.wgsl?raw';
 import targetWeightSum from '../shaders/target_weight_sum.wgsl?raw';
 
 export const shaderSources = {
   cross_entropy: crossEntropy,
   log_softmax: logSoftmax,
+  subgroup_probe: subgroupProbe,
   sum,
   target_weight_sum: targetWeightSum,
 } as const;
 
 export type KernelName = keyof typeof shaderSources;
+
+/** Kernels that call reduce_unit(): the host prepends row_reduce_subgroup.wgsl or row_reduce_workgroup.wgsl. */
+const ROW_REDUCE_KERNELS: ReadonlySet<KernelName> = new Set<KernelName>(['log_softmax']);
+
+/** The full WGSL of a kernel, with the row-reduction snippet it needs (the subgroup one when `subgroups`). */
+export function kernelSource(kernel: KernelName, subgroups: boolean): string {
+  if (!ROW_REDUCE_KERNELS.has(kernel)) return shaderSources[kernel];
+  return `${subgroups ? rowReduceSubgroup : rowReduceWorkgroup}\n${shaderSources[kernel]}`;
+}

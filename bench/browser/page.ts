@@ -3,7 +3,7 @@
  * it imports the library source and bench/core.ts, runs the bench on the browser's WebGPU adapter, and reports
  * through functions the Node driver (bench/browser.ts) exposed with puppeteer: progress lines, then the report.
  */
-import { createEngine, type Engine } from '../../src/index.js';
+import { createEngine, type Engine } from 'xentropy'; // the library source: bench/browser.ts aliases it to src/
 import { runBench } from '../core.js';
 import type { BenchOptions } from '../options.js';
 

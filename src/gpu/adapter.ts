@@ -19,6 +19,8 @@ export interface AdapterInfo {
   description: string;
   /** Features enabled on the device (e.g. 'subgroups', 'shader-f16', 'timestamp-query'). */
   features: string[];
+  /** The adapter emulates a GPU on the CPU (SwiftShader, llvmpipe, lavapipe, WARP, or a fallback adapter). */
+  cpuBased: boolean;
 }
 
 export interface AcquiredDevice {
@@ -61,7 +63,10 @@ async function deviceFrom(adapter: GPUAdapter, source: Source, featureLevel: Ada
 
 /** Describe a device for `engine.adapterInfo`. */
 export function describe(adapter: GPUAdapter | undefined, device: GPUDevice, source: Source, featureLevel: AdapterInfo['featureLevel']): AdapterInfo {
-  const info = (adapter?.info ?? (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo) as GPUAdapterInfo | undefined;
+  const info = (adapter?.info ?? (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo) as
+    | (GPUAdapterInfo & { isFallbackAdapter?: boolean })
+    | undefined;
+  const text = `${info?.vendor} ${info?.architecture} ${info?.device} ${info?.description}`;
   return {
     source,
     featureLevel,
@@ -70,6 +75,7 @@ export function describe(adapter: GPUAdapter | undefined, device: GPUDevice, sou
     device: info?.device ?? '',
     description: info?.description ?? '',
     features: [...device.features].sort(),
+    cpuBased: source === 'swiftshader' || source === 'llvmpipe' || info?.isFallbackAdapter === true || /swiftshader|llvmpipe|lavapipe|softpipe|warp/i.test(text),
   };
 }
 

@@ -3,7 +3,7 @@
  * per kernel variant and cached), buffers (pooled), uniform parameters, command submission and readback.
  * Ops (src/ops/*.ts) describe their work as dispatches on a `Batch`; they never create GPU objects themselves.
  */
-import { shaderSources, type KernelName } from '../shaders.js';
+import { kernelSource, type KernelName } from '../shaders.js';
 import { BufferPool, type PoolStats } from './pool.js';
 import { GpuTensor, type DType } from './tensor.js';
 
@@ -11,6 +11,9 @@ import { GpuTensor, type DType } from './tensor.js';
 function storageUsage(): number {
   return GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 }
+
+/** Which launch shapes suit the adapter: see GpuContext's constructor. */
+export type Tuning = 'cpu' | 'gpu';
 
 /** Pipeline-overridable constants of a kernel variant. */
 export type Constants = Record<string, number | boolean>;
@@ -23,14 +26,20 @@ export interface BoundRange {
 
 export class GpuContext {
   readonly pool: BufferPool;
-  /** Threads per workgroup used by every kernel (256, or less where the device allows less). */
+  /** The largest workgroup the kernels use (256, or less where the device allows less); WG unless a launch sets it. */
   readonly workgroupSize: number;
-  private readonly modules = new Map<KernelName, GPUShaderModule>();
+  private readonly modules = new Map<string, GPUShaderModule>();
+  /** Row reductions use subgroup shuffles (set by `enableSubgroups` after the device passed the probe). */
+  private subgroupReductions = false;
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   private lostMessage: string | null = null;
   private destroyed = false;
 
-  constructor(readonly device: GPUDevice, private readonly ownsDevice: boolean) {
+  /**
+   * @param tuning launch shapes for a CPU-emulated adapter (SwiftShader, llvmpipe: workgroup barriers are costly
+   *   there, so one thread walks a whole row) or for a real GPU (many threads share a row).
+   */
+  constructor(readonly device: GPUDevice, private readonly ownsDevice: boolean, readonly tuning: Tuning = 'gpu') {
     this.pool = new BufferPool(device);
     const limits = device.limits;
     this.workgroupSize = Math.min(256, limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX);
@@ -49,16 +58,42 @@ export class GpuContext {
     if (this.lostMessage !== null) throw new Error(`${op}: the WebGPU device was lost (${this.lostMessage})`);
   }
 
+  /** True when row reductions use subgroup operations. */
+  get subgroups(): boolean {
+    return this.subgroupReductions;
+  }
+
+  /**
+   * Use subgroup reductions if the device has the `subgroups` feature and behaves as row_reduce_subgroup.wgsl
+   * assumes (checked once with subgroup_probe.wgsl). Returns whether they are on.
+   */
+  async enableSubgroups(): Promise<boolean> {
+    if (!this.device.features.has('subgroups')) return false;
+    const wg = this.workgroupSize;
+    const result = this.allocate(wg, 'i32', 'subgroup-probe');
+    try {
+      await this.submit('subgroup probe', (batch) => batch.dispatch('subgroup_probe', {}, [], [this.bind(result, 0, wg).binding], 1, false));
+      const flags = await this.read(result);
+      this.subgroupReductions = flags.every((flag) => flag === 1);
+    } catch {
+      this.subgroupReductions = false;
+    } finally {
+      result.release();
+    }
+    return this.subgroupReductions;
+  }
+
   /** The pipeline for one variant of a kernel, created on first use. */
   pipeline(kernel: KernelName, constants: Constants): GPUComputePipeline {
     const full: Constants = { WG: this.workgroupSize, ...constants };
     const cacheKey = `${kernel}${JSON.stringify(full)}`;
     let pipeline = this.pipelines.get(cacheKey);
     if (!pipeline) {
-      let module = this.modules.get(kernel);
+      const moduleKey = `${kernel}:${this.subgroupReductions ? 'subgroup' : 'workgroup'}`;
+      let module = this.modules.get(moduleKey);
       if (!module) {
-        module = this.device.createShaderModule({ code: shaderSources[kernel], label: `xentropy:${kernel}.wgsl` });
-        this.modules.set(kernel, module);
+        module = this.device.createShaderModule({ code: kernelSource(kernel, this.subgroupReductions), label: `xentropy:${kernel}.wgsl` });
+        this.modules.set(moduleKey, module);
       }
       const numeric: Record<string, number> = {};
       for (const [name, value] of Object.entries(full)) numeric[name] = Number(value);
@@ -192,20 +227,25 @@ export class Batch {
   }
 
   /**
-   * Record one dispatch of `kernel`. `params` fills the kernel's uniform Params struct (u32 fields; i32 fields are
-   * passed as their two's-complement bits), `bindings` are bindings 1.. in order, `groups` the workgroup count,
+   * Record one dispatch of `kernel`. `params` fills the kernel's uniform Params struct at binding 0 (u32 fields; i32
+   * fields are passed as their two's-complement bits; `hasParams` false for kernels without one), `bindings` are the
+   * storage bindings in order after it, `groups` the workgroup count,
    * folded into a 2-D grid beyond maxComputeWorkgroupsPerDimension (kernels index rows as wid.y * nwg.x + wid.x).
    */
-  dispatch(kernel: KernelName, constants: Constants, params: readonly number[], bindings: readonly GPUBufferBinding[], groups: number): void {
+  dispatch(kernel: KernelName, constants: Constants, params: readonly number[], bindings: readonly GPUBufferBinding[], groups: number, hasParams = true): void {
     const device = this.ctx.device;
     const pipeline = this.ctx.pipeline(kernel, constants);
-    const words = new Uint32Array(Math.ceil(params.length / 4) * 4);
-    params.forEach((value, i) => (words[i] = value >>> 0));
-    const uniform = this.ctx.pool.acquire(words.byteLength, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, 'params');
-    this.scratch.push(uniform);
-    device.queue.writeBuffer(uniform, 0, words);
-    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: uniform, offset: 0, size: words.byteLength } }];
-    bindings.forEach((resource, i) => entries.push({ binding: i + 1, resource }));
+    const entries: GPUBindGroupEntry[] = [];
+    if (hasParams) {
+      const words = new Uint32Array(Math.ceil(params.length / 4) * 4);
+      params.forEach((value, i) => (words[i] = value >>> 0));
+      const uniform = this.ctx.pool.acquire(words.byteLength, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, 'params');
+      this.scratch.push(uniform);
+      device.queue.writeBuffer(uniform, 0, words);
+      entries.push({ binding: 0, resource: { buffer: uniform, offset: 0, size: words.byteLength } });
+    }
+    const first = hasParams ? 1 : 0;
+    bindings.forEach((resource, i) => entries.push({ binding: first + i, resource }));
     const bindGroup = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries, label: `xentropy:${kernel}` });
     this.pass ??= this.encoder.beginComputePass({ label: `xentropy:${this.label}` });
     this.pass.setPipeline(pipeline);

@@ -1,14 +1,61 @@
-/** Shared host logic of the row-wise kernels (log_softmax.wgsl, cross_entropy.wgsl): threads per row, row chunks. */
+/**
+ * Shared host logic of the row-wise kernels (log_softmax.wgsl, cross_entropy.wgsl): the launch plan (threads per row,
+ * workgroup size, split rows) and row chunks that fit one storage binding.
+ */
 import type { GpuContext } from '../gpu/context.js';
 
 /**
- * Threads cooperating on one row: a power of two near cols / 4 (each thread then reads about 4 values per row pass),
- * capped at the workgroup size. Short rows pack several to a workgroup, long rows take a whole workgroup.
+ * Threads cooperating on one row (legacy plan, used by kernels not yet on `planRows`): a power of two near cols / 4,
+ * capped at the workgroup size.
  */
 export function threadsPerRow(cols: number, workgroupSize: number): number {
   let tpr = 1;
   while (tpr < workgroupSize && tpr * 4 < cols) tpr *= 2;
   return tpr;
+}
+
+/** How a row-wise kernel is launched over `rows` rows of `cols` columns. */
+export interface RowPlan {
+  /** Pipeline constants: workgroup size and threads per (row, segment) unit. */
+  constants: { WG: number; TPR: number };
+  /** Segments per row: 1, or more when few long rows would leave the device idle (then two phases). */
+  segments: number;
+  /** Columns per segment, a multiple of 4. */
+  segmentLength: number;
+  /** Workgroups to dispatch. */
+  groups: number;
+}
+
+/** Threads the device should have in flight: enough units for every core of a CPU adapter, or every SM of a GPU. */
+const TARGET_THREADS = { cpu: 512, gpu: 1 << 17 } as const;
+/** Below this many columns a row is never split (the combine pass would cost more than it saves). */
+const MIN_SPLIT_COLS = 4096;
+const MAX_SEGMENTS = 64;
+
+function nextPowerOfTwo(n: number): number {
+  return 2 ** Math.ceil(Math.log2(Math.max(1, n)));
+}
+
+/**
+ * The launch plan. CPU-emulated adapters (SwiftShader, llvmpipe) run a workgroup's invocations in lock step and pay
+ * dearly for barriers, so one thread walks a whole row (TPR 1, measured 10-20x faster there than 256 threads per row).
+ * GPUs get about 32 columns per thread (TPR up to the workgroup size), so a warp's loads are contiguous. Few long rows
+ * (64 x 262144) are split into segments so the whole device works, then combined in a second phase.
+ */
+export function planRows(ctx: GpuContext, rows: number, cols: number): RowPlan {
+  const cpu = ctx.tuning === 'cpu';
+  const tpr = cpu ? 1 : Math.min(ctx.workgroupSize, nextPowerOfTwo(Math.ceil(cols / 32)));
+  const wg = cpu ? Math.min(64, ctx.workgroupSize) : ctx.workgroupSize;
+  let segments = 1;
+  if (cols >= MIN_SPLIT_COLS) {
+    const wanted = Math.ceil(TARGET_THREADS[ctx.tuning] / (rows * tpr));
+    const longest = Math.floor(cols / (16 * tpr)); // keep at least 4 blocks of 4 per thread in a segment
+    segments = Math.max(1, Math.min(wanted, longest, MAX_SEGMENTS));
+  }
+  const segmentLength = Math.ceil(cols / segments / 4) * 4;
+  segments = Math.ceil(cols / segmentLength);
+  const groups = Math.ceil((rows * segments) / (wg / tpr));
+  return { constants: { WG: wg, TPR: tpr }, segments, segmentLength, groups };
 }
 
 /**

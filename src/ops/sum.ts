@@ -3,11 +3,22 @@
  * Pass 1 reduces blocks of WG * ITEMS values to one partial each; further passes reduce the partials until one is
  * left. Block boundaries depend only on n, so results are bitwise reproducible.
  */
-import type { Batch, GpuContext } from '../gpu/context.js';
+import type { Batch, GpuContext, Tuning } from '../gpu/context.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 
-/** Values each thread adds sequentially per pass (see the error bound below). */
-export const SUM_ITEMS_PER_THREAD = 16;
+/** Launch constants of the sum: workgroup size and values per thread per pass (see shaders/sum.wgsl). */
+export interface SumPlan {
+  WG: number;
+  ITEMS: number;
+}
+
+/**
+ * CPU-emulated adapters pay for every workgroup barrier, so each thread adds more values (1024) in a smaller
+ * workgroup (64); GPUs keep 256 threads adding 64 values each (blocks of 16384, enough workgroups for every SM).
+ */
+export function sumPlan(tuning: Tuning, workgroupSize: number): SumPlan {
+  return tuning === 'cpu' ? { WG: Math.min(64, workgroupSize), ITEMS: 1024 } : { WG: workgroupSize, ITEMS: 64 };
+}
 
 function passCount(n: number, block: number): number {
   let passes = 1;
@@ -17,13 +28,12 @@ function passCount(n: number, block: number): number {
 
 /**
  * A bound on |gpu sum - exact sum| for n f32 values whose absolute values add up to `sumAbs`: every value passes
- * through at most (ITEMS - 1) + log2(WG) roundings per pass, each of relative size at most u = 2^-24 (Higham,
+ * through at most ITEMS/4 - 1 + 2 + log2(WG) roundings per pass, each of relative size at most u = 2^-24 (Higham,
  * "Accuracy and Stability of Numerical Algorithms", 2nd ed., section 4.2: |error| <= gamma_k * sum|x|,
  * gamma_k = k u / (1 - k u)).
  */
-export function sumErrorBound(n: number, sumAbs: number, workgroupSize: number): number {
-  const block = workgroupSize * SUM_ITEMS_PER_THREAD;
-  const k = passCount(n, block) * (SUM_ITEMS_PER_THREAD - 1 + Math.log2(workgroupSize));
+export function sumErrorBound(n: number, sumAbs: number, plan: SumPlan): number {
+  const k = passCount(n, plan.WG * plan.ITEMS) * (plan.ITEMS / 4 + 1 + Math.log2(plan.WG));
   const u = 2 ** -24;
   return ((k * u) / (1 - k * u)) * sumAbs;
 }
@@ -37,9 +47,8 @@ export function encodeSum(ctx: GpuContext, batch: Batch, input: GpuTensor, n: nu
     batch.clear(output, 1);
     return;
   }
-  const wg = ctx.workgroupSize;
-  const block = wg * SUM_ITEMS_PER_THREAD;
-  const constants = { ITEMS: SUM_ITEMS_PER_THREAD };
+  const constants = { ...sumPlan(ctx.tuning, ctx.workgroupSize) };
+  const block = constants.WG * constants.ITEMS;
   const denominator = divideBy ?? batch.scratchTensor(1, 'f32', 'sum-no-divisor');
   const denominatorBinding = ctx.bind(denominator, 0, 1).binding;
   let source = input;

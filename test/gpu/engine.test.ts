@@ -17,6 +17,15 @@ describe('engine', () => {
     expect(e.workgroupSize).toBeGreaterThanOrEqual(64);
   });
 
+  it('uses subgroup reductions exactly when the device has subgroups (and can be told not to)', async () => {
+    const e = engine();
+    if (!e.device) return;
+    expect(e.subgroups).toBe(e.device.features.has('subgroups'));
+    const without = await createEngine({ device: e.device, subgroups: false });
+    expect(without.subgroups).toBe(false);
+    without.destroy();
+  });
+
   it("embeds in a caller's device, and destroy() leaves that device alive", async () => {
     const host = engine();
     if (!host.device) return;

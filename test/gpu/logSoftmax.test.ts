@@ -6,6 +6,9 @@ import { logitsFor, type ValueFamily } from '../helpers/data.js';
 import { useGpuEngine } from '../helpers/engine.js';
 
 const engine = useGpuEngine();
+// The launch plan a real GPU gets; on SwiftShader its rows are reduced with subgroup shuffles, on llvmpipe (no
+// subgroups) with the workgroup-memory tree, so both reduction paths are tested.
+const gpuTuned = useGpuEngine({ tuning: 'gpu' });
 
 // Every row and class count of the core issue at least once, with awkward partners.
 const SHAPES: [number, number][] = [
@@ -16,19 +19,31 @@ const FAMILIES: ValueFamily[] = ['shift+1e4', 'shift-1e4', 'scale1e3', 'masked',
 
 describe('logSoftmax / softmax', () => {
   for (const [rows, cols] of SHAPES) {
-    it(`[${rows}, ${cols}] N(0, 3)`, async () => {
+    it(`[${rows}, ${cols}] N(0, 3), both launch plans`, async () => {
       const x = logitsFor('normal', rows, cols, rows * 131 + cols);
-      expectClose(await engine().logSoftmax(x, { shape: [rows, cols] }), reference.logSoftmax(x, rows, cols), `logSoftmax [${rows}, ${cols}]`);
-      expectClose(await engine().softmax(x, { shape: [rows, cols] }), reference.softmax(x, rows, cols), `softmax [${rows}, ${cols}]`);
+      const want = reference.logSoftmax(x, rows, cols);
+      for (const e of [engine(), gpuTuned()]) {
+        expectClose(await e.logSoftmax(x, { shape: [rows, cols] }), want, `logSoftmax [${rows}, ${cols}] tuning ${e.tuning}`);
+        expectClose(await e.softmax(x, { shape: [rows, cols] }), reference.softmax(x, rows, cols), `softmax [${rows}, ${cols}] tuning ${e.tuning}`);
+      }
     });
   }
 
+  it('[64, 262144]: few long rows split into segments and combined', async () => {
+    const [rows, cols] = [64, 262144];
+    const x = logitsFor('normal', rows, cols, 3);
+    x[5 * cols + 100_000] = 40; // a row whose max sits in one segment only
+    const want = reference.logSoftmax(x, rows, cols);
+    for (const e of [engine(), gpuTuned()]) expectClose(await e.logSoftmax(x, { shape: [rows, cols] }), want, `split tuning ${e.tuning}`);
+  });
+
   for (const family of FAMILIES) {
-    for (const [rows, cols] of [[7, 257], [65, 1000], [3, 4099]] as const) {
+    for (const [rows, cols] of [[7, 257], [65, 1000], [3, 4099], [2, 50257]] as const) {
       it(`[${rows}, ${cols}] ${family}`, async () => {
         const x = logitsFor(family, rows, cols, 7 + cols);
         const y = await engine().logSoftmax(x, { shape: [rows, cols] });
         expectClose(y, reference.logSoftmax(x, rows, cols), `logSoftmax ${family}`);
+        expectClose(await gpuTuned().logSoftmax(x, { shape: [rows, cols] }), reference.logSoftmax(x, rows, cols), `logSoftmax ${family} gpu tuning`);
         expectClose(await engine().softmax(x, { shape: [rows, cols] }), reference.softmax(x, rows, cols), `softmax ${family}`);
         if (family === 'nan-row') {
           // NaN stays in its row: row 1 all NaN, the others finite.
