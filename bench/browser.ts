@@ -50,6 +50,10 @@ try {
   writeFileSync(`${stem}.json`, `${JSON.stringify(report, null, 1)}\n`);
   writeFileSync(`${stem}.md`, `${markdown}\n`);
   console.log(`\n${markdown}\n\nwrote ${stem}.json and ${stem}.md`);
+  if (report.failures.length > 0) {
+    console.error(`\n${report.failures.length} validation failure(s): see the table`);
+    status = 1;
+  }
 } catch (error) {
   progress.done();
   console.error(error instanceof Error ? error.message : error);

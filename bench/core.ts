@@ -35,6 +35,8 @@ export interface ContenderResult {
   validation: string;
   /** E.g. why the CPU reference has a single sample. */
   note?: string;
+  /** The result did not match the reference (only recorded with --keep-going; the contender was not timed). */
+  invalid?: boolean;
 }
 
 export interface CaseResult {
@@ -68,6 +70,8 @@ export interface BenchMeta {
 export interface BenchReport {
   meta: BenchMeta;
   cases: CaseResult[];
+  /** Validation failures (with --keep-going; without it the first one stops the run). */
+  failures: string[];
 }
 
 /** What the host (Node or the page) provides. */
@@ -169,6 +173,7 @@ export async function runBench(host: BenchHost, options: BenchOptions): Promise<
   const rooflines = new Rooflines(device);
   const tfBackend = options.contenders.includes('tfjs') ? await tfjsOn(device) : null;
   const notes: string[] = [];
+  const failures: string[] = [];
   const started = now();
   const cases: CaseResult[] = [];
   const meta = (): BenchMeta => ({
@@ -212,7 +217,17 @@ export async function runBench(host: BenchHost, options: BenchOptions): Promise<
           const calibrated: { runner: Runner; inner: number; samples: number; times: number[]; validation: string }[] = [];
           for (const runner of runners) {
             say(`validating ${runner.name}`);
-            const validation = await runner.validate();
+            let validation: string;
+            try {
+              validation = await runner.validate();
+            } catch (error) {
+              if (!options.keepGoing) throw error;
+              const message = error instanceof Error ? error.message : String(error);
+              failures.push(`${op} ${shapeLabel(shape)}: ${message}`);
+              host.progress(`${label}: ${message.split('\n')[0]}`);
+              result.results[runner.name] = { ms: NaN, samples: [], inner: 0, gbps: NaN, validation: message, invalid: true };
+              continue;
+            }
             if (runner.fixed) {
               calibrated.push({ runner, inner: 1, samples: 0, times: [runner.fixed.ms], validation });
               continue;
@@ -249,13 +264,21 @@ export async function runBench(host: BenchHost, options: BenchOptions): Promise<
             }
             result.results[c.runner.name] = entry;
           }
+          for (const name of options.contenders) {
+            // Keep the table's order of contenders when one was recorded as invalid above.
+            const entry = result.results[name];
+            if (entry) {
+              delete result.results[name];
+              result.results[name] = entry;
+            }
+          }
           const ours = result.results.xentropy?.ms;
           const roof = result.results.roofline?.ms;
           const tfjsMs = result.results.tfjs?.ms;
           if (ours && roof) result.percentOfRoofline = (roof / ours) * 100;
           if (ours && tfjsMs) result.speedupVsTfjs = tfjsMs / ours;
           cases.push(result);
-          host.partial?.({ meta: { ...meta(), notes: [...notes, `partial: ${cases.length} of ${work.length} op/case pairs`] }, cases });
+          host.partial?.({ meta: { ...meta(), notes: [...notes, `partial: ${cases.length} of ${work.length} op/case pairs`] }, cases, failures });
         } finally {
           for (const r of runners) (r as Runner & { dispose?: () => void }).dispose?.();
         }
@@ -270,7 +293,7 @@ export async function runBench(host: BenchHost, options: BenchOptions): Promise<
   tfBackend?.dispose();
   const leaked = engine.stats().liveBuffers;
   if (leaked !== 0) notes.push(`engine reports ${leaked} buffers still handed out after the run (a leak)`);
-  return { meta: meta(), cases };
+  return { meta: meta(), cases, failures };
 }
 
 /** Time `inner` back-to-back calls, ms per call. */

@@ -26,8 +26,9 @@ echo "== $(date -u +%FT%TZ) node bench ($(node --version 2>&1), VK_ICD_FILENAMES
 node_status=0
 # Real GPU: one call takes microseconds, so each sample is >= 25 ms of back-to-back calls (--min-sample-ms auto) and
 # 10 samples per contender cost little; the CPU reference is timed once on cases above 4.2M elements (its validation run).
+# --keep-going: a result outside the tolerance is marked INVALID in the table (exit status 1) instead of ending the run.
 timeout "${XENT_NODE_TIMEOUT:-170}" node bench/dist/node.mjs --adapter="${XENT_BENCH_ADAPTER:-vulkan}" \
-  --repeats="${XENT_BENCH_REPEATS:-10}" --budget-s=10 --out="$out" >> "$log" 2>&1 || node_status=$?
+  --repeats="${XENT_BENCH_REPEATS:-10}" --budget-s=10 --keep-going --out="$out" >> "$log" 2>&1 || node_status=$?
 echo "== node bench exit status $node_status" | tee -a "$log"
 tail -n 30 "$log"
 

@@ -59,6 +59,10 @@ try {
   progress.done();
   write(report);
   console.log(`\n${renderMarkdown(report)}\n\nwrote ${stem}.json and ${stem}.md`);
+  if (report.failures.length > 0) {
+    console.error(`\n${report.failures.length} validation failure(s): see the table`);
+    status = 1;
+  }
 } catch (error) {
   progress.done();
   console.error(error instanceof Error ? (error.stack ?? error.message) : error);

@@ -40,6 +40,8 @@ export interface BenchOptions {
   outDir: string;
   /** Seed of the generated logits and targets. */
   seed: number;
+  /** Record a validation failure (the contender is not timed, the exit status is 1) and go on, instead of stopping. */
+  keepGoing: boolean;
 }
 
 export const OPTION_HELP = `Flags (or environment variables XENT_BENCH_<NAME>, e.g. XENT_BENCH_CASES):
@@ -55,7 +57,8 @@ export const OPTION_HELP = `Flags (or environment variables XENT_BENCH_<NAME>, e
   --poll=auto|timer|immediate   Node: dawn.node's event polling (default auto)
   --adapter=auto|vulkan|swiftshader|llvmpipe   Node: the WebGPU adapter (default auto)
   --out=DIR               where the JSON and markdown go (default bench/results)
-  --seed=N                data seed (default 1)`;
+  --seed=N                data seed (default 1)
+  --keep-going            on a validation failure, mark that contender INVALID and go on (exit status still 1)`;
 
 function parseList<T extends string>(name: string, value: string, allowed: readonly T[]): T[] {
   const items = value.split(',').map((s) => s.trim()).filter(Boolean);
@@ -104,6 +107,7 @@ export function parseOptions(args: readonly string[], env: Record<string, string
     adapter: 'auto',
     outDir: 'bench/results',
     seed: 1,
+    keepGoing: false,
   };
   for (const [name, value] of given) {
     switch (name) {
@@ -119,6 +123,7 @@ export function parseOptions(args: readonly string[], env: Record<string, string
       case 'adapter': options.adapter = parseList(name, value, ['auto', 'vulkan', 'swiftshader', 'llvmpipe'] as const)[0] ?? 'auto'; break;
       case 'out': options.outDir = value; break;
       case 'seed': options.seed = positive(name, value); break;
+      case 'keep-going': options.keepGoing = value !== 'false' && value !== '0'; break;
       case 'help': throw new Error(OPTION_HELP);
       default: throw new Error(`unknown option '--${name}'\n${OPTION_HELP}`);
     }

@@ -35,7 +35,7 @@ export function renderMarkdown(report: BenchReport): string {
   const head = ['op', 'shape', 'xentropy ms', 'GB/s', 'roofline ms', 'GB/s', '% of roofline', 'tfjs ms', 'speedup vs tfjs', 'CPU ref ms'];
   if (withGpu) head.push('roofline GPU ms');
   const lines = [
-    `Adapter: ${adapterLabel(report)} (${m.runtime}; features: ${m.adapter?.features.join(', ') || 'none'})`,
+    `Adapter: ${adapterLabel(report)} (${m.runtime}; features: ${m.adapter?.features.join(', ') || 'none'}; engine tuning: ${m.tuning ?? '—'})`,
     `Date: ${m.date}. Timing: ${m.timing}. Samples: up to ${m.options.repeats} per contender (at least ${m.options.minRepeats}), ` +
       `${m.minSampleMs > 0 ? `each at least ${m.minSampleMs} ms of back-to-back calls` : 'one call each'}; waiting for the GPU: ${m.poll}.`,
     '',
@@ -45,12 +45,13 @@ export function renderMarkdown(report: BenchReport): string {
   const footnotes = new Set<string>();
   for (const c of report.cases) {
     const r = c.results;
-    let cpu = fmtMs(r.cpu?.ms);
+    let cpu = r.cpu?.invalid ? '**INVALID**' : fmtMs(r.cpu?.ms);
     if (r.cpu?.note) {
       cpu += ' ¹';
       footnotes.add(`¹ CPU reference: ${r.cpu.note.replace(/: \d+ > /, ': more elements than ')}.`);
     }
     const few = (ms: string, result: typeof r.tfjs) => {
+      if (result?.invalid) return '**INVALID**';
       if (!result || result.note === undefined || result === r.cpu) return ms;
       footnotes.add(`² fewer samples than --repeats (the count is in brackets): one call takes more than --budget-s / --repeats.`);
       return `${ms} ²(${result.samples.length})`;
@@ -68,6 +69,7 @@ export function renderMarkdown(report: BenchReport): string {
   );
   for (const f of footnotes) lines.push('', f);
   for (const note of m.notes) lines.push('', `Note: ${note}`);
+  for (const failure of report.failures) lines.push('', `**VALIDATION FAILED** (not timed): ${failure.replace(/\n/g, ' ')}`);
   return lines.join('\n');
 }
 
