@@ -23,8 +23,8 @@ export function adapterLabel(report: BenchReport): string {
 /** File name stem: runtime, adapter and date, in characters any file system and the device tool accept. */
 export function resultStem(report: BenchReport): string {
   const a = report.meta.adapter;
-  const source = a?.source === report.meta.runtime ? '' : (a?.source ?? 'none');
-  const adapter = `${source}-${a?.architecture || a?.vendor || ''}`.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+  const parts = [a?.source === report.meta.runtime ? '' : (a?.source ?? 'none'), a?.architecture || a?.vendor || ''];
+  const adapter = [...new Set(parts.filter(Boolean))].join('-').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
   const date = report.meta.date.replace(/:\d\d\.\d+Z$/, '').replace(/[^0-9T]/g, '').replace('T', '-');
   return `${report.meta.runtime}-${adapter}-${date}`;
 }
