@@ -4,8 +4,7 @@
  * (src/reference/) or records its kernels (src/ops/) through the GpuContext that owns all GPU objects.
  */
 import { acquireDevice, describe, type AdapterInfo, type NodeAdapter } from './gpu/adapter.js';
-import { GpuContext, type Tuning } from './gpu/context.js';
-import type { PoolStats } from './gpu/pool.js';
+import { GpuContext, type EngineStats, type Tuning } from './gpu/context.js';
 import { GpuTensor, type DType } from './gpu/tensor.js';
 import { encodeCrossEntropy } from './ops/crossEntropy.js';
 import { encodeLogSoftmax } from './ops/logSoftmax.js';
@@ -254,8 +253,13 @@ export class Engine {
   }
 
   /** Buffers the engine holds (live and pooled), for leak checks and memory accounting. */
-  stats(): PoolStats {
-    return this.ctx?.stats() ?? { liveBuffers: 0, liveBytes: 0, pooledBuffers: 0, pooledBytes: 0, created: 0 };
+  stats(): EngineStats {
+    return this.ctx?.stats() ?? { liveBuffers: 0, liveBytes: 0, pooledBuffers: 0, pooledBytes: 0, created: 0, cachedDispatches: 0 };
+  }
+
+  /** Destroy the pooled buffers kept for reuse (e.g. after a one-off large call); live results stay valid. */
+  trim(): void {
+    this.ctx?.pool.trim();
   }
 
   /** Free every GPU object the engine created (and the device, unless the caller supplied it). */

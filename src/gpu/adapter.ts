@@ -94,6 +94,11 @@ async function browserDevice(): Promise<AcquiredDevice | null> {
   return compat ? deviceFrom(compat, 'browser', 'compatibility', null) : null;
 }
 
+/** Import a Node-only module; the variable specifier keeps browser bundlers from trying to resolve it. */
+function nodeImport(specifier: string): Promise<unknown> {
+  return import(/* @vite-ignore */ specifier);
+}
+
 interface DawnModule {
   create(options: string[]): GPU;
   globals: Record<string, unknown>;
@@ -103,16 +108,14 @@ interface DawnModule {
 async function nodeDevice(choice: NodeAdapter): Promise<AcquiredDevice | null> {
   let dawn: DawnModule;
   try {
-    // A variable specifier keeps browser bundlers from trying to resolve the Node-only package.
-    const specifier = 'webgpu';
-    dawn = (await import(/* @vite-ignore */ specifier)) as DawnModule;
+    dawn = (await nodeImport('webgpu')) as DawnModule;
   } catch {
     return null;
   }
   Object.assign(globalThis, dawn.globals);
   const env = process.env;
-  env.XDG_RUNTIME_DIR ??= (await import('node:os')).tmpdir(); // silences a harmless Dawn warning
-  const { existsSync } = await import('node:fs');
+  env.XDG_RUNTIME_DIR ??= ((await nodeImport('node:os')) as typeof import('node:os')).tmpdir(); // silences a harmless Dawn warning
+  const { existsSync } = (await nodeImport('node:fs')) as typeof import('node:fs');
 
   if (choice === 'auto' || choice === 'vulkan') {
     const gpu = dawn.create([]);

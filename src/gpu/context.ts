@@ -12,6 +12,15 @@ function storageUsage(): number {
   return GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 }
 
+/** What the engine holds on the device. */
+export interface EngineStats extends PoolStats {
+  /** Dispatch recipes cached (a bind group and a small uniform buffer each; bounded). */
+  cachedDispatches: number;
+}
+
+/** Dispatch recipes kept (each holds a bind group and a small uniform buffer). */
+const DISPATCH_CACHE_SIZE = 512;
+
 /** Which launch shapes suit the adapter: see GpuContext's constructor. */
 export type Tuning = 'cpu' | 'gpu';
 
@@ -29,6 +38,14 @@ export class GpuContext {
   /** The largest workgroup the kernels use (256, or less where the device allows less); WG unless a launch sets it. */
   readonly workgroupSize: number;
   private readonly modules = new Map<string, GPUShaderModule>();
+  /**
+   * Bind groups (with their uniform buffer) by dispatch recipe: kernel variant, parameters and bound ranges. A call
+   * repeated with the same shapes on the same (pooled) buffers records without creating any GPU object. Least
+   * recently used entries beyond DISPATCH_CACHE_SIZE are dropped.
+   */
+  private readonly dispatchCache = new Map<string, { bindGroup: GPUBindGroup; uniform: GPUBuffer | null }>();
+  private readonly bufferIds = new WeakMap<GPUBuffer, number>();
+  private nextBufferId = 1;
   /** Row reductions use subgroup shuffles (set by `enableSubgroups` after the device passed the probe). */
   private subgroupReductions = false;
   private readonly pipelines = new Map<string, GPUComputePipeline>();
@@ -83,10 +100,15 @@ export class GpuContext {
     return this.subgroupReductions;
   }
 
+  /** The cache key of one variant of a kernel. */
+  pipelineKey(kernel: KernelName, constants: Constants): string {
+    return `${kernel}${JSON.stringify({ WG: this.workgroupSize, ...constants })}`;
+  }
+
   /** The pipeline for one variant of a kernel, created on first use. */
   pipeline(kernel: KernelName, constants: Constants): GPUComputePipeline {
     const full: Constants = { WG: this.workgroupSize, ...constants };
-    const cacheKey = `${kernel}${JSON.stringify(full)}`;
+    const cacheKey = this.pipelineKey(kernel, constants);
     let pipeline = this.pipelines.get(cacheKey);
     if (!pipeline) {
       const moduleKey = `${kernel}:${this.subgroupReductions ? 'subgroup' : 'workgroup'}`;
@@ -105,6 +127,44 @@ export class GpuContext {
       this.pipelines.set(cacheKey, pipeline);
     }
     return pipeline;
+  }
+
+  /**
+   * The bind group for one dispatch: binding 0 the uniform `params` (u32 words; omitted when null), then `bindings`.
+   * Cached by recipe (see dispatchCache), so steady-state calls create nothing.
+   */
+  bindGroup(pipelineKey: string, pipeline: GPUComputePipeline, params: Uint32Array<ArrayBuffer> | null, bindings: readonly GPUBufferBinding[]): GPUBindGroup {
+    const ranges = bindings.map((b) => `${this.bufferId(b.buffer)}@${b.offset ?? 0}+${b.size ?? ''}`).join(',');
+    const key = `${pipelineKey}|${params ? params.join(',') : '-'}|${ranges}`;
+    const hit = this.dispatchCache.get(key);
+    if (hit) {
+      this.dispatchCache.delete(key); // re-insert: Map order is the LRU order
+      this.dispatchCache.set(key, hit);
+      return hit.bindGroup;
+    }
+    const entries: GPUBindGroupEntry[] = [];
+    let uniform: GPUBuffer | null = null;
+    if (params) {
+      uniform = this.device.createBuffer({ size: params.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: 'xentropy:params' });
+      this.device.queue.writeBuffer(uniform, 0, params);
+      entries.push({ binding: 0, resource: { buffer: uniform } });
+    }
+    const first = params ? 1 : 0;
+    bindings.forEach((resource, i) => entries.push({ binding: first + i, resource }));
+    const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries, label: `xentropy:${pipelineKey}` });
+    this.dispatchCache.set(key, { bindGroup, uniform });
+    if (this.dispatchCache.size > DISPATCH_CACHE_SIZE) {
+      const [oldestKey, oldest] = this.dispatchCache.entries().next().value!;
+      this.dispatchCache.delete(oldestKey);
+      oldest.uniform?.destroy(); // work already submitted with it still completes
+    }
+    return bindGroup;
+  }
+
+  private bufferId(buffer: GPUBuffer): number {
+    let id = this.bufferIds.get(buffer);
+    if (id === undefined) this.bufferIds.set(buffer, (id = this.nextBufferId++));
+    return id;
   }
 
   /** An engine-owned tensor of `length` elements; release it (or hand it to the caller) when done. */
@@ -188,14 +248,16 @@ export class GpuContext {
     return result;
   }
 
-  stats(): PoolStats {
-    return this.pool.stats();
+  stats(): EngineStats {
+    return { ...this.pool.stats(), cachedDispatches: this.dispatchCache.size };
   }
 
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
     this.pool.destroy();
+    for (const entry of this.dispatchCache.values()) entry.uniform?.destroy();
+    this.dispatchCache.clear();
     this.pipelines.clear();
     this.modules.clear();
     if (this.ownsDevice) this.device.destroy();
@@ -203,7 +265,7 @@ export class GpuContext {
 }
 
 /**
- * One command encoder's worth of dispatches. Uniform buffers and scratch storage live until `submit()`, then go back
+ * One command encoder's worth of dispatches. Scratch storage lives until `submit()`, then goes back
  * to the pool: any later use of them is a later queue operation, so reuse cannot race the submitted work.
  * Validation and out-of-memory errors raised while recording are caught by error scopes pushed and popped
  * synchronously around the recording, so concurrent calls never see each other's scopes.
@@ -233,20 +295,13 @@ export class Batch {
    * folded into a 2-D grid beyond maxComputeWorkgroupsPerDimension (kernels index rows as wid.y * nwg.x + wid.x).
    */
   dispatch(kernel: KernelName, constants: Constants, params: readonly number[], bindings: readonly GPUBufferBinding[], groups: number, hasParams = true): void {
-    const device = this.ctx.device;
     const pipeline = this.ctx.pipeline(kernel, constants);
-    const entries: GPUBindGroupEntry[] = [];
+    let words: Uint32Array<ArrayBuffer> | null = null;
     if (hasParams) {
-      const words = new Uint32Array(Math.ceil(params.length / 4) * 4);
-      params.forEach((value, i) => (words[i] = value >>> 0));
-      const uniform = this.ctx.pool.acquire(words.byteLength, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, 'params');
-      this.scratch.push(uniform);
-      device.queue.writeBuffer(uniform, 0, words);
-      entries.push({ binding: 0, resource: { buffer: uniform, offset: 0, size: words.byteLength } });
+      words = new Uint32Array(Math.ceil(params.length / 4) * 4);
+      params.forEach((value, i) => (words![i] = value >>> 0));
     }
-    const first = hasParams ? 1 : 0;
-    bindings.forEach((resource, i) => entries.push({ binding: first + i, resource }));
-    const bindGroup = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries, label: `xentropy:${kernel}` });
+    const bindGroup = this.ctx.bindGroup(this.ctx.pipelineKey(kernel, constants), pipeline, words, bindings);
     this.pass ??= this.encoder.beginComputePass({ label: `xentropy:${this.label}` });
     this.pass.setPipeline(pipeline);
     this.pass.setBindGroup(0, bindGroup);

@@ -26,14 +26,20 @@ export function bucketSize(bytes: number): number {
 }
 
 export class BufferPool {
+  /** Free buffers per bucket, oldest (lowest serial) last, so reuse is deterministic: see `acquire`. */
   private readonly free = new Map<string, GPUBuffer[]>();
+  private readonly serials = new WeakMap<GPUBuffer, number>();
   private readonly live = new Set<GPUBuffer>();
   private pooledBytes = 0;
   private created = 0;
 
   constructor(private readonly device: GPUDevice) {}
 
-  /** A buffer of at least `bytes` bytes with exactly `usage`; release it with `release` when done. */
+  /**
+   * A buffer of at least `bytes` bytes with exactly `usage`; release it with `release` when done. Always the oldest
+   * free buffer of the bucket: a call that repeats the same acquire/release sequence gets the same buffers, so the
+   * engine's cached bind groups keep matching in steady state.
+   */
   acquire(bytes: number, usage: GPUBufferUsageFlags, label: string): GPUBuffer {
     const size = bucketSize(bytes);
     const list = this.free.get(key(size, usage));
@@ -42,7 +48,7 @@ export class BufferPool {
       this.pooledBytes -= buffer.size;
     } else {
       buffer = this.device.createBuffer({ size, usage, label: `xentropy:${label}` });
-      this.created++;
+      this.serials.set(buffer, this.created++);
     }
     this.live.add(buffer);
     return buffer;
@@ -55,6 +61,8 @@ export class BufferPool {
     let list = this.free.get(k);
     if (!list) this.free.set(k, (list = []));
     list.push(buffer);
+    const serial = (b: GPUBuffer) => this.serials.get(b)!;
+    list.sort((a, b) => serial(b) - serial(a));
     this.pooledBytes += buffer.size;
   }
 

@@ -42,7 +42,7 @@ describe('engine', () => {
     expectClose(await host.sum(x), reference.sum(x), 'host after embedded destroy', { atol: 1e-5, rtol: 1e-6 });
   });
 
-  it('steady state: repeated calls create no new buffers, and release everything', async () => {
+  it('steady state: repeated calls create no new buffers or bind groups, and release everything', async () => {
     const e = engine();
     const x = normal(64 * 100, 3, 4);
     const t = classTargets(64, 100, 5);
@@ -51,7 +51,20 @@ describe('engine', () => {
     for (let i = 0; i < 20; i++) await e.crossEntropy(x, t, { shape: [64, 100] });
     const after = e.stats();
     expect(after.created).toBe(warm.created);
+    expect(after.cachedDispatches, 'no new bind groups or uniform buffers').toBe(warm.cachedDispatches);
     expect(after.liveBuffers).toBe(0);
+  });
+
+  it('trim() frees pooled buffers and later calls still work (no stale cached bind group)', async () => {
+    const e = engine();
+    const x = normal(64 * 100, 3, 6);
+    const t = classTargets(64, 100, 7);
+    const first = await e.crossEntropy(x, t, { shape: [64, 100] });
+    e.trim();
+    expect(e.stats().pooledBuffers).toBe(0);
+    const again = await e.crossEntropy(x, t, { shape: [64, 100] });
+    expect(again.loss).toBe(first.loss);
+    expect(again.grad).toEqual(first.grad);
   });
 
   it('destroy() frees every buffer and refuses later calls', async () => {
