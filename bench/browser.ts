@@ -12,6 +12,7 @@ import type { BenchReport } from './core.js';
 import { parseOptions } from './options.js';
 import { progressPrinter } from './progress.js';
 import { renderMarkdown, resultStem } from './report.js';
+import { TFJS_ALIASES } from './tfjs-aliases.js';
 
 const options = parseOptions(process.argv.slice(2), process.env);
 const here = dirname(fileURLToPath(import.meta.url));
@@ -19,7 +20,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 // The page imports the package by name, resolved to the library source here (as tsconfig.json's paths do for tsc).
 const { url, server } = await servePage(join(here, 'browser'), {
   cacheDir: join(tmpdir(), 'xentropy-bench-vite'),
-  resolve: { alias: { xentropy: join(here, '..', 'src', 'index.ts') } },
+  resolve: { alias: [{ find: /^xentropy$/, replacement: join(here, '..', 'src', 'index.ts') }, ...TFJS_ALIASES] },
 });
 const browser = await launchChromium({ webgpu: true });
 const progress = progressPrinter();

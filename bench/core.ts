@@ -9,11 +9,11 @@
  * kernel that only moves the op's bytes), `tfjs` (tfjs-backend-webgpu on the engine's own GPUDevice) and `cpu` (the f64
  * reference in src/reference/, single-threaded JS).
  */
-import '@tensorflow/tfjs-backend-webgpu';
-// tfjs-core alone has no gradients registered (the umbrella @tensorflow/tfjs package imports this); tf.valueAndGrad needs them.
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import * as tf from '@tensorflow/tfjs-core';
-import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+// tfjs under aliases (bench/tfjs-modules.d.ts says why). tfjs-core alone has no gradients registered (the umbrella
+// @tensorflow/tfjs package imports them); tf.valueAndGrad needs them.
+import * as tf from 'bench-tfjs/core';
+import 'bench-tfjs/gradients';
+import { WebGPUBackend } from 'bench-tfjs/webgpu';
 import { reference, sumErrorBound, sumPlan, type Engine, type GpuTensor } from 'xentropy';
 import { classTargets, normal } from '../test/helpers/data.js';
 import { elementCount, opsFor, shapeLabel, type BenchOptions, type Contender, type Op, type Shape } from './options.js';
@@ -320,7 +320,7 @@ interface RunnerContext {
   xGpu: GpuTensor;
   targetGpu: GpuTensor;
   xTf: tf.Tensor | null;
-  targetTf: tf.Tensor1D | null;
+  targetTf: tf.Tensor | null;
   engine: Engine;
   rooflines: Rooflines;
   options: BenchOptions;
@@ -433,7 +433,7 @@ function makeRunners(c: RunnerContext): (Runner & { dispose?: () => void })[] {
       const targetTf = c.targetTf;
       const backend = c.tfBackend;
       // tfjs has no class-index form: the one-hot labels are built inside the timed call (the cost a tfjs user pays).
-      const loss = (logits: tf.Tensor) => tf.losses.softmaxCrossEntropy(tf.oneHot(targetTf, cols, 1, 0, 'float32'), logits) as tf.Scalar;
+      const loss = (logits: tf.Tensor) => tf.losses.softmaxCrossEntropy(tf.oneHot(targetTf, cols, 1, 0, 'float32'), logits);
       const call = (): tf.Tensor[] =>
         tf.tidy(() => {
           if (op === 'log-softmax') return [tf.logSoftmax(xTf)];

@@ -2,7 +2,7 @@
 # The GPU-machine recipe (issue 4, section 3): the Node bench on the NVIDIA GPU over Vulkan, all cases, then PyTorch's
 # eager F.cross_entropy on the same GPU as the side-by-side anchor (bench/torch_anchor.py). About 3-4 minutes.
 #
-# Prepare here (CPU machine, project root):  npm run bench:build && bash ../shared/device/pack.sh
+# Prepare here (CPU machine, project root):  npm run build && npm run bench:build && bash ../shared/device/pack.sh
 # Run there (tool `run`), carry [".devcarry", "bench/dist"]:  bash bench/device.sh
 # Results go to $OUT (the tool's folder; bench/results/device when unset), flat, 6 files:
 #   node-vulkan-*.json/.md (the bench), torch-*.json/.md (the anchor), device.log (both logs), gpu.txt (nvidia-smi).

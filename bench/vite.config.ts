@@ -5,10 +5,11 @@
 // ../shared/device/pack.sh carries, and no other node_modules.
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
+import { TFJS_ALIASES } from './tfjs-aliases.js';
 
 export default defineConfig({
   logLevel: 'warn',
-  resolve: { alias: { xentropy: fileURLToPath(new URL('../dist/index.js', import.meta.url)) } },
+  resolve: { alias: [{ find: /^xentropy$/, replacement: fileURLToPath(new URL('../dist/index.js', import.meta.url)) }, ...TFJS_ALIASES] },
   build: {
     ssr: 'bench/node.ts',
     outDir: 'bench/dist',
