@@ -68,6 +68,7 @@ export function renderMarkdown(report: BenchReport): string {
       (withGpu ? ' roofline GPU ms: the same kernel timed by timestamp queries (the wall-clock overhead is the difference).' : ''),
   );
   for (const f of footnotes) lines.push('', f);
+  lines.push('', ...targetLines(report));
   for (const note of m.notes) lines.push('', `Note: ${note}`);
   for (const failure of report.failures) lines.push('', `**VALIDATION FAILED** (not timed): ${failure.replace(/\n/g, ' ')}`);
   return lines.join('\n');
@@ -75,4 +76,27 @@ export function renderMarkdown(report: BenchReport): string {
 
 function opLabel(c: CaseResult): string {
   return { 'log-softmax': 'log-softmax', 'ce-fwd': 'CE fwd', 'ce-fwd-bwd': 'CE fwd+bwd', sum: 'sum' }[c.op];
+}
+
+/** Issue 4's targets, checked on this run's numbers (each line says which adapter kind the target is for). */
+function targetLines(report: BenchReport): string[] {
+  const fused = report.cases.filter((c) => c.op === 'ce-fwd-bwd' && c.results.xentropy && !c.results.xentropy.invalid);
+  const count = (cases: CaseResult[], ok: (c: CaseResult) => boolean) => `${cases.filter(ok).length}/${cases.length}`;
+  const lines = ['Issue 4 targets on this run:'];
+  if (fused.length) {
+    lines.push(`- CE fwd+bwd at least 10× faster than tfjs (SwiftShader target): ${count(fused, (c) => (c.speedupVsTfjs ?? 0) >= 10)} cases`);
+    lines.push(`- CE fwd+bwd at most 2× the roofline's time (SwiftShader target): ${count(fused, (c) => (c.percentOfRoofline ?? 0) >= 50)} cases`);
+    const large = fused.filter((c) => Number(c.shape.split('x')[1]) >= 32000);
+    if (large.length) {
+      lines.push(
+        `- CE fwd+bwd at 70% or more of the copy bandwidth on large vocabularies, C >= 32000 (real-GPU target; the copy here is ` +
+          `the WGSL roofline, PyTorch's copy_ is in the anchor): ${count(large, (c) => (c.percentOfRoofline ?? 0) >= 70)} cases`,
+      );
+    }
+  }
+  const sums = report.cases.filter((c) => c.op === 'sum' && c.results.xentropy && !c.results.xentropy.invalid);
+  if (sums.length) lines.push(`- sum at 70% or more of the read-only roofline (SwiftShader target): ${count(sums, (c) => (c.percentOfRoofline ?? 0) >= 70)} cases`);
+  const invalid = report.cases.filter((c) => c.results.xentropy?.invalid).length;
+  lines.push(`- results equal to the CPU reference within the tolerance: ${invalid === 0 ? 'every case' : `${invalid} case(s) not`}`);
+  return lines;
 }
