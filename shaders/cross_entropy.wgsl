@@ -1,55 +1,101 @@
-// cross_entropy.wgsl: cross-entropy with class-index targets, forward and backward fused in one pass over the logits.
+// cross_entropy.wgsl: PyTorch's F.cross_entropy and F.nll_loss, forward and backward fused in one kernel (two passes
+// over each row: statistics, then loss terms and gradient), plus z-loss and logit soft-capping.
 //
-// Math (per row r with target t = labels[r], m = max_c x[r, c], s = sum_c exp(x[r, c] - m), lse = m + log(s)):
-//   row_loss[r]  = lse - x[r, t]                                  (0 when t == ignore_index)
-//   grad[r, c]   = (exp(x[r, c] - m) / s - [c == t]) * scale      (0 for the whole row when t == ignore_index)
-//   scale        = 1 / weight_sum for reduction 'mean' (weight_sum: the count of non-ignored rows, computed on the GPU
-//                  by target_weight_sum.wgsl, so no host round trip), 1 for 'sum' and 'none'.
-// The scalar reduction of row_loss is done afterwards by sum.wgsl.
+// Math (CPU reference: src/reference/crossEntropy.ts, which states the PyTorch source it follows). Per row r with
+// log-probabilities l_c and target coefficients a_c:
+//   l_c  = (v_c - m) - log(s)            INPUTS = logits: v_c = x_c, or cap * tanh(x_c / cap) with SOFTCAP;
+//                                         m = max_c v_c, s = sum_c exp(v_c - m), lse = m + log(s)
+//        = max(log(x_c), -100)           INPUTS = probabilities (PyTorch's BCE clamp: p = 0 gives a finite loss)
+//        = x_c                           INPUTS = log-probabilities (nll_loss)
+//   a_c  = w_c ((1 - eps) [c == t] + eps / C)      class-index target t (ignored rows: loss 0, gradient 0)
+//        = w_c ((1 - eps) y_c + eps / C)           SOFT_TARGET: probabilities y of the logits' layout
+//   row_loss = -sum_c a_c l_c (+ z lse^2, also written to row_z), computed as PyTorch does:
+//        class-index: (1 - eps) (-w_t l_t) + (eps / C) (-sum_c w_c l_c)   (the sum only when eps > 0)
+//        soft:        -sum_c a_c l_c
+//   grad_c = (p_c A - a_c + 2 z lse p_c) * cap'(x_c) * scale,  p_c = exp(l_c), A = sum_c a_c   (logits)
+//          = -a_c / max(p_c, 1e-12) * scale                                                   (probabilities)
+//          = -a_c * scale                                                                      (log-probabilities)
+//   scale = 1 / weight_sum for reduction 'mean' (weight_sum: computed on the GPU by target_weight_sum.wgsl, so no
+//   host round trip), 1 for 'sum' and 'none'. The scalar reduction of row_loss and row_z is done by sum.wgsl.
+// Layout: element (r, c) is at (r / inner) * C * inner + c * inner + r % inner: inner = 1 for classes last, and
+// PyTorch's [N, C, d1..dk] layout (classDim 1) has inner = d1 * ... * dk, read in place without a transpose.
 // Numerical choices:
-//   - online (max, sum) as in log_softmax.wgsl; the loss is log(s) - (x[t] - m), formed from the small difference so a
-//     1e4 shift costs nothing;
-//   - the target class's gradient p_t - 1 is formed in f32 from exp(x_t - m) / s, never from a stored rounded value;
-//   - a target outside [0, cols) that is not ignore_index makes the row's loss and gradient NaN (never a plausible
-//     wrong number); host-side validation rejects such targets before any GPU work when the targets come from the CPU;
-//   - a NaN logit makes its own row NaN and leaves other rows untouched.
-// Workgroup shape: WG threads, TPR threads per row (see log_softmax.wgsl). Bindings: 0 params, 1 x, 2 labels (class-index targets),
-// 3 weight_sum, 4 grad, 5 row_loss. WANT_GRAD = false skips the gradient writes (forward only).
+//   - online (max, sum) in the first pass as in log_softmax.wgsl; log-probabilities are formed from the small
+//     difference v - m, so a 1e4 shift costs nothing; the target's gradient is formed in f32 from exp(v - m) / s;
+//   - IEEE products of infinities are not left to the compiler (WGSL lets it assume there are none): a -Inf
+//     log-probability (a masked logit) is tracked in flags, so a positive coefficient gives +Inf loss and a zero one NaN,
+//     exactly PyTorch's products (0 * -Inf = NaN for a masked class with a soft target of 0);
+//   - tanh saturates to +-1 beyond |x / cap| > 9 (f32 rounds tanh(9) to 1), so infinite logits cap to +-cap;
+//   - a class-index target outside [0, C) that is not ignore_index makes the row NaN (never a plausible wrong number);
+//     a NaN logit, or a row of only -Inf logits, makes its own row NaN.
+// Workgroup shape: WG threads, TPR threads per row, chosen by src/ops/crossEntropy.ts lossRowShape: the device's row
+// plan while a thread walks at most 256 classes (TPR = 1 for strided class layouts, so neighbouring threads read
+// neighbouring addresses), else enough threads per row to keep each one's loops short (llvmpipe stops a shader's loops
+// after 65535 iterations in total) and its serial sums accurate. Bindings: 0 params, 1 x, 2 target (class indices as i32 bits, or
+// probabilities as f32 bits), 3 class weights, 4 weight_sum, 5 grad, 6 row_loss, 7 row_z.
 
 override WG: u32 = 256u;
 override TPR: u32 = 256u;
 override WANT_GRAD: bool = true;
+override INPUTS: u32 = 0u;         // 0 logits, 1 probabilities, 2 log-probabilities
+override SOFT_TARGET: bool = false;
+override WEIGHTED: bool = false;
+override SOFTCAP: bool = false;
+override Z_LOSS: bool = false;
 
+const INPUT_LOGITS: u32 = 0u;
+const INPUT_PROBABILITIES: u32 = 1u;
 const REDUCTION_MEAN: u32 = 1u;
+const LOG_CLAMP: f32 = -100.0;
+const PROBABILITY_GRAD_EPSILON: f32 = 1e-12;
+
+// Flags of an extended real: the finite part is carried separately.
+const POS_INF: u32 = 1u;
+const NEG_INF: u32 = 2u;
+const IS_NAN: u32 = 4u;
 
 struct Params {
   rows: u32,           // rows in this dispatch
   cols: u32,           // classes
-  x_offset: u32,       // element offset of this dispatch's row 0 in x
-  grad_offset: u32,    // element offset of this dispatch's row 0 in grad
-  target_offset: u32,  // element offset of this dispatch's row 0 in target
-  loss_offset: u32,    // element offset of this dispatch's row 0 in row_loss
+  inner: u32,          // product of the dimensions after the class dimension
+  x_offset: u32,       // element offset of this dispatch's first element in x (and in a soft target, grad)
+  target_offset: u32,  // element offset of this dispatch's first target
+  grad_offset: u32,
+  loss_offset: u32,    // element offset of this dispatch's row 0 in row_loss and row_z
   ignore_index: i32,
   reduction: u32,      // 0 none, 1 mean, 2 sum
+  smoothing: f32,      // label smoothing eps in [0, 1]
+  z_coef: f32,         // z-loss coefficient
+  softcap: f32,        // cap > 0 (SOFTCAP)
+  all_weights: f32,    // sum_c w_c (C without weights)
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> labels: array<i32>;
-@group(0) @binding(3) var<storage, read> weight_sum: array<f32>;
-@group(0) @binding(4) var<storage, read_write> grad: array<f32>;
-@group(0) @binding(5) var<storage, read_write> row_loss: array<f32>;
+@group(0) @binding(2) var<storage, read> target_bits: array<u32>;
+@group(0) @binding(3) var<storage, read> class_weight: array<f32>;
+@group(0) @binding(4) var<storage, read> weight_sum: array<f32>;
+@group(0) @binding(5) var<storage, read_write> grad: array<f32>;
+@group(0) @binding(6) var<storage, read_write> row_loss: array<f32>;
+@group(0) @binding(7) var<storage, read_write> row_z: array<f32>;
 
 var<workgroup> shared_max: array<f32, WG>;
 var<workgroup> shared_sum: array<f32, WG>;
+var<workgroup> shared_coef: array<f32, WG>;
+var<workgroup> shared_flags: array<u32, WG>;
 
-// NaN and -Inf cannot be WGSL constants (a const-expression must be finite); private variables make them run-time
+// NaN and infinities cannot be WGSL constants (a const-expression must be finite); private variables make them run-time
 // values the compiler accepts.
 var<private> NAN_BITS: u32 = 0x7fc00000u;
+var<private> POS_INF_BITS: u32 = 0x7f800000u;
 var<private> NEG_INF_BITS: u32 = 0xff800000u;
 
 fn is_nan(v: f32) -> bool {
   return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
+}
+
+fn is_neg_inf(v: f32) -> bool {
+  return bitcast<u32>(v) == 0xff800000u;
 }
 
 fn combine(m_a: f32, s_a: f32, m_b: f32, s_b: f32) -> vec2<f32> {
@@ -63,6 +109,52 @@ fn combine(m_a: f32, s_a: f32, m_b: f32, s_b: f32) -> vec2<f32> {
   return vec2<f32>(m, s);
 }
 
+// Flags of k * (an infinity with flags f): the sign flips for k < 0 and 0 * Inf is NaN.
+fn scale_flags(k: f32, f: u32) -> u32 {
+  if ((f & IS_NAN) != 0u || is_nan(k)) { return IS_NAN; }
+  if (f == 0u) { return 0u; }
+  if (k == 0.0) { return IS_NAN; }
+  if (k > 0.0) { return f; }
+  return ((f & POS_INF) << 1u) | ((f & NEG_INF) >> 1u);
+}
+
+// Flags of a sum: +Inf + -Inf is NaN.
+fn add_flags(a: u32, b: u32) -> u32 {
+  let f = a | b;
+  if ((f & POS_INF) != 0u && (f & NEG_INF) != 0u) { return IS_NAN; }
+  return f;
+}
+
+// The f32 value of an extended real.
+fn ext_value(value: f32, f: u32) -> f32 {
+  if ((f & IS_NAN) != 0u || is_nan(value)) { return bitcast<f32>(NAN_BITS); }
+  if ((f & POS_INF) != 0u) { return bitcast<f32>(POS_INF_BITS); }
+  if ((f & NEG_INF) != 0u) { return bitcast<f32>(NEG_INF_BITS); }
+  return value;
+}
+
+// tanh that saturates instead of overflowing sinh / cosh for large arguments (and maps +-Inf to +-1).
+fn saturating_tanh(v: f32) -> f32 {
+  if (is_nan(v)) { return v; }
+  if (abs(v) > 9.0) { return sign(v); }
+  return tanh(v);
+}
+
+// Logit after the optional soft cap.
+fn capped(v: f32) -> f32 {
+  if (SOFTCAP) { return params.softcap * saturating_tanh(v / params.softcap); }
+  return v;
+}
+
+fn class_w(c: u32) -> f32 {
+  if (WEIGHTED) { return class_weight[c]; }
+  return 1.0;
+}
+
+fn soft_target(i: u32) -> f32 {
+  return bitcast<f32>(target_bits[i]);
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) lid: u32,
         @builtin(workgroup_id) wid: vec3<u32>,
@@ -72,14 +164,34 @@ fn main(@builtin(local_invocation_index) lid: u32,
   let row = (wid.y * nwg.x + wid.x) * rows_per_group + lid / TPR;
   let row_in_range = row < params.rows;
   let cols = params.cols;
-  let x_base = params.x_offset + row * cols;
+  let inner = params.inner;
+  // Element (row, c) is at x_base + c * inner (relative to the dispatch's first element).
+  let rel_base = (row / inner) * cols * inner + row % inner;
+  let x_base = params.x_offset + rel_base;
+  let eps = params.smoothing;
+  let smooth_each = eps / f32(cols);
+  let dense = SOFT_TARGET || eps > 0.0;
 
+  // Target of the row (class-index form).
+  var t = -1;
+  var ignored = false;
+  var in_range = true;
+  if (!SOFT_TARGET && row_in_range) {
+    t = bitcast<i32>(target_bits[params.target_offset + row]);
+    ignored = t == params.ignore_index;
+    in_range = t >= 0 && u32(t) < cols;
+  }
+  let skip = !row_in_range || ignored;
+
+  // 1. Logits only (the other inputs are log-probabilities already): online max and sum of exponentials, and for
+  //    soft targets A = sum_c a_c, which the logits' gradient needs.
   let m_floor = bitcast<f32>(NEG_INF_BITS);
   var m = m_floor;
   var s = 0.0;
-  if (row_in_range) {
+  var coef_total = 0.0;
+  if (!skip && INPUTS == INPUT_LOGITS) {
     for (var c = lane; c < cols; c += TPR) {
-      let v = x[x_base + c];
+      let v = capped(x[x_base + c * inner]);
       if (is_nan(v)) {
         s = bitcast<f32>(NAN_BITS);
       } else if (v > m) {
@@ -88,53 +200,153 @@ fn main(@builtin(local_invocation_index) lid: u32,
       } else if (v > m_floor) {
         s += exp(v - m);  // -Inf (a mask) adds nothing; skipping it also avoids -Inf - -Inf = NaN while m is -Inf
       }
+      if (SOFT_TARGET) {
+        coef_total += class_w(c) * ((1.0 - eps) * soft_target(params.target_offset + rel_base + c * inner) + smooth_each);
+      }
     }
   }
   shared_max[lid] = m;
   shared_sum[lid] = s;
+  shared_coef[lid] = coef_total;
   workgroupBarrier();
   for (var stride = TPR / 2u; stride > 0u; stride = stride / 2u) {
     if (lane < stride) {
       let merged = combine(shared_max[lid], shared_sum[lid], shared_max[lid + stride], shared_sum[lid + stride]);
       shared_max[lid] = merged.x;
       shared_sum[lid] = merged.y;
+      shared_coef[lid] += shared_coef[lid + stride];
     }
     workgroupBarrier();
   }
-  if (!row_in_range) { return; }
   let row_max = shared_max[lid - lane];
   let row_sum = shared_sum[lid - lane];
+  let log_sum = log(row_sum);
+  let lse = row_max + log_sum;
+  var w_t = 0.0;
+  if (!SOFT_TARGET && !skip && in_range) { w_t = class_w(u32(t)); }
+  var total = shared_coef[lid - lane];
+  if (!SOFT_TARGET) { total = (1.0 - eps) * w_t + smooth_each * params.all_weights; }
+  var row_bad = !skip && !SOFT_TARGET && !in_range;
+  if (INPUTS == INPUT_LOGITS) { row_bad = row_bad || (!skip && (is_nan(row_sum) || row_sum == 0.0)); }
 
-  let t = labels[params.target_offset + row];
-  let ignored = t == params.ignore_index;
-  let in_range = t >= 0 && u32(t) < cols;
-  let row_bad = is_nan(row_sum) || (!ignored && !in_range);
+  var scale = 1.0;
+  if (params.reduction == REDUCTION_MEAN) { scale = 1.0 / weight_sum[0]; }
+  let inv_sum = 1.0 / row_sum;
 
-  if (lane == 0u) {
-    var loss = 0.0;
-    if (row_bad) {
-      loss = bitcast<f32>(NAN_BITS);
-    } else if (!ignored) {
-      loss = log(row_sum) - (x[x_base + u32(t)] - row_max);
-    }
-    row_loss[params.loss_offset + row] = loss;
-  }
-
-  if (WANT_GRAD) {
-    var scale = 1.0;
-    if (params.reduction == REDUCTION_MEAN) { scale = 1.0 / weight_sum[0]; }
-    let inv_sum = 1.0 / row_sum;
-    let g_base = params.grad_offset + row * cols;
+  // 2. Per class: the loss terms sum_c b_c l_c (b = a for soft targets, w for the smoothing term) and the gradient.
+  var acc = 0.0;
+  var acc_flags = 0u;
+  if (!skip && !row_bad && (dense || WANT_GRAD)) {
     for (var c = lane; c < cols; c += TPR) {
-      var g = 0.0;
-      if (row_bad) {
-        g = bitcast<f32>(NAN_BITS);
-      } else if (!ignored) {
-        var p = exp(x[x_base + c] - row_max) * inv_sum;
-        if (i32(c) == t) { p = p - 1.0; }
-        g = p * scale;
+      let i = rel_base + c * inner;
+      let raw = x[params.x_offset + i];
+      var v = raw;
+      var slope = 1.0;
+      if (INPUTS == INPUT_LOGITS && SOFTCAP) {
+        let th = saturating_tanh(raw / params.softcap);
+        v = params.softcap * th;
+        slope = 1.0 - th * th;
       }
-      grad[g_base + c] = g;
+      // Log-probability (finite part; flags for -Inf) and probability.
+      var l = 0.0;
+      var l_flags = 0u;
+      var p = 0.0;
+      if (INPUTS == INPUT_LOGITS) {
+        if (is_neg_inf(v)) { l_flags = NEG_INF; } else { l = (v - row_max) - log_sum; p = exp(v - row_max) * inv_sum; }
+      } else if (INPUTS == INPUT_PROBABILITIES) {
+        p = v;
+        if (v < 0.0 || is_nan(v)) { l_flags = IS_NAN; } else if (v == 0.0) { l = LOG_CLAMP; } else { l = max(log(v), LOG_CLAMP); }
+      } else {
+        if (is_neg_inf(v)) { l_flags = NEG_INF; } else { l = v; }
+        if (is_nan(v)) { l_flags = IS_NAN; }
+      }
+      let w_c = class_w(c);
+      var a = 0.0;
+      var b = 0.0;
+      if (SOFT_TARGET) {
+        a = w_c * ((1.0 - eps) * soft_target(params.target_offset + i) + smooth_each);
+        b = a;
+      } else {
+        a = w_c * smooth_each;
+        if (i32(c) == t) { a += (1.0 - eps) * w_t; }
+        b = w_c;
+      }
+      if (dense) {
+        if (l_flags != 0u) { acc_flags = add_flags(acc_flags, scale_flags(b, l_flags)); } else { acc += b * l; }
+      }
+      if (WANT_GRAD) {
+        var g = 0.0;
+        if (INPUTS == INPUT_LOGITS) {
+          g = p * total - a;
+          if (Z_LOSS) { g += 2.0 * params.z_coef * lse * p; }
+          g = g * slope;
+        } else if (INPUTS == INPUT_PROBABILITIES) {
+          g = -a / max(p, PROBABILITY_GRAD_EPSILON);
+        } else {
+          g = -a;
+        }
+        grad[params.grad_offset + i] = g * scale;
+      }
     }
   }
+  if (WANT_GRAD && row_in_range && (skip || row_bad)) {
+    var fill = 0.0;
+    if (row_bad) { fill = bitcast<f32>(NAN_BITS); }
+    for (var c = lane; c < cols; c += TPR) { grad[params.grad_offset + rel_base + c * inner] = fill; }
+  }
+
+  // Reduce the loss terms across the row's lanes (only when the loss needs every class).
+  if (dense) {
+    workgroupBarrier();
+    shared_sum[lid] = acc;
+    shared_flags[lid] = acc_flags;
+    workgroupBarrier();
+    for (var stride = TPR / 2u; stride > 0u; stride = stride / 2u) {
+      if (lane < stride) {
+        shared_sum[lid] += shared_sum[lid + stride];
+        shared_flags[lid] = add_flags(shared_flags[lid], shared_flags[lid + stride]);
+      }
+      workgroupBarrier();
+    }
+    acc = shared_sum[lid - lane];
+    acc_flags = shared_flags[lid - lane];
+  }
+
+  if (!row_in_range || lane != 0u) { return; }
+  var loss = 0.0;
+  var z_part = 0.0;
+  if (row_bad) {
+    loss = bitcast<f32>(NAN_BITS);
+    z_part = loss;
+  } else if (!skip) {
+    var value = 0.0;
+    var flags = 0u;
+    if (SOFT_TARGET) {
+      value = -acc;
+      flags = scale_flags(-1.0, acc_flags);
+    } else {
+      // -w_t l_t, the NLL term.
+      let v_t = x[x_base + u32(t) * inner];
+      if (INPUTS == INPUT_LOGITS) {
+        let vt = capped(v_t);
+        if (is_neg_inf(vt)) { flags = scale_flags(-w_t, NEG_INF); } else { value = w_t * (log_sum - (vt - row_max)); }
+      } else if (INPUTS == INPUT_PROBABILITIES) {
+        if (v_t < 0.0 || is_nan(v_t)) { flags = IS_NAN; } else if (v_t == 0.0) { value = -w_t * LOG_CLAMP; } else { value = -w_t * max(log(v_t), LOG_CLAMP); }
+      } else {
+        if (is_neg_inf(v_t)) { flags = scale_flags(-w_t, NEG_INF); } else { value = -w_t * v_t; }
+        if (is_nan(v_t)) { flags = IS_NAN; }
+      }
+      if (eps > 0.0) {
+        value = (1.0 - eps) * value - smooth_each * acc;
+        flags = add_flags(scale_flags(1.0 - eps, flags), scale_flags(-smooth_each, acc_flags));
+      }
+    }
+    if (Z_LOSS) {
+      z_part = params.z_coef * lse * lse;
+      value += z_part;
+    }
+    loss = ext_value(value, flags);
+  }
+  row_loss[params.loss_offset + row] = loss;
+  if (Z_LOSS) { row_z[params.loss_offset + row] = z_part; }
 }

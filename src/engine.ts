@@ -6,20 +6,44 @@
 import { acquireDevice, describe, type AdapterInfo, type NodeAdapter } from './gpu/adapter.js';
 import { GpuContext, type EngineStats, type Tuning } from './gpu/context.js';
 import { GpuTensor, type DType } from './gpu/tensor.js';
+import { encodeBinaryCrossEntropy } from './ops/binaryCrossEntropy.js';
 import { encodeCrossEntropy } from './ops/crossEntropy.js';
+import { encodeEntropy } from './ops/entropy.js';
+import { encodeKlDiv } from './ops/klDiv.js';
 import { encodeLogSoftmax } from './ops/logSoftmax.js';
 import { encodeSum } from './ops/sum.js';
 import * as reference from './reference/index.js';
-import type { CrossEntropyGpuResult, CrossEntropyOptions, CrossEntropyResult, FloatInput, IndexInput, ShapeOptions } from './types.js';
+import type { KlReduction } from './reference/klDiv.js';
+import type {
+  BinaryCrossEntropyOptions,
+  BinaryCrossEntropyWithLogitsOptions,
+  CrossEntropyGpuResult,
+  CrossEntropyOptions,
+  CrossEntropyResult,
+  FloatInput,
+  IndexInput,
+  KlDivOptions,
+  LossGpuResult,
+  LossOptions,
+  LossResult,
+  NllLossOptions,
+  ShapeOptions,
+} from './types.js';
 import {
   XentropyArgumentError,
   checkBoolean,
+  checkChoice,
+  checkClassDim,
   checkClassTargets,
   checkFloatInput,
+  checkFloatTensor,
   checkInteger,
+  checkNumber,
   checkOptions,
+  checkProbabilities,
   checkReduction,
   checkShape,
+  checkWeights,
 } from './validate.js';
 
 export interface EngineOptions {
@@ -40,7 +64,19 @@ export interface EngineOptions {
 
 const ENGINE_OPTIONS = ['backend', 'device', 'adapter', 'tuning', 'subgroups'];
 const SHAPE_OPTIONS = ['shape'];
-const CROSS_ENTROPY_OPTIONS = ['shape', 'reduction', 'ignoreIndex', 'grad'];
+const NLL_OPTIONS = ['shape', 'reduction', 'ignoreIndex', 'grad', 'weight', 'classDim'];
+const CROSS_ENTROPY_OPTIONS = [...NLL_OPTIONS, 'labelSmoothing', 'zLoss', 'softcap', 'inputs'];
+const BCE_OPTIONS = ['shape', 'reduction', 'grad', 'weight'];
+const BCE_LOGITS_OPTIONS = [...BCE_OPTIONS, 'posWeight'];
+const ENTROPY_OPTIONS = ['shape', 'reduction', 'grad'];
+const KL_OPTIONS = ['shape', 'reduction', 'logTarget', 'grad'];
+
+type CrossEntropyArgs = ReturnType<Engine['crossEntropyArgs']>;
+type BinaryArgs = ReturnType<Engine['binaryArgs']>;
+type EntropyArgs = ReturnType<Engine['entropyArgs']>;
+type KlArgs = ReturnType<Engine['klDivArgs']>;
+/** Host data or GPU tensors an op reads. */
+type Operand = Float32Array | Int32Array | GpuTensor;
 
 /** Create an engine. See EngineOptions. */
 export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
@@ -112,16 +148,46 @@ export class GpuOps {
     return this.rowwise('softmax', input, options, false);
   }
 
-  async crossEntropy(logits: GpuTensor, target: GpuTensor | Int32Array, options: CrossEntropyOptions): Promise<CrossEntropyGpuResult> {
+  /** F.cross_entropy: class-index targets (i32) or probability targets (f32, the logits' shape). See Engine.crossEntropy. */
+  async crossEntropy(logits: GpuTensor, target: GpuTensor | Int32Array | Float32Array, options: CrossEntropyOptions): Promise<CrossEntropyGpuResult> {
     const op = 'gpu.crossEntropy';
-    const o = this.engine.crossEntropyArgs(op, logits, target, options);
-    const targetTensor = o.target instanceof GpuTensor ? o.target : this.upload(o.target);
-    try {
-      return await this.crossEntropyOnGpu(op, logits, targetTensor, o);
-    } finally {
-      // Safe once recorded: any reuse of the buffer is a later queue operation.
-      if (targetTensor !== o.target) targetTensor.release();
-    }
+    const o = this.engine.crossEntropyArgs(op, logits, target, options, false);
+    return this.withUploads((onGpu) => this.crossEntropyOnGpu(op, onGpu(logits), onGpu(o.target), o, onGpu));
+  }
+
+  /** F.nll_loss of log-probabilities. See Engine.nllLoss. */
+  async nllLoss(logProbs: GpuTensor, target: GpuTensor | Int32Array, options: NllLossOptions): Promise<LossGpuResult> {
+    const op = 'gpu.nllLoss';
+    const o = this.engine.crossEntropyArgs(op, logProbs, target, options, true);
+    return this.withUploads((onGpu) => this.crossEntropyOnGpu(op, onGpu(logProbs), onGpu(o.target), o, onGpu));
+  }
+
+  /** F.binary_cross_entropy_with_logits. See Engine.binaryCrossEntropyWithLogits. */
+  async binaryCrossEntropyWithLogits(input: GpuTensor, target: GpuTensor | Float32Array, options: BinaryCrossEntropyWithLogitsOptions): Promise<LossGpuResult> {
+    const op = 'gpu.binaryCrossEntropyWithLogits';
+    const o = this.engine.binaryArgs(op, input, target, options, true);
+    return this.withUploads((onGpu) => this.binaryOnGpu(op, onGpu(input), onGpu(o.target), o, onGpu));
+  }
+
+  /** F.binary_cross_entropy of probabilities. See Engine.binaryCrossEntropy. */
+  async binaryCrossEntropy(probs: GpuTensor, target: GpuTensor | Float32Array, options: BinaryCrossEntropyOptions): Promise<LossGpuResult> {
+    const op = 'gpu.binaryCrossEntropy';
+    const o = this.engine.binaryArgs(op, probs, target, options, false);
+    return this.withUploads((onGpu) => this.binaryOnGpu(op, onGpu(probs), onGpu(o.target), o, onGpu));
+  }
+
+  /** Row entropies of probabilities. See Engine.entropy. */
+  async entropy(probs: GpuTensor, options: LossOptions): Promise<LossGpuResult> {
+    const op = 'gpu.entropy';
+    const o = this.engine.entropyArgs(op, probs, options);
+    return this.entropyOnGpu(op, probs, o);
+  }
+
+  /** F.kl_div of log-probabilities. See Engine.klDiv. */
+  async klDiv(input: GpuTensor, target: GpuTensor | Float32Array, options: KlDivOptions): Promise<LossGpuResult> {
+    const op = 'gpu.klDiv';
+    const o = this.engine.klDivArgs(op, input, target, options);
+    return this.withUploads((onGpu) => this.klDivOnGpu(op, onGpu(input), onGpu(o.target), o));
   }
 
   async sum(input: GpuTensor): Promise<GpuTensor> {
@@ -132,11 +198,48 @@ export class GpuOps {
     return out;
   }
 
-  /** @internal */
-  async crossEntropyOnGpu(op: string, logits: GpuTensor, target: GpuTensor, o: ReturnType<Engine['crossEntropyArgs']>): Promise<CrossEntropyGpuResult & { weightSum: GpuTensor }> {
+  /** @internal Run `record` with `onGpu`, which uploads host data to temporaries released afterwards. */
+  async withUploads<T>(record: (onGpu: (value: Operand) => GpuTensor) => Promise<T>): Promise<T> {
     const ctx = this.context();
-    const result = await ctx.submit(op, (batch) => encodeCrossEntropy(ctx, batch, logits, target, o));
-    return result;
+    const temporaries: GpuTensor[] = [];
+    try {
+      return await record((value) => {
+        if (value instanceof GpuTensor) return value;
+        const tensor = ctx.upload(value, 'upload');
+        temporaries.push(tensor);
+        return tensor;
+      });
+    } finally {
+      // Safe once recorded: any reuse of the buffers is a later queue operation.
+      for (const t of temporaries) t.release();
+    }
+  }
+
+  /** @internal */
+  async crossEntropyOnGpu(op: string, input: GpuTensor, target: GpuTensor, o: CrossEntropyArgs, onGpu: (value: Operand) => GpuTensor): Promise<CrossEntropyGpuResult> {
+    const ctx = this.context();
+    const weight = o.weight ? onGpu(o.weight) : undefined;
+    return ctx.submit(op, (batch) => encodeCrossEntropy(ctx, batch, input, target, { ...o, weight }));
+  }
+
+  /** @internal */
+  async binaryOnGpu(op: string, input: GpuTensor, target: GpuTensor, o: BinaryArgs, onGpu: (value: Operand) => GpuTensor): Promise<LossGpuResult> {
+    const ctx = this.context();
+    const weight = o.weight ? onGpu(o.weight) : undefined;
+    const posWeight = o.posWeight ? onGpu(o.posWeight) : undefined;
+    return ctx.submit(op, (batch) => encodeBinaryCrossEntropy(ctx, batch, input, target, { ...o, weight, posWeight }));
+  }
+
+  /** @internal */
+  async entropyOnGpu(op: string, probs: GpuTensor, o: EntropyArgs): Promise<LossGpuResult> {
+    const ctx = this.context();
+    return ctx.submit(op, (batch) => encodeEntropy(ctx, batch, probs, o));
+  }
+
+  /** @internal */
+  async klDivOnGpu(op: string, input: GpuTensor, target: GpuTensor, o: KlArgs): Promise<LossGpuResult> {
+    const ctx = this.context();
+    return ctx.submit(op, (batch) => encodeKlDiv(ctx, batch, input, target, o));
   }
 
   private async rowwise(op: string, input: GpuTensor, options: ShapeOptions, log: boolean): Promise<GpuTensor> {
@@ -198,41 +301,71 @@ export class Engine {
   }
 
   /**
-   * Cross-entropy of logits (shape [...rows, classes]) against class-index targets (one per row), as PyTorch's
-   * F.cross_entropy; the gradient is fused into the same pass over the logits.
+   * PyTorch's F.cross_entropy of logits (or probabilities, `inputs: 'probabilities'`) against class-index targets
+   * (an Int32Array, one per row) or probability targets (a Float32Array of the logits' shape), with class weights,
+   * label smoothing, ignoreIndex and any class dimension, plus zLoss and softcap. The gradient is fused into the same
+   * kernel. 'none' gives one loss per row (the shape without the class dimension).
    */
-  async crossEntropy(logits: FloatInput, target: IndexInput, options: CrossEntropyOptions): Promise<CrossEntropyResult> {
+  async crossEntropy(logits: FloatInput, target: IndexInput | Float32Array, options: CrossEntropyOptions): Promise<CrossEntropyResult> {
     const op = 'crossEntropy';
-    const o = this.crossEntropyArgs(op, logits, target, options);
+    const o = this.crossEntropyArgs(op, logits, target, options, false);
     if (!this.ctx) {
-      const r = reference.crossEntropy(this.hostFloats(op, logits), o.target as Int32Array, o.rows, o.cols, o);
-      return withoutUndefined({
-        loss: typeof r.loss === 'number' ? Math.fround(r.loss) : Float32Array.from(r.loss),
-        grad: r.grad ? Float32Array.from(r.grad) : undefined,
-        weightSum: r.weightSum,
-      });
+      const r = reference.crossEntropy(this.hostFloats(op, logits), o.target as Int32Array | Float32Array, o.rows, o.cols, { ...o, weight: o.weight });
+      const result = toHost(r, o.reduction === 'none') as CrossEntropyResult;
+      if (o.zLoss !== 0) result.zLoss = typeof r.zLoss === 'number' ? Math.fround(r.zLoss) : Float32Array.from(r.zLoss);
+      return result;
     }
-    const ctx = this.ctx;
-    const temporaries: GpuTensor[] = [];
-    const onGpu = (value: FloatInput | Int32Array | GpuTensor): GpuTensor => {
-      if (value instanceof GpuTensor) return value;
-      const tensor = ctx.upload(value, op);
-      temporaries.push(tensor);
-      return tensor;
-    };
-    try {
-      const result = await this.gpu.crossEntropyOnGpu(op, onGpu(logits), onGpu(o.target), o);
-      temporaries.push(result.loss, result.weightSum, ...(result.grad ? [result.grad] : []));
-      const [loss, grad, ws] = await Promise.all([result.loss.read(), result.grad?.read(), result.weightSum.read()]);
-      if (ws[1]! > 0) throw new XentropyArgumentError(op, 'target', `has ${ws[1]} values outside [0, ${o.cols}) that are not ignoreIndex (${o.ignoreIndex})`);
-      return withoutUndefined({
-        loss: o.reduction === 'none' ? (loss as Float32Array) : loss[0]!,
-        grad: grad as Float32Array | undefined,
-        weightSum: ws[0]!,
-      });
-    } finally {
-      for (const t of temporaries) t.release();
-    }
+    return this.readResult(op, o.reduction === 'none', o.cols, o.ignoreIndex, await this.gpu.withUploads((onGpu) => this.gpu.crossEntropyOnGpu(op, onGpu(logits), onGpu(o.target), o, onGpu)));
+  }
+
+  /**
+   * PyTorch's F.nll_loss: `logProbs` holds log-probabilities (e.g. from logSoftmax), targets are class indices.
+   * Loss -w_t logProbs[t] per non-ignored row; the gradient is with respect to logProbs.
+   */
+  async nllLoss(logProbs: FloatInput, target: IndexInput, options: NllLossOptions): Promise<LossResult> {
+    const op = 'nllLoss';
+    const o = this.crossEntropyArgs(op, logProbs, target, options, true);
+    if (!this.ctx) return toHost(reference.nllLoss(this.hostFloats(op, logProbs), o.target as Int32Array, o.rows, o.cols, o), o.reduction === 'none');
+    return this.readResult(op, o.reduction === 'none', o.cols, o.ignoreIndex, await this.gpu.withUploads((onGpu) => this.gpu.crossEntropyOnGpu(op, onGpu(logProbs), onGpu(o.target), o, onGpu)));
+  }
+
+  /**
+   * PyTorch's F.binary_cross_entropy_with_logits in its stable form: element-wise losses of `input` logits against
+   * `target` (same shape, values in [0, 1] typically), `weight` broadcast from the trailing dimensions, `posWeight`
+   * along the last. 'none' gives one loss per element; 'mean' divides by the element count.
+   */
+  async binaryCrossEntropyWithLogits(input: FloatInput, target: FloatInput, options: BinaryCrossEntropyWithLogitsOptions): Promise<LossResult> {
+    const op = 'binaryCrossEntropyWithLogits';
+    const o = this.binaryArgs(op, input, target, options, true);
+    if (!this.ctx) return toHost(reference.binaryCrossEntropyWithLogits(this.hostFloats(op, input), this.hostFloats(op, o.target), o), o.reduction === 'none');
+    return this.readResult(op, o.reduction === 'none', 0, 0, await this.gpu.withUploads((onGpu) => this.gpu.binaryOnGpu(op, onGpu(input), onGpu(o.target), o, onGpu)));
+  }
+
+  /** PyTorch's F.binary_cross_entropy of probabilities in [0, 1] (logs clamped at -100). Same options as the logits form, without posWeight. */
+  async binaryCrossEntropy(probs: FloatInput, target: FloatInput, options: BinaryCrossEntropyOptions): Promise<LossResult> {
+    const op = 'binaryCrossEntropy';
+    const o = this.binaryArgs(op, probs, target, options, false);
+    if (!this.ctx) return toHost(reference.binaryCrossEntropy(this.hostFloats(op, probs), this.hostFloats(op, o.target), o), o.reduction === 'none');
+    return this.readResult(op, o.reduction === 'none', 0, 0, await this.gpu.withUploads((onGpu) => this.gpu.binaryOnGpu(op, onGpu(probs), onGpu(o.target), o, onGpu)));
+  }
+
+  /** The entropy -sum_c p_c log p_c of each row of probabilities (shape [...rows, classes]); 'mean' averages over rows. */
+  async entropy(probs: FloatInput, options: LossOptions): Promise<LossResult> {
+    const op = 'entropy';
+    const o = this.entropyArgs(op, probs, options);
+    if (!this.ctx) return toHost(reference.entropy(this.hostFloats(op, probs), o.rows, o.cols, o), o.reduction === 'none');
+    return this.readResult(op, o.reduction === 'none', 0, 0, await this.gpu.withUploads((onGpu) => this.gpu.entropyOnGpu(op, onGpu(probs), o)));
+  }
+
+  /**
+   * PyTorch's F.kl_div(input, target): `input` holds log-probabilities, `target` probabilities (or log-probabilities
+   * with logTarget). KL(target || exp(input)) summed per element; 'batchmean' divides by the first dimension.
+   */
+  async klDiv(input: FloatInput, target: FloatInput, options: KlDivOptions): Promise<LossResult> {
+    const op = 'klDiv';
+    const o = this.klDivArgs(op, input, target, options);
+    if (!this.ctx) return toHost(reference.klDiv(this.hostFloats(op, input), this.hostFloats(op, o.target), o), o.reduction === 'none');
+    return this.readResult(op, o.reduction === 'none', 0, 0, await this.gpu.withUploads((onGpu) => this.gpu.klDivOnGpu(op, onGpu(input), onGpu(o.target), o)));
   }
 
   /** The sum of all values (deterministic: the same input gives the same bits on every run). */
@@ -268,15 +401,92 @@ export class Engine {
     this.keepAlive = null;
   }
 
-  /** @internal Validate crossEntropy's arguments (shared by the host and GPU-resident forms). */
-  crossEntropyArgs(op: string, logits: unknown, target: unknown, options: CrossEntropyOptions) {
-    checkOptions(op, options, CROSS_ENTROPY_OPTIONS);
-    const { rows, cols } = checkShape(op, options.shape, checkFloatInput(op, 'logits', logits), 'logits');
+  /** @internal Validate crossEntropy's and nllLoss's arguments (shared by the host and GPU-resident forms). */
+  crossEntropyArgs(op: string, input: unknown, target: unknown, options: CrossEntropyOptions, nll: boolean) {
+    checkOptions(op, options, nll ? NLL_OPTIONS : CROSS_ENTROPY_OPTIONS);
+    const inputs = nll ? ('logProbs' as const) : checkChoice(op, 'inputs', options.inputs, ['logits', 'probabilities'] as const, 'logits');
+    const inputName = nll ? 'logProbs' : inputs === 'probabilities' ? 'input' : 'logits';
+    const length = checkFloatInput(op, inputName, input);
+    checkShape(op, options.shape, length, inputName);
+    const { rows, cols, inner } = checkClassDim(op, options.classDim, Array.from(options.shape));
     const reduction = checkReduction(op, options.reduction);
-    const ignoreIndex = checkInteger(op, 'ignoreIndex', options.ignoreIndex, -100);
     const grad = checkBoolean(op, 'grad', options.grad, true);
-    const checkedTarget = checkClassTargets(op, target, rows, cols, ignoreIndex);
-    return { rows, cols, reduction, ignoreIndex, grad, target: checkedTarget };
+    const labelSmoothing = checkNumber(op, 'labelSmoothing', options.labelSmoothing, 0, 0, 1);
+    const zLoss = checkNumber(op, 'zLoss', options.zLoss, 0, 0, Infinity);
+    const softcap = options.softcap === undefined ? undefined : checkNumber(op, 'softcap', options.softcap, 0, 0, Infinity, true);
+    if (inputs === 'probabilities') {
+      if (zLoss !== 0) throw new XentropyArgumentError(op, 'zLoss', "applies to logits only, not to inputs: 'probabilities'");
+      if (softcap !== undefined) throw new XentropyArgumentError(op, 'softcap', "applies to logits only, not to inputs: 'probabilities'");
+      checkProbabilities(op, inputName, input as Float32Array | GpuTensor);
+    }
+    const weight = options.weight === undefined ? undefined : checkWeights(op, 'weight', options.weight, [cols], `one per class (${cols})`);
+    let allWeights = cols;
+    if (weight) allWeights = weight.reduce((a, b) => a + b, 0);
+    const softTarget = target instanceof Float32Array || (target instanceof GpuTensor && target.dtype === 'f32');
+    let checkedTarget: Int32Array | Float32Array | GpuTensor;
+    if (softTarget) {
+      if (nll) throw new XentropyArgumentError(op, 'target', 'must hold class indices (an Int32Array or an i32 GpuTensor); nll_loss has no probability targets');
+      if (options.ignoreIndex !== undefined) throw new XentropyArgumentError(op, 'ignoreIndex', 'applies to class-index targets only; these targets are probabilities (a Float32Array)');
+      checkedTarget = checkFloatTensor(op, 'target', target, length, `probability targets need the ${inputName}' element count,`);
+    } else {
+      checkedTarget = checkClassTargets(op, target, rows, cols, checkInteger(op, 'ignoreIndex', options.ignoreIndex, -100));
+    }
+    const ignoreIndex = checkInteger(op, 'ignoreIndex', options.ignoreIndex, -100);
+    return { rows, cols, inner, reduction, ignoreIndex, grad, target: checkedTarget, softTarget, inputs, weight, allWeights, labelSmoothing, zLoss, softcap };
+  }
+
+  /** @internal Validate the binary cross-entropies' arguments. */
+  binaryArgs(op: string, input: unknown, target: unknown, options: BinaryCrossEntropyWithLogitsOptions, logits: boolean) {
+    checkOptions(op, options, logits ? BCE_LOGITS_OPTIONS : BCE_OPTIONS);
+    const inputName = logits ? 'input' : 'probs';
+    const n = checkFloatInput(op, inputName, input);
+    const { cols } = checkShape(op, options.shape, n, inputName);
+    const reduction = checkReduction(op, options.reduction);
+    const grad = checkBoolean(op, 'grad', options.grad, true);
+    const checkedTarget = checkFloatTensor(op, 'target', target, n, `the ${inputName} has`);
+    if (!logits) checkProbabilities(op, inputName, input as Float32Array | GpuTensor);
+    const dims = Array.from(options.shape);
+    const suffixes: number[] = [];
+    for (let k = dims.length - 1, product = 1; k >= 0; k--) suffixes.push((product *= dims[k]!));
+    const weight = options.weight === undefined ? undefined : checkWeights(op, 'weight', options.weight, suffixes, `the size of trailing dimensions of the shape: one of ${suffixes.join(', ')}`);
+    const posWeight = options.posWeight === undefined ? undefined : checkWeights(op, 'posWeight', options.posWeight, [cols], `one per entry of the last dimension (${cols})`);
+    return { n, cols, reduction, grad, target: checkedTarget, logits, weight, posWeight };
+  }
+
+  /** @internal */
+  entropyArgs(op: string, probs: unknown, options: LossOptions) {
+    checkOptions(op, options, ENTROPY_OPTIONS);
+    const { rows, cols } = checkShape(op, options.shape, checkFloatInput(op, 'probs', probs), 'probs');
+    checkProbabilities(op, 'probs', probs as Float32Array | GpuTensor);
+    return { rows, cols, reduction: checkReduction(op, options.reduction), grad: checkBoolean(op, 'grad', options.grad, true) };
+  }
+
+  /** @internal */
+  klDivArgs(op: string, input: unknown, target: unknown, options: KlDivOptions) {
+    checkOptions(op, options, KL_OPTIONS);
+    const n = checkFloatInput(op, 'input', input);
+    checkShape(op, options.shape, n, 'input');
+    const reduction: KlReduction = checkChoice(op, 'reduction', options.reduction, ['mean', 'batchmean', 'sum', 'none'] as const, 'mean');
+    const logTarget = checkBoolean(op, 'logTarget', options.logTarget, false);
+    const checkedTarget = checkFloatTensor(op, 'target', target, n, 'the input has');
+    return { n, batch: options.shape[0]!, reduction, logTarget, grad: checkBoolean(op, 'grad', options.grad, true), target: checkedTarget };
+  }
+
+  /** Read a GPU result back to the host and release its tensors; out-of-range GPU-resident targets throw here. */
+  private async readResult(op: string, none: boolean, cols: number, ignoreIndex: number, result: CrossEntropyGpuResult): Promise<CrossEntropyResult> {
+    const tensors = [result.loss, result.weightSum, ...(result.grad ? [result.grad] : []), ...(result.zLoss ? [result.zLoss] : [])];
+    try {
+      const [loss, grad, ws, z] = await Promise.all([result.loss.read(), result.grad?.read(), result.weightSum.read(), result.zLoss?.read()]);
+      if (ws[1]! > 0) throw new XentropyArgumentError(op, 'target', `has ${ws[1]} values outside [0, ${cols}) that are not ignoreIndex (${ignoreIndex})`);
+      return withoutUndefined({
+        loss: none ? (loss as Float32Array) : loss[0]!,
+        grad: grad as Float32Array | undefined,
+        weightSum: ws[0]!,
+        zLoss: z === undefined ? undefined : none ? (z as Float32Array) : z[0]!,
+      });
+    } finally {
+      for (const t of tensors) t.release();
+    }
   }
 
   private async rowwise(op: string, input: FloatInput, options: ShapeOptions, log: boolean): Promise<Float32Array> {
@@ -308,4 +518,13 @@ export class Engine {
 function withoutUndefined<T extends object>(value: T): T {
   for (const key of Object.keys(value) as (keyof T)[]) if (value[key] === undefined) delete value[key];
   return value;
+}
+
+/** An f64 reference result as the engine returns it: f32 values. */
+function toHost(r: { loss: number | Float64Array; grad: Float64Array | undefined; weightSum: number }, none: boolean): LossResult {
+  return withoutUndefined({
+    loss: none || typeof r.loss !== 'number' ? Float32Array.from(r.loss as Float64Array) : Math.fround(r.loss),
+    grad: r.grad ? Float32Array.from(r.grad) : undefined,
+    weightSum: r.weightSum,
+  });
 }

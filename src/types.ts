@@ -13,32 +13,97 @@ export interface ShapeOptions {
   shape: readonly number[];
 }
 
-export interface CrossEntropyOptions extends ShapeOptions {
+/** A loss's options shared by every op: `grad` (default true) also computes d loss / d input in the same pass. */
+export interface LossOptions extends ShapeOptions {
   /** Default 'mean'. */
   reduction?: Reduction;
-  /** Rows with this target contribute loss 0 and gradient 0 and are left out of the mean. Default -100. */
-  ignoreIndex?: number;
-  /** Also compute d loss / d logits, fused in the same pass. Default true. */
+  /** Also compute d loss / d input, fused in the same pass. Default true. */
   grad?: boolean;
 }
 
-export interface CrossEntropyResult {
-  /** A scalar for 'mean' and 'sum'; the per-row losses (shape without the class dimension) for 'none'. */
-  loss: number | Float32Array;
-  /** The gradient with respect to the logits, same shape as the logits (when `grad` is true). */
-  grad?: Float32Array;
+/** Options of `nllLoss` (PyTorch's F.nll_loss). */
+export interface NllLossOptions extends LossOptions {
+  /** Rows with this target contribute loss 0 and gradient 0 and are left out of the mean. Default -100. */
+  ignoreIndex?: number;
+  /** Per-class weights (length classes, finite, >= 0). The mean divides by the sum of the targets' weights. */
+  weight?: Float32Array | readonly number[];
   /**
-   * The mean's denominator: the number of non-ignored rows. Workers that each compute a 'sum' can add their losses
-   * and their weightSums and divide once, which gives the exact global mean over an uneven split.
+   * Which dimension of `shape` holds the classes. Default: the last. PyTorch's layout [N, C, d1, ..., dk] is
+   * classDim 1, with targets [N, d1, ..., dk]; it is read in place (no transpose copy). Negative counts from the end.
    */
+  classDim?: number;
+}
+
+/** Options of `crossEntropy` (PyTorch's F.cross_entropy, plus zLoss and softcap). */
+export interface CrossEntropyOptions extends NllLossOptions {
+  /** In [0, 1]: PyTorch's label smoothing (with weights, ignoreIndex and soft targets as PyTorch defines it). Default 0. */
+  labelSmoothing?: number;
+  /** Coefficient z >= 0 of the z-loss z * logsumexp(x)^2 per row (PaLM, Liger-Kernel); added to `loss`, also returned alone. */
+  zLoss?: number;
+  /** Cap c > 0: the logits become c * tanh(x / c) before the loss (Gemma 2); the gradient goes through it. */
+  softcap?: number;
+  /**
+   * What the first argument holds: 'logits' (default) or 'probabilities' (Keras' from_logits = false): the loss is
+   * -sum_c a_c max(log p_c, -100), the log clamped as PyTorch's BCE does, so p = 0 gives a large finite loss.
+   */
+  inputs?: 'logits' | 'probabilities';
+}
+
+/** Options of `binaryCrossEntropyWithLogits` and `binaryCrossEntropy`. */
+export interface BinaryCrossEntropyOptions extends LossOptions {
+  /** Weights broadcast from the trailing dimensions: length = the product of the last k dimensions (k >= 1). */
+  weight?: Float32Array | readonly number[];
+}
+
+export interface BinaryCrossEntropyWithLogitsOptions extends BinaryCrossEntropyOptions {
+  /** Weight of the positive term per entry of the last dimension (broadcast along it), finite and >= 0. */
+  posWeight?: Float32Array | readonly number[];
+}
+
+/** Options of `klDiv` (PyTorch's F.kl_div; the input holds log-probabilities). */
+export interface KlDivOptions extends ShapeOptions {
+  /** 'mean' (default, as PyTorch: over every element), 'batchmean' (over the first dimension: the true KL), 'sum', 'none'. */
+  reduction?: Reduction | 'batchmean';
+  /** The target holds log-probabilities. Default false. */
+  logTarget?: boolean;
+  grad?: boolean;
+}
+
+/** A loss's result on the host. */
+export interface LossResult {
+  /** A scalar for 'mean' and 'sum' (and 'batchmean'); per item for 'none' (see each op). */
+  loss: number | Float32Array;
+  /** The gradient with respect to the (first) input, same shape (when `grad` is true). */
+  grad?: Float32Array;
+  /** The mean's denominator (add 'sum' losses and weightSums across workers, divide once). */
   weightSum: number;
 }
 
-/** The GPU-resident form of CrossEntropyResult: everything stays in GPU buffers until the caller reads it. */
-export interface CrossEntropyGpuResult {
-  /** 1 element for 'mean' and 'sum', one per row for 'none'. */
+/** The GPU-resident form of LossResult: everything stays in GPU buffers until the caller reads it. */
+export interface LossGpuResult {
+  /** 1 element for a reduced loss, one per item for 'none'. */
   loss: GpuTensor;
   grad?: GpuTensor;
-  /** 1 element: the mean's denominator. */
+  /** The mean's denominator in element 0. */
   weightSum: GpuTensor;
+}
+
+export interface CrossEntropyResult extends LossResult {
+  /**
+   * 'none': the per-row losses (shape without the class dimension, z-loss included), a scalar otherwise.
+   * Probability targets: the mean divides by the number of rows; class-index targets: by weightSum.
+   */
+  loss: number | Float32Array;
+  /**
+   * The mean's denominator: the sum of the targets' class weights over non-ignored rows (their count without
+   * weights), or the number of rows for probability targets. Workers that each compute a 'sum' can add their losses
+   * and their weightSums and divide once, which gives the exact global mean over an uneven split.
+   */
+  weightSum: number;
+  /** With zLoss: the z-loss part of `loss`, reduced the same way. */
+  zLoss?: number | Float32Array;
+}
+
+export interface CrossEntropyGpuResult extends LossGpuResult {
+  zLoss?: GpuTensor;
 }

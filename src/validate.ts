@@ -12,7 +12,7 @@ export class XentropyArgumentError extends Error {
   }
 }
 
-function typeName(value: unknown): string {
+export function typeName(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'Array';
   if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
@@ -115,4 +115,76 @@ export function checkClassTargets(op: string, target: unknown, rows: number, col
     }
   }
   return indices;
+}
+
+/**
+ * The class dimension of `shape` (default: the last; negative counts from the end, as PyTorch's dims): returns the
+ * rows (outer * inner: every position that has a class distribution), the classes, and the product of the dimensions
+ * after the class dimension.
+ */
+export function checkClassDim(op: string, classDim: unknown, shape: readonly number[]): { outer: number; cols: number; inner: number; rows: number; classDim: number } {
+  const ndim = shape.length;
+  let dim = ndim - 1;
+  if (classDim !== undefined) {
+    if (typeof classDim !== 'number' || !Number.isInteger(classDim) || classDim < -ndim || classDim >= ndim) {
+      throw new XentropyArgumentError(op, 'classDim', `must be an integer dimension of the shape [${shape.join(', ')}], in [${-ndim}, ${ndim - 1}] (got ${String(classDim)})`);
+    }
+    dim = classDim < 0 ? classDim + ndim : classDim;
+  }
+  const outer = shape.slice(0, dim).reduce((a, b) => a * b, 1);
+  const inner = shape.slice(dim + 1).reduce((a, b) => a * b, 1);
+  const cols = shape[dim]!;
+  return { outer, cols, inner, rows: outer * inner, classDim: dim };
+}
+
+/** A finite number in [min, max] (bounds inclusive unless `exclusiveMin`). */
+export function checkNumber(op: string, argument: string, value: unknown, fallback: number, min: number, max: number, exclusiveMin = false): number {
+  if (value === undefined) return fallback;
+  const ok = typeof value === 'number' && Number.isFinite(value) && (exclusiveMin ? value > min : value >= min) && value <= max;
+  if (!ok) {
+    const range = `${exclusiveMin ? '(' : '['}${min}, ${max === Infinity ? 'Infinity)' : `${max}]`}`;
+    throw new XentropyArgumentError(op, argument, `must be a finite number in ${range} (got ${String(value)})`);
+  }
+  return value;
+}
+
+/**
+ * Host weights (class weights, BCE weights): a Float32Array or an array of numbers of one of the allowed lengths, every
+ * value finite and >= 0. Returns them as a Float32Array.
+ */
+export function checkWeights(op: string, argument: string, value: unknown, allowedLengths: readonly number[], lengthWords: string): Float32Array {
+  let weights: Float32Array;
+  if (value instanceof Float32Array) weights = value;
+  else if (Array.isArray(value) && value.every((v) => typeof v === 'number')) weights = Float32Array.from(value as number[]);
+  else throw new XentropyArgumentError(op, argument, `must be a Float32Array or an array of numbers (got ${typeName(value)})`);
+  if (!allowedLengths.includes(weights.length)) {
+    throw new XentropyArgumentError(op, argument, `has ${weights.length} elements but must have ${lengthWords}`);
+  }
+  for (let i = 0; i < weights.length; i++) {
+    const w = weights[i]!;
+    if (!Number.isFinite(w) || w < 0) throw new XentropyArgumentError(op, `${argument}[${i}]`, `is ${w}: weights must be finite and >= 0`);
+  }
+  return weights;
+}
+
+/** Host probabilities must lie in [0, 1] (NaN is refused too, as PyTorch's binary_cross_entropy refuses it). */
+export function checkProbabilities(op: string, argument: string, value: Float32Array | GpuTensor): void {
+  if (value instanceof GpuTensor) return; // checked where it lives: the kernels give NaN outside [0, 1]
+  for (let i = 0; i < value.length; i++) {
+    const p = value[i]!;
+    if (!(p >= 0 && p <= 1)) throw new XentropyArgumentError(op, `${argument}[${i}]`, `is ${p}: probabilities must be in [0, 1]`);
+  }
+}
+
+/** A float tensor of exactly `length` elements (soft targets, BCE targets). */
+export function checkFloatTensor(op: string, argument: string, value: unknown, length: number, what: string): Float32Array | GpuTensor {
+  const n = checkFloatInput(op, argument, value);
+  if (n !== length) throw new XentropyArgumentError(op, argument, `has ${n} elements but ${what} ${length}`);
+  return value as Float32Array | GpuTensor;
+}
+
+export function checkChoice<T extends string>(op: string, argument: string, value: unknown, choices: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (typeof value === 'string' && (choices as readonly string[]).includes(value)) return value as T;
+  throw new XentropyArgumentError(op, argument, `must be ${choices.map((c) => `'${c}'`).join(', ')} (got ${JSON.stringify(value)})`);
 }

@@ -41,7 +41,11 @@ export class BufferPool {
    * engine's cached bind groups keep matching in steady state.
    */
   acquire(bytes: number, usage: GPUBufferUsageFlags, label: string): GPUBuffer {
-    const size = bucketSize(bytes);
+    const limit = this.device.limits.maxBufferSize;
+    if (bytes > limit) {
+      throw new Error(`xentropy ${label}: needs one buffer of ${formatBytes(bytes)}, more than this device's maxBufferSize (${formatBytes(limit)})`);
+    }
+    const size = Math.min(bucketSize(bytes), Math.max(Math.ceil(bytes / 4) * 4, Math.floor(limit / 4) * 4));
     const list = this.free.get(key(size, usage));
     let buffer = list?.pop();
     if (buffer) {
@@ -91,4 +95,8 @@ export class BufferPool {
 
 function key(size: number, usage: number): string {
   return `${usage}:${size}`;
+}
+
+function formatBytes(bytes: number): string {
+  return bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(2)} GiB` : bytes >= 2 ** 20 ? `${(bytes / 2 ** 20).toFixed(1)} MiB` : `${bytes} bytes`;
 }

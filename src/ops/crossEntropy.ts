@@ -1,58 +1,169 @@
 /**
  * Host side of shaders/cross_entropy.wgsl and shaders/target_weight_sum.wgsl (CPU reference:
- * src/reference/crossEntropy.ts). One batch: the mean's denominator from the targets, the fused loss+gradient pass
- * over the logits, and the sum of the row losses (divided on the GPU for 'mean').
+ * src/reference/crossEntropy.ts). One batch: the mean's denominator from the targets, the fused loss+gradient kernel
+ * over the input, and the sums of the row losses and z-losses (divided on the GPU for 'mean').
+ * Serves F.cross_entropy (logits or probabilities, class-index or soft targets) and F.nll_loss (log-probabilities).
  */
 import type { Batch, GpuContext } from '../gpu/context.js';
 import type { GpuTensor } from '../gpu/tensor.js';
-import type { CrossEntropyGpuResult, Reduction } from '../types.js';
-import { forEachRowChunk, threadsPerRow } from './rows.js';
+import type { CrossEntropyInputs } from '../reference/crossEntropy.js';
+import type { Reduction } from '../types.js';
+import { f32Bits } from './bits.js';
+import { planRows, threadsPerRow } from './rows.js';
 import { encodeSum } from './sum.js';
 
 const REDUCTION_CODE: Record<Reduction, number> = { none: 0, mean: 1, sum: 2 };
+const INPUT_CODE: Record<CrossEntropyInputs, number> = { logits: 0, probabilities: 1, logProbs: 2 };
+
+/** With this many rows between two classes of a row or more, one thread per row reads neighbouring addresses. */
+const STRIDED_ONE_THREAD_PER_ROW = 8;
+
+/**
+ * The most classes one thread walks in a loop. Two reasons: llvmpipe ends every loop of a shader once 65535
+ * iterations were taken by all its loops together (Mesa gallivm, lp_bld_limits.h: LP_MAX_TGSI_LOOP_ITERATIONS,
+ * "shared between every loop"), which silently truncated 32000-class rows walked by one thread; and a serial f32 sum
+ * of k exponentials is only good to about sqrt(k) * 2^-24, so long rows are shared by more threads and a tree.
+ */
+export const MAX_CLASSES_PER_THREAD = 256;
+
+/**
+ * Workgroup size and threads per row of the row-wise loss kernels (cross_entropy.wgsl, entropy.wgsl): the device's
+ * row plan (planRows: one thread per row on CPU adapters) while a thread walks at most MAX_CLASSES_PER_THREAD
+ * classes; else the legacy plan (about 4 classes per thread, up to the full workgroup). Rows are never split into
+ * segments here (one workgroup finishes a row).
+ */
+export function lossRowShape(ctx: GpuContext, rows: number, cols: number, strided = false): { WG: number; TPR: number } {
+  const plan = planRows(ctx, rows, cols).constants;
+  if (strided && cols <= MAX_CLASSES_PER_THREAD) return { WG: plan.WG, TPR: 1 };
+  if (!strided && cols <= plan.TPR * MAX_CLASSES_PER_THREAD) return plan;
+  return { WG: ctx.workgroupSize, TPR: threadsPerRow(cols, ctx.workgroupSize) };
+}
 
 export interface CrossEntropyEncodeOptions {
   rows: number;
   cols: number;
+  /** Product of the dimensions after the class dimension (1 when the classes are last). */
+  inner: number;
   reduction: Reduction;
   ignoreIndex: number;
   grad: boolean;
+  softTarget: boolean;
+  inputs: CrossEntropyInputs;
+  /** Class weights on the GPU, and their sum (computed on the host from the validated host copy). */
+  weight: GpuTensor | undefined;
+  allWeights: number;
+  labelSmoothing: number;
+  zLoss: number;
+  softcap: number | undefined;
 }
 
+export interface CrossEntropyEncoded {
+  loss: GpuTensor;
+  grad?: GpuTensor;
+  /** 2 elements: the mean's denominator and the number of out-of-range targets (0 unless never checked on the host). */
+  weightSum: GpuTensor;
+  /** The z-loss part (reduced like the loss), when zLoss is not 0. */
+  zLoss?: GpuTensor;
+}
+
+/** Rows each thread of target_weight_sum.wgsl takes (a workgroup covers WG * this many rows). */
+const TARGET_ROWS_PER_THREAD = 64;
+
 /**
- * Record cross-entropy. The returned tensors are engine-owned; `weightSum` holds 2 elements: the denominator and the
- * number of targets that were out of range (0 unless GPU-resident targets were never checked).
+ * The mean's denominator and the out-of-range count ([weight_sum, out_of_range] in a new 2-element tensor): one
+ * target_weight_sum dispatch writes per-workgroup partials, straight into the result when one workgroup covers every
+ * row, else into scratch that sum.wgsl reduces (deterministic either way).
  */
-export function encodeCrossEntropy(ctx: GpuContext, batch: Batch, logits: GpuTensor, target: GpuTensor, o: CrossEntropyEncodeOptions): Required<Omit<CrossEntropyGpuResult, 'grad'>> & { grad?: GpuTensor } {
+function encodeTargetWeightSum(ctx: GpuContext, batch: Batch, target: GpuTensor, weight: GpuTensor, o: CrossEntropyEncodeOptions): GpuTensor {
   const { rows, cols } = o;
   const weightSum = ctx.allocate(2, 'f32', 'cross-entropy-weight-sum');
-  const targets = ctx.bind(target, 0, rows);
+  const wg = ctx.workgroupSize;
+  const groups = Math.max(1, Math.ceil(rows / (wg * TARGET_ROWS_PER_THREAD)));
+  const partials = groups === 1 ? weightSum : batch.scratchTensor(2 * groups, 'f32', 'cross-entropy-weight-partials');
+  const targets = o.softTarget ? ctx.bind(target, 0, 1) : ctx.bind(target, 0, rows);
+  const out = ctx.bind(partials, 0, 2 * groups);
+  batch.dispatch(
+    'target_weight_sum',
+    { WG: wg, ITEMS: TARGET_ROWS_PER_THREAD, WEIGHTED: o.weight !== undefined, SOFT_TARGET: o.softTarget },
+    [rows, cols, targets.shift, o.ignoreIndex, groups, out.shift],
+    [targets.binding, ctx.bind(weight, 0, o.weight ? cols : 1).binding, out.binding],
+    groups,
+  );
+  if (groups > 1) {
+    // Views of the halves of the partials and of the two result elements (not owned: nothing to release).
+    const view = (t: GpuTensor, start: number, length: number): GpuTensor => ctx.own(t.buffer, 'f32', length, t.byteOffset + start * 4, false);
+    encodeSum(ctx, batch, view(partials, 0, groups), groups, view(weightSum, 0, 1));
+    encodeSum(ctx, batch, view(partials, groups, groups), groups, view(weightSum, 1, 1));
+  }
+  return weightSum;
+}
+
+export function encodeCrossEntropy(ctx: GpuContext, batch: Batch, input: GpuTensor, target: GpuTensor, o: CrossEntropyEncodeOptions): CrossEntropyEncoded {
+  const { rows, cols, inner } = o;
+  const withZ = o.zLoss !== 0;
+  const weight = o.weight ?? batch.scratchTensor(1, 'f32', 'cross-entropy-no-weight');
+  const weightBinding = ctx.bind(weight, 0, o.weight ? cols : 1).binding;
+
+  const weightSum = encodeTargetWeightSum(ctx, batch, target, weight, o);
   const ws = ctx.bind(weightSum, 0, 2);
-  batch.dispatch('target_weight_sum', {}, [rows, cols, targets.shift, o.ignoreIndex], [targets.binding, ws.binding], 1);
 
   const rowLoss = o.reduction === 'none' ? ctx.allocate(rows, 'f32', 'cross-entropy-loss') : batch.scratchTensor(rows, 'f32', 'cross-entropy-row-loss');
+  const rowZ = withZ ? (o.reduction === 'none' ? ctx.allocate(rows, 'f32', 'cross-entropy-z-loss') : batch.scratchTensor(rows, 'f32', 'cross-entropy-row-z')) : batch.scratchTensor(1, 'f32', 'cross-entropy-no-z');
   const grad = o.grad ? ctx.allocate(rows * cols, 'f32', 'cross-entropy-grad') : undefined;
   const gradSink = grad ?? batch.scratchTensor(1, 'f32', 'cross-entropy-no-grad');
-  const tpr = threadsPerRow(cols, ctx.workgroupSize);
-  const rowsPerGroup = ctx.workgroupSize / tpr;
-  forEachRowChunk('crossEntropy', ctx, rows, cols, (first, count) => {
-    const x = ctx.bind(logits, first * cols, count * cols);
-    const g = grad ? ctx.bind(grad, first * cols, count * cols) : ctx.bind(gradSink, 0, 1);
-    const t = ctx.bind(target, first, count);
-    const loss = ctx.bind(rowLoss, first, count);
+  const { WG: wg, TPR: tpr } = lossRowShape(ctx, rows, cols, inner >= STRIDED_ONE_THREAD_PER_ROW);
+  const rowsPerGroup = wg / tpr;
+  const constants = {
+    WG: wg,
+    TPR: tpr,
+    WANT_GRAD: o.grad,
+    INPUTS: INPUT_CODE[o.inputs],
+    SOFT_TARGET: o.softTarget,
+    WEIGHTED: o.weight !== undefined,
+    SOFTCAP: o.softcap !== undefined,
+    Z_LOSS: withZ,
+  };
+  // Chunks of whole outer blocks [cols, inner] (one row each when classes are last), each fitting one binding.
+  const block = cols * inner;
+  const maxBlocks = Math.floor(ctx.maxBindingElements / block);
+  if (maxBlocks < 1) {
+    throw new Error(`crossEntropy: one block of ${cols} x ${inner} values (${block * 4} bytes) exceeds this device's maxStorageBufferBindingSize (${ctx.limits.maxStorageBufferBindingSize} bytes)`);
+  }
+  const blocks = rows / inner;
+  for (let firstBlock = 0; firstBlock < blocks; firstBlock += maxBlocks) {
+    const count = Math.min(maxBlocks, blocks - firstBlock);
+    const first = firstBlock * inner;
+    const chunkRows = count * inner;
+    const x = ctx.bind(input, firstBlock * block, count * block);
+    const g = grad ? ctx.bind(grad, firstBlock * block, count * block) : ctx.bind(gradSink, 0, 1);
+    const t = o.softTarget ? ctx.bind(target, firstBlock * block, count * block) : ctx.bind(target, first, chunkRows);
+    const loss = ctx.bind(rowLoss, first, chunkRows);
+    const z = withZ ? ctx.bind(rowZ, first, chunkRows) : ctx.bind(rowZ, 0, 1);
+    // row_loss and row_z share an offset: give row_z the same shift by binding it at the same element position.
+    if (withZ && z.shift !== loss.shift) throw new Error('crossEntropy: internal error: row_z and row_loss alignment differ');
     batch.dispatch(
       'cross_entropy',
-      { TPR: tpr, WANT_GRAD: o.grad },
-      [count, cols, x.shift, g.shift, t.shift, loss.shift, o.ignoreIndex, REDUCTION_CODE[o.reduction]],
-      [x.binding, t.binding, ws.binding, g.binding, loss.binding],
-      Math.ceil(count / rowsPerGroup),
+      constants,
+      [
+        chunkRows, cols, inner, x.shift, t.shift, g.shift, loss.shift, o.ignoreIndex, REDUCTION_CODE[o.reduction],
+        f32Bits(o.labelSmoothing), f32Bits(o.zLoss), f32Bits(o.softcap ?? 1), f32Bits(o.allWeights),
+      ],
+      [x.binding, t.binding, weightBinding, ws.binding, g.binding, loss.binding, z.binding],
+      Math.ceil(chunkRows / rowsPerGroup),
     );
-  });
-
-  let loss = rowLoss;
-  if (o.reduction !== 'none') {
-    loss = ctx.allocate(1, 'f32', 'cross-entropy-loss');
-    encodeSum(ctx, batch, rowLoss, rows, loss, o.reduction === 'mean' ? weightSum : undefined);
   }
-  return grad ? { loss, grad, weightSum } : { loss, weightSum };
+
+  const result: CrossEntropyEncoded = { loss: rowLoss, weightSum };
+  if (grad) result.grad = grad;
+  if (withZ) result.zLoss = rowZ;
+  if (o.reduction !== 'none') {
+    const divideBy = o.reduction === 'mean' ? weightSum : undefined;
+    result.loss = ctx.allocate(1, 'f32', 'cross-entropy-loss');
+    encodeSum(ctx, batch, rowLoss, rows, result.loss, divideBy);
+    if (withZ) {
+      result.zLoss = ctx.allocate(1, 'f32', 'cross-entropy-z-loss');
+      encodeSum(ctx, batch, rowZ, rows, result.zLoss, divideBy);
+    }
+  }
+  return result;
 }

@@ -86,3 +86,21 @@ describe('engine', () => {
     auto.destroy();
   });
 });
+
+describe('memory limits', () => {
+  it('logits larger than maxBufferSize are refused with a clear error, and the engine stays usable', async () => {
+    const e = engine();
+    if (!e.device) return expect(e.backend).toBe('cpu');
+    const limit = e.device.limits.maxBufferSize;
+    const cols = 128256;
+    const rows = Math.floor(limit / 4 / cols) + 1;
+    expect(rows * cols * 4, 'host memory this test needs (must stay modest)').toBeLessThan(2.5 * 2 ** 30);
+    const logits = new Float32Array(rows * cols); // one more row than fits
+    const target = new Int32Array(rows);
+    const before = e.stats().liveBuffers;
+    await expect(e.crossEntropy(logits, target, { shape: [rows, cols] })).rejects.toThrow(/needs one buffer of [\d.]+ GiB, more than this device's maxBufferSize/);
+    expect(e.stats().liveBuffers).toBe(before);
+    const ok = await e.crossEntropy(new Float32Array(6), Int32Array.from([0, 1]), { shape: [2, 3] });
+    expect(ok.loss).toBeCloseTo(Math.log(3), 6);
+  });
+});
