@@ -244,8 +244,8 @@ export async function runBench(host: BenchHost, options: BenchOptions): Promise<
           const rounds = Math.max(0, ...calibrated.map((c) => c.samples));
           for (let round = 0; round < rounds; round++) {
             for (const c of calibrated) {
-              if (c.times.length >= c.samples || round >= c.samples) continue;
-              say(`${c.runner.name} sample ${round + 1}/${c.samples}${c.inner > 1 ? ` (${c.inner} calls)` : ''}`);
+              if (c.times.length >= c.samples) continue;
+              say(`${c.runner.name} sample ${c.times.length + 1}/${c.samples}${c.inner > 1 ? ` (${c.inner} calls)` : ''}`);
               c.times.push(await timeSample(c.runner, c.inner, device));
             }
           }
