@@ -29,7 +29,7 @@ export interface ContenderResult {
   inner: number;
   /** Bytes of the op (see `bytesMoved`) / ms. */
   gbps: number;
-  /** Median GPU time per dispatch from timestamp queries (roofline only, when the device has them). */
+  /** Median GPU time per call from timestamp queries (roofline and xentropy, when the device has them). */
   gpuMs?: number;
   /** What the validation compared and the worst error seen. */
   validation: string;
@@ -144,7 +144,7 @@ interface Runner {
   validate(): Promise<string>;
   /** Bytes of output one call holds until freed (caps `inner`). */
   outputBytes: number;
-  /** GPU time per dispatch from timestamps (roofline). */
+  /** GPU time per call from timestamps (roofline: its dispatch; xentropy: the sum of a call's dispatches). */
   gpuMilliseconds?(inner: number): Promise<number | null>;
   /** Already timed (the CPU reference's validation run), with the reason. */
   fixed?: { ms: number; note: string };
@@ -384,6 +384,14 @@ function makeRunners(c: RunnerContext): (Runner & { dispose?: () => void })[] {
         name,
         outputBytes,
         launch: async () => (await launch()).free,
+        // GPU time of one call: the sum of its dispatches, each between two timestamps (engine.profile).
+        gpuMilliseconds: c.rooflines.hasTimestamps
+          ? async (inner) => {
+              const { result: calls, timings } = await engine.profile(() => Promise.all(Array.from({ length: inner }, () => launch())));
+              for (const call of calls) call.free();
+              return timings.reduce((total, t) => total + t.ms, 0) / inner;
+            }
+          : undefined,
         validate: async () => {
           const call = await launch();
           try {
