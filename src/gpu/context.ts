@@ -327,6 +327,11 @@ export class GpuContext {
       // Forget the broken module and its pipelines so that nothing keeps serving them.
       this.modules.delete(key);
       for (const pipelineKey of [...this.pipelines.keys()]) if (pipelineKey.startsWith(`${kernel}{`)) this.pipelines.delete(pipelineKey);
+      for (const [dispatchKey, entry] of [...this.dispatchCache]) {
+        if (!dispatchKey.startsWith(`${kernel}{`)) continue;
+        this.dispatchCache.delete(dispatchKey);
+        entry.uniform?.destroy();
+      }
     }
     return lines;
   }
@@ -370,13 +375,11 @@ export class Batch {
   private pass: GPUComputePassEncoder | null = null;
   private readonly scratch: GPUBuffer[] = [];
   private readonly retired: GpuTensor[] = [];
-  private readonly external: boolean;
   private scopes: Promise<[GPUError | null, GPUError | null]> | null = null;
 
   constructor(private readonly ctx: GpuContext, readonly label: string, encoder: GPUCommandEncoder | null = null) {
     ctx.device.pushErrorScope('out-of-memory');
     ctx.device.pushErrorScope('validation');
-    this.external = encoder !== null;
     this.encoder = encoder ?? ctx.device.createCommandEncoder({ label: `xentropy:${label}` });
   }
 
