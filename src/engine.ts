@@ -43,6 +43,7 @@ import {
   checkProbabilities,
   checkReduction,
   checkShape,
+  checkNotDetached,
   checkWeights,
   typeName,
 } from './validate.js';
@@ -182,9 +183,7 @@ export class GpuOps {
     if (!(data instanceof Float32Array) && !(data instanceof Int32Array)) {
       throw new XentropyArgumentError('gpu.upload', 'data', `must be a Float32Array or an Int32Array (got ${typeName(data)})`);
     }
-    if (data.buffer instanceof ArrayBuffer && (data.buffer as ArrayBuffer & { detached?: boolean }).detached) {
-      throw new XentropyArgumentError('gpu.upload', 'data', 'is a view of a detached ArrayBuffer (it was transferred)');
-    }
+    checkNotDetached('gpu.upload', 'data', data);
     return this.context().upload(data, 'upload');
   }
 
