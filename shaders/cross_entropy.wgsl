@@ -177,7 +177,7 @@ fn main(@builtin(local_invocation_index) lid: u32,
   var coef_total = 0.0;
   if (!skip && INPUTS == INPUT_LOGITS && CONTIGUOUS) {
     // Blocks of 4 classes per step (row_stats.wgsl); columns past the row read as -Inf.
-    var state = vec2<f32>(m_floor, 0.0);
+    var running = vec4<f32>(m_floor, 0.0, 0.0, 0.0);
     var saw_nan = false;
     for (var c = 4u * lane; c < cols; c += 4u * TPR) {
       var v = vec4<f32>(m_floor);
@@ -187,13 +187,14 @@ fn main(@builtin(local_invocation_index) lid: u32,
         for (var k = 0u; c + k < cols; k++) { v[k] = capped(x[x_base + c + k]); }
       }
       saw_nan = saw_nan || has_nan(v);
-      state = add_block(state, v);
+      running = add_block(running, v);
       if (SOFT_TARGET) {
         for (var k = 0u; k < 4u && c + k < cols; k++) {
           coef_total += class_w(c + k) * ((1.0 - eps) * soft_target(params.target_offset + rel_base + c + k) + smooth_each);
         }
       }
     }
+    let state = block_total(running);
     m = state.x;
     s = select(state.y, bitcast<f32>(NAN_BITS), saw_nan);
   } else if (!skip && INPUTS == INPUT_LOGITS) {

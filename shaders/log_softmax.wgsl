@@ -87,13 +87,15 @@ fn main(@builtin(local_invocation_index) lid: u32,
   var state = vec2<f32>(bitcast<f32>(NEG_INF_BITS), 0.0);
   if (PHASE != 2u) {
     var saw_nan = false;
+    var running = vec4<f32>(bitcast<f32>(NEG_INF_BITS), 0.0, 0.0, 0.0);
     if (unit_in_range) {
       for (var c = start + 4u * lane; c < end; c += 4u * TPR) {
         let v = load_block(x_base, c, end);
         saw_nan = saw_nan || has_nan(v);
-        state = add_block(state, v);
+        running = add_block(running, v);
       }
     }
+    state = block_total(running);
     if (saw_nan) { state.y = bitcast<f32>(NAN_BITS); }
     state = reduce_unit(vec4<f32>(state, 0.0, 0.0), lid, 0u).xy;
   }

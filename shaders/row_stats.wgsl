@@ -1,7 +1,7 @@
 // row_stats.wgsl: the running (max, sum of exponentials) shared by the row-wise kernels (log_softmax.wgsl,
 // cross_entropy.wgsl); the host prepends it. Math: for values v, m = max v and s = sum exp(v - m), accumulated
 // online over blocks of 4: the block's max updates m, the running sum is rescaled once per block by exp(m_old - m_new)
-// and the block adds sum exp(v - m_new) (no branch per value, 1.25 exp per value). -Inf values (masks) add 0, and
+// and the block adds sum exp(v - m_new) (no branch per value, 1.25 exp per value), in two levels (see add_block). -Inf values (masks) add 0, and
 // nothing is added while a row has seen only -Inf (avoiding -Inf - -Inf = NaN). A NaN sum marks a row that saw a
 // NaN (tracked from the bits: WGSL lets compilers assume NaN never appears in arithmetic) and stays NaN.
 
@@ -26,15 +26,38 @@ fn combine_stats(a: vec2<f32>, b: vec2<f32>) -> vec2<f32> {
   }
   let m = max(a.x, b.x);
   var s = 0.0;
-  if (a.y != 0.0) { s += a.y * exp(a.x - m); }
-  if (b.y != 0.0) { s += b.y * exp(b.x - m); }
+  if (a.y != 0.0) { s += a.y * select(exp(a.x - m), 1.0, a.x == m); }  // exactly 1 for the larger side
+  if (b.y != 0.0) { s += b.y * select(exp(b.x - m), 1.0, b.x == m); }
   return vec2<f32>(m, s);
 }
 
-// Add a block of 4 values to a running (max, sum); NaNs are tracked by the caller with has_nan.
-fn add_block(state: vec2<f32>, v: vec4<f32>) -> vec2<f32> {
+// Blocks added to the inner sum before it is folded into the outer one (see add_block).
+const BLOCKS_PER_INNER_SUM: f32 = 64.0;
+
+// Add a block of 4 values to a running state (max, outer sum, inner sum, blocks in the inner sum). A plain f32 chain
+// of k terms can err by k ulps in one direction (8000 equal tiny terms added to ~1 missed the 1e-5 tolerance), so the
+// sum is kept in two levels: up to 64 blocks go into a small inner sum, which is then added to the outer sum, so no
+// chain is longer than 64 + k / 64. (Kahan compensation was tried first: Mesa's GLSL compiler behind llvmpipe folds
+// (t - s) - y to 0, even with a 1.0 it cannot prove.) Both sums are rescaled when the max moves; the rescale is exactly
+// 1 while it stays (exp(0) is not exactly 1 everywhere). NaNs are tracked by the caller with has_nan.
+// Start from (-Inf, 0, 0, 0); finish with block_total.
+fn add_block(state: vec4<f32>, v: vec4<f32>) -> vec4<f32> {
   let m = max(state.x, max(max(v.x, v.y), max(v.z, v.w)));
   if (m == bitcast<f32>(NEG_INF_BITS)) { return state; }
   let e = exp(v - vec4<f32>(m));
-  return vec2<f32>(m, state.y * exp(state.x - m) + ((e.x + e.y) + (e.z + e.w)));
+  let rescale = select(exp(state.x - m), 1.0, m == state.x);  // 0 from the -Inf start
+  var outer = state.y * rescale;
+  var inner = state.z * rescale + ((e.x + e.y) + (e.z + e.w));
+  var count = state.w + 1.0;
+  if (count == BLOCKS_PER_INNER_SUM) {
+    outer += inner;
+    inner = 0.0;
+    count = 0.0;
+  }
+  return vec4<f32>(m, outer, inner, count);
+}
+
+// The (max, sum) of a running state from add_block.
+fn block_total(state: vec4<f32>) -> vec2<f32> {
+  return vec2<f32>(state.x, state.y + state.z);
 }
