@@ -37,6 +37,31 @@ describe('GPU errors', () => {
     expectClose(await engine.logSoftmax(logits, { shape: [ROWS, COLS] }), expectedLogSoftmax, 'after the fix');
   });
 
+  it("in a caller's encoder, a kernel that does not compile rejects submitted(), naming it, and the results are released", async () => {
+    const engine = getEngine();
+    const ctx = contextOf(engine);
+    const original = ctx.sourceOf;
+    // sum.wgsl is not compiled yet at this point of the file (the tests above use log_softmax and no reduction).
+    ctx.sourceOf = (kernel, subgroups) => (kernel === 'sum' ? original(kernel, subgroups).replace('fn main', 'fn main_broken(') : original(kernel, subgroups));
+    const input = engine.gpu.upload(logits);
+    const before = engine.stats().liveBuffers;
+    try {
+      const encoder = engine.device!.createCommandEncoder();
+      const encoding = engine.gpu.encodeInto(encoder);
+      const sum = encoding.sum(input);
+      engine.device!.pushErrorScope('validation');
+      engine.device!.queue.submit([encoder.finish()]);
+      expect(await engine.device!.popErrorScope(), "the caller's finish() sees the invalid pipeline too").not.toBeNull();
+      await expect(encoding.submitted()).rejects.toThrow(/encode\.sum: WGSL compile error: kernel sum \(shaders\/sum\.wgsl\) does not compile/);
+      expect(sum.isReleased).toBe(true);
+      expect(engine.stats().liveBuffers).toBe(before);
+    } finally {
+      ctx.sourceOf = original;
+      input.release();
+    }
+    expectClose(await engine.sum(logits), logits.reduce((a, b) => a + b, 0), 'sum after the fix', { atol: 1e-5, rtol: 1e-5 });
+  });
+
   it('a destroyed caller buffer is a clear validation error, the results of the failed batch are released', async () => {
     const engine = getEngine();
     const buffer = engine.device!.createBuffer({ size: logits.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
