@@ -209,7 +209,7 @@ fn main(@builtin(local_invocation_index) lid: u32,
   } else if (!skip && INPUTS == INPUT_LOGITS) {
     for (var c = lane; c < cols; c += TPR) {
       let v = capped(x[x_base + c * inner]);
-      if (is_nan(v)) {
+      if (is_nan(v) || bitcast<u32>(v) == 0x7f800000u) {  // NaN or +Inf: the row is NaN, as in PyTorch
         s = bitcast<f32>(NAN_BITS);
       } else if (v > m) {
         s = s * exp(m - v) + 1.0;
