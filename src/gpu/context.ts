@@ -33,8 +33,11 @@ export interface DispatchTiming {
 /** Most dispatches one batch records while profiling (two timestamps each). */
 const PROFILE_QUERIES_PER_BATCH = 512;
 
-/** Dispatch recipes kept (each holds a bind group and a small uniform buffer). */
-const DISPATCH_CACHE_SIZE = 512;
+/**
+ * Dispatch recipes kept (each holds a bind group and a small uniform buffer). Calls in flight at once hold different
+ * pooled buffers, so each needs its own recipes: 400 concurrent cross-entropy calls use about 1200; 512 thrashed.
+ */
+const DISPATCH_CACHE_SIZE = 8192;
 
 /** Which launch shapes suit the adapter: see GpuContext's constructor. */
 export type Tuning = 'cpu' | 'gpu';
