@@ -37,7 +37,7 @@ const PROFILE_QUERIES_PER_BATCH = 512;
  * Dispatch recipes kept (each holds a bind group and a small uniform buffer). Calls in flight at once hold different
  * pooled buffers, so each needs its own recipes: 400 concurrent cross-entropy calls use about 1200; 512 thrashed.
  */
-const DISPATCH_CACHE_SIZE = 8192;
+export const DISPATCH_CACHE_SIZE = 8192;
 
 /** Which launch shapes suit the adapter: see GpuContext's constructor. */
 export type Tuning = 'cpu' | 'gpu';
