@@ -17,6 +17,9 @@
 // Loop counts: a dispatch covers at most 4096 of K (the host splits longer K into accumulating dispatches), so a
 // thread takes at most 128 slices x (16 + 16 + 32) loop iterations: far below the 65535 at which Mesa llvmpipe silently
 // stops a shader's loops (gallivm LP_MAX_TGSI_LOOP_ITERATIONS).
+// Split-K (gradHidden, whose K is the vocabulary): the workgroups of one dispatch take K in k_split pieces, each
+// writing its partial product to its own slab of c (c_split_stride apart); the host then adds the slabs in order with
+// linear_cross_entropy_bias.wgsl. Without it k_split = K and there is one slab.
 // Accumulation is f32 in a fixed order (k ascending), so results are bitwise reproducible run to run.
 // Workgroups are numbered wid.y * nwg.x + wid.x (the host folds large counts into a 2-D grid): tile row = index /
 // tiles_n, tile column = index % tiles_n; surplus workgroups of the fold return at once (a uniform exit).
@@ -28,7 +31,9 @@ override TRANS_B: bool = false;
 override ACCUMULATE: bool = false;
 override BIAS: bool = false;
 override SCALED: bool = false;
-override STAGE: bool = true;  // stage slices in workgroup memory (real GPUs); false: read storage directly (CPU adapters)
+override STAGE: bool = true;
+override TM: u32 = 8u;        // threads along M (TM * TN = 64; 8 x 8 when STAGE)
+override TN: u32 = 8u;  // stage slices in workgroup memory (real GPUs); false: read storage directly (CPU adapters)
 
 const TILE: u32 = 32u;   // output tile edge
 const SLICE: u32 = 32u;  // K per staged slice
@@ -47,7 +52,9 @@ struct Params {
   c_offset: u32,
   bias_offset: u32,
   tiles_n: u32,
-  tiles: u32,
+  tiles: u32,          // tiles of C per split
+  k_split: u32,        // K per split (all of K without split-K)
+  c_split_stride: u32, // elements between the splits' partial products in c (0 without split-K)
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -60,14 +67,14 @@ struct Params {
 var<workgroup> tile_a: array<f32, 1024>; // [TILE rows m][SLICE k]
 var<workgroup> tile_b: array<f32, 1024>; // [SLICE k][TILE cols n]
 
-fn load_a(m: u32, k: u32) -> f32 {
-  if (m >= params.m || k >= params.k) { return 0.0; }
+fn load_a(m: u32, k: u32, k_end: u32) -> f32 {
+  if (m >= params.m || k >= k_end) { return 0.0; }
   if (TRANS_A) { return a[params.a_offset + k * params.lda + m]; }
   return a[params.a_offset + m * params.lda + k];
 }
 
-fn load_b(k: u32, n: u32) -> f32 {
-  if (k >= params.k || n >= params.n) { return 0.0; }
+fn load_b(k: u32, n: u32, k_end: u32) -> f32 {
+  if (k >= k_end || n >= params.n) { return 0.0; }
   if (TRANS_B) { return b[params.b_offset + n * params.ldb + k]; }
   return b[params.b_offset + k * params.ldb + n];
 }
@@ -76,19 +83,24 @@ fn load_b(k: u32, n: u32) -> f32 {
 fn main(@builtin(local_invocation_index) lid: u32,
         @builtin(workgroup_id) wid: vec3<u32>,
         @builtin(num_workgroups) nwg: vec3<u32>) {
-  let tile = wid.y * nwg.x + wid.x;
-  if (tile >= params.tiles) { return; }
-  let m0 = (tile / params.tiles_n) * TILE;
-  let n0 = (tile % params.tiles_n) * TILE;
-  let tx = lid % 8u;
-  let ty = lid / 8u;
+  let index = wid.y * nwg.x + wid.x;
+  if (index >= params.tiles * ((params.k + params.k_split - 1u) / params.k_split)) { return; }
+  let split = index / params.tiles;
+  let tile = index % params.tiles;
+  let k_begin = split * params.k_split;
+  let k_end = min(params.k, k_begin + params.k_split);
+  // Threads as TM x TN (8 x 8 when staging; the host picks the shape from M and N otherwise), 4 x 4 outputs each.
+  let m0 = (tile / params.tiles_n) * 4u * TM;
+  let n0 = (tile % params.tiles_n) * 4u * TN;
+  let tx = lid % TN;
+  let ty = lid / TN;
 
   var acc0 = vec4<f32>(0.0);
   var acc1 = vec4<f32>(0.0);
   var acc2 = vec4<f32>(0.0);
   var acc3 = vec4<f32>(0.0);
   if (STAGE) {
-    for (var k0 = 0u; k0 < params.k; k0 += SLICE) {
+    for (var k0 = k_begin; k0 < k_end; k0 += SLICE) {
       // Stage the slices. A: element i of the tile row-major [m][k] with k fastest, or with m fastest when A is
       // transposed (then consecutive threads read consecutive addresses either way); B likewise.
       for (var q = 0u; q < STAGED; q++) {
@@ -96,24 +108,24 @@ fn main(@builtin(local_invocation_index) lid: u32,
         if (TRANS_A) {
           let mm = i % TILE;
           let kk = i / TILE;
-          tile_a[mm * SLICE + kk] = load_a(m0 + mm, k0 + kk);
+          tile_a[mm * SLICE + kk] = load_a(m0 + mm, k0 + kk, k_end);
         } else {
           let kk = i % SLICE;
           let mm = i / SLICE;
-          tile_a[mm * SLICE + kk] = load_a(m0 + mm, k0 + kk);
+          tile_a[mm * SLICE + kk] = load_a(m0 + mm, k0 + kk, k_end);
         }
         if (TRANS_B) {
           let kk = i % SLICE;
           let nn = i / SLICE;
-          tile_b[kk * TILE + nn] = load_b(k0 + kk, n0 + nn);
+          tile_b[kk * TILE + nn] = load_b(k0 + kk, n0 + nn, k_end);
         } else {
           let nn = i % TILE;
           let kk = i / TILE;
-          tile_b[kk * TILE + nn] = load_b(k0 + kk, n0 + nn);
+          tile_b[kk * TILE + nn] = load_b(k0 + kk, n0 + nn, k_end);
         }
       }
       workgroupBarrier();
-      let depth = min(SLICE, params.k - k0);
+      let depth = min(SLICE, k_end - k0);
       for (var kk = 0u; kk < depth; kk++) {
         let bv = vec4<f32>(tile_b[kk * TILE + tx * 4u], tile_b[kk * TILE + tx * 4u + 1u], tile_b[kk * TILE + tx * 4u + 2u], tile_b[kk * TILE + tx * 4u + 3u]);
         let r = ty * 4u * SLICE + kk;
@@ -130,12 +142,12 @@ fn main(@builtin(local_invocation_index) lid: u32,
     let m = m0 + ty * 4u;
     let n = n0 + tx * 4u;
     if (m >= params.m || n >= params.n) { return; } // a block wholly outside C (edge tiles): nothing to compute
-    for (var k = 0u; k < params.k; k++) {
-      let bv = vec4<f32>(load_b(k, n), load_b(k, n + 1u), load_b(k, n + 2u), load_b(k, n + 3u));
-      acc0 += load_a(m, k) * bv;
-      acc1 += load_a(m + 1u, k) * bv;
-      acc2 += load_a(m + 2u, k) * bv;
-      acc3 += load_a(m + 3u, k) * bv;
+    for (var k = k_begin; k < k_end; k++) {
+      let bv = vec4<f32>(load_b(k, n, k_end), load_b(k, n + 1u, k_end), load_b(k, n + 2u, k_end), load_b(k, n + 3u, k_end));
+      acc0 += load_a(m, k, k_end) * bv;
+      acc1 += load_a(m + 1u, k, k_end) * bv;
+      acc2 += load_a(m + 2u, k, k_end) * bv;
+      acc3 += load_a(m + 3u, k, k_end) * bv;
     }
   }
 
@@ -150,7 +162,7 @@ fn main(@builtin(local_invocation_index) lid: u32,
       if (n >= params.n) { break; }
       var value = rows[i][j] * s;
       if (BIAS) { value += bias[params.bias_offset + n]; }
-      let at = params.c_offset + m * params.ldc + n;
+      let at = params.c_offset + split * params.c_split_stride + m * params.ldc + n;
       if (ACCUMULATE) { value += c[at]; }
       c[at] = value;
     }

@@ -37,9 +37,12 @@ export const LOGITS_CHUNK_BYTES = 8 * 1024 * 1024;
  * below llvmpipe's 65535 iterations per invocation (see the matmul shader's header).
  */
 export const MAX_INNER = 4096;
-/** The matmul's output tile edge and workgroup size (fixed by the shader). */
-const TILE = 32;
+/** The matmul's workgroup size (fixed by the shader: 64 threads of 4 x 4 outputs). */
 const MATMUL_WG = 64;
+
+function nextPow2(x: number): number {
+  return 2 ** Math.ceil(Math.log2(Math.max(1, x)));
+}
 
 export interface LinearCrossEntropyEncodeOptions {
   rows: number;
@@ -101,6 +104,9 @@ interface MatmulArgs {
   transB: boolean;
   accumulate: boolean;
   bias?: BoundRange | undefined;
+  /** Split-K: K in this many pieces in one dispatch, piece s written at cOffset + s * splitStride (default 1). */
+  splits?: number;
+  splitStride?: number;
   /** The weight sum binding (always bound); `scaled` divides the product by its element 0. */
   weightSum: GPUBufferBinding;
   scaled: boolean;
@@ -108,27 +114,64 @@ interface MatmulArgs {
 
 /** Record C (+)= s A B (+ bias), splitting K into accumulating dispatches of at most MAX_INNER. */
 function encodeMatmul(ctx: GpuContext, batch: Batch, p: MatmulArgs, noBias: GPUBufferBinding): void {
-  const tilesN = Math.ceil(p.n / TILE);
-  const tiles = Math.ceil(p.m / TILE) * tilesN;
-  for (let k0 = 0; k0 < p.k; k0 += MAX_INNER) {
-    const depth = Math.min(MAX_INNER, p.k - k0);
+  // Staged (GPUs): 8 x 8 threads, 32 x 32 tiles. Unstaged (CPU adapters): the 64 threads' shape follows C's, so a thin
+  // C (N = D = 2, or M = 7 rows) does not leave most threads of every workgroup idle.
+  const stage = ctx.tuning === 'gpu';
+  let tn = 8;
+  if (!stage) {
+    tn = Math.min(MATMUL_WG, nextPow2(Math.ceil(p.n / 4)));
+    const needM = nextPow2(Math.ceil(p.m / 4));
+    if (needM < MATMUL_WG / tn) tn = Math.min(MATMUL_WG, MATMUL_WG / needM);
+  }
+  const tm = MATMUL_WG / tn;
+  const tilesN = Math.ceil(p.n / (4 * tn));
+  const tiles = Math.ceil(p.m / (4 * tm)) * tilesN;
+  const splits = p.splits ?? 1;
+  const kSplit = Math.ceil(p.k / splits);
+  if (splits > 1 && kSplit > MAX_INNER) throw new Error('linearCrossEntropy: internal error: split-K pieces longer than MAX_INNER');
+  const step = splits > 1 ? p.k : MAX_INNER;
+  for (let k0 = 0; k0 < p.k; k0 += step) {
+    const depth = Math.min(step, p.k - k0);
     const first = k0 === 0;
     const withBias = first && p.bias !== undefined;
     batch.dispatch(
       'linear_cross_entropy_matmul',
-      { WG: MATMUL_WG, STAGE: ctx.tuning === 'gpu', TRANS_A: p.transA, TRANS_B: p.transB, ACCUMULATE: p.accumulate || !first, BIAS: withBias, SCALED: p.scaled },
+      { WG: MATMUL_WG, STAGE: stage, TM: tm, TN: tn, TRANS_A: p.transA, TRANS_B: p.transB, ACCUMULATE: p.accumulate || !first, BIAS: withBias, SCALED: p.scaled },
       [
         p.m, p.n, depth, p.lda, p.ldb, p.ldc,
         p.a.shift + p.aOffset + (p.transA ? k0 * p.lda : k0),
         p.b.shift + p.bOffset + (p.transB ? k0 : k0 * p.ldb),
         p.c.shift + p.cOffset,
         withBias ? p.bias!.shift : 0,
-        tilesN, tiles,
+        tilesN, tiles, splits > 1 ? kSplit : depth, splits > 1 ? p.splitStride! : 0,
       ],
       [p.a.binding, p.b.binding, withBias ? p.bias!.binding : noBias, p.weightSum, p.c.binding],
-      tiles,
+      tiles * splits,
     );
   }
+}
+
+/**
+ * Pieces of gradHidden's K (a vocabulary segment of `k` classes) for an output of `outputs` floats: enough for about
+ * 256 classes each, at most 64, and at most what keeps the partial slabs within LOGITS_CHUNK_BYTES; but always pieces of
+ * at most MAX_INNER (one dispatch), else 1 (the plain accumulating dispatches).
+ */
+function splitCount(k: number, outputs: number): number {
+  const byMemory = Math.floor(LOGITS_CHUNK_BYTES / (4 * outputs));
+  const splits = Math.min(64, Math.ceil(k / 256), byMemory);
+  return splits > 1 && Math.ceil(k / splits) <= MAX_INNER ? splits : 1;
+}
+
+/** out (+)= s * column sums of g [rows, cols] (linear_cross_entropy_bias.wgsl): gradBias, and split-K slabs. */
+function encodeColumnSums(ctx: GpuContext, batch: Batch, g: BoundRange, rows: number, cols: number, out: BoundRange, accumulate: boolean, weightSum: GPUBufferBinding, scaled: boolean): void {
+  const wg = Math.min(64, ctx.workgroupSize);
+  batch.dispatch(
+    'linear_cross_entropy_bias',
+    { WG: wg, ACCUMULATE: accumulate, SCALED: scaled },
+    [rows, cols, g.shift, out.shift],
+    [g.binding, weightSum, out.binding],
+    Math.ceil(cols / wg),
+  );
 }
 
 /** Rows each thread of target_weight_sum.wgsl takes (as src/ops/crossEntropy.ts). */
@@ -221,13 +264,29 @@ export async function runLinearCrossEntropy(ctx: GpuContext, op: string, hidden:
           for (let v0 = 0; v0 < vocab; v0 += segment) {
             const n = Math.min(segment, vocab - v0);
             const w = ctx.bind(weight, v0 * dim, n * dim);
-            encodeMatmul(ctx, batch, {
-              m: b, n: dim, k: n,
-              a: g, lda: vocab, aOffset: v0, transA: false,
-              b: w, ldb: dim, bOffset: 0, transB: false,
-              c: gh, ldc: dim, cOffset: 0, accumulate: v0 > 0,
-              weightSum: ws, scaled,
-            }, noBias);
+            // gradHidden's K is the vocabulary: long, while the chunk's [b, D] output may be a handful of tiles. Split
+            // K in one dispatch into partial slabs (more workgroups at work), then add the slabs in order.
+            const splits = splitCount(n, b * dim);
+            if (splits === 1) {
+              encodeMatmul(ctx, batch, {
+                m: b, n: dim, k: n,
+                a: g, lda: vocab, aOffset: v0, transA: false,
+                b: w, ldb: dim, bOffset: 0, transB: false,
+                c: gh, ldc: dim, cOffset: 0, accumulate: v0 > 0,
+                weightSum: ws, scaled,
+              }, noBias);
+            } else {
+              const partials = batch.scratchTensor(splits * b * dim, 'f32', 'linear-cross-entropy-partials');
+              encodeMatmul(ctx, batch, {
+                m: b, n: dim, k: n,
+                a: g, lda: vocab, aOffset: v0, transA: false,
+                b: w, ldb: dim, bOffset: 0, transB: false,
+                c: ctx.bind(partials, 0, splits * b * dim), ldc: dim, cOffset: 0, accumulate: false,
+                splits, splitStride: b * dim,
+                weightSum: ws, scaled,
+              }, noBias);
+              encodeColumnSums(ctx, batch, ctx.bind(partials, 0, splits * b * dim), splits, b * dim, gh, v0 > 0, ws, false);
+            }
             encodeMatmul(ctx, batch, {
               m: n, n: dim, k: b,
               a: g, lda: vocab, aOffset: v0, transA: true,
@@ -236,17 +295,7 @@ export async function runLinearCrossEntropy(ctx: GpuContext, op: string, hidden:
               weightSum: ws, scaled,
             }, noBias);
           }
-          if (gradBias) {
-            const out = ctx.bind(gradBias, 0, vocab);
-            const wg = Math.min(64, ctx.workgroupSize);
-            batch.dispatch(
-              'linear_cross_entropy_bias',
-              { WG: wg, ACCUMULATE: r0 > 0, SCALED: scaled },
-              [b, vocab, g.shift, out.shift],
-              [g.binding, ws, out.binding],
-              Math.ceil(vocab / wg),
-            );
-          }
+          if (gradBias) encodeColumnSums(ctx, batch, g, b, vocab, ctx.bind(gradBias, 0, vocab), r0 > 0, ws, scaled);
         }
         // Back to the pool: later dispatches of this batch that reuse them run after these (queue order).
         for (const t of [ce.loss, ce.weightSum, ce.grad, ce.zLoss]) t?.release();
