@@ -42,6 +42,8 @@ override SOFT_TARGET: bool = false;
 override WEIGHTED: bool = false;
 override SOFTCAP: bool = false;
 override Z_LOSS: bool = false;
+override CONTIGUOUS: bool = true;
+override DENSE: bool = false;       // soft targets or label smoothing > 0: the loss needs every class's log-probability   // classes are the last dimension (inner == 1): the statistics pass reads blocks of 4
 
 const INPUT_LOGITS: u32 = 0u;
 const INPUT_PROBABILITIES: u32 = 1u;
@@ -79,34 +81,18 @@ struct Params {
 @group(0) @binding(6) var<storage, read_write> row_loss: array<f32>;
 @group(0) @binding(7) var<storage, read_write> row_z: array<f32>;
 
-var<workgroup> shared_max: array<f32, WG>;
-var<workgroup> shared_sum: array<f32, WG>;
-var<workgroup> shared_coef: array<f32, WG>;
-var<workgroup> shared_flags: array<u32, WG>;
-
-// NaN and infinities cannot be WGSL constants (a const-expression must be finite); private variables make them run-time
-// values the compiler accepts.
-var<private> NAN_BITS: u32 = 0x7fc00000u;
-var<private> POS_INF_BITS: u32 = 0x7f800000u;
-var<private> NEG_INF_BITS: u32 = 0xff800000u;
-
-fn is_nan(v: f32) -> bool {
-  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
-}
 
 fn is_neg_inf(v: f32) -> bool {
   return bitcast<u32>(v) == 0xff800000u;
 }
 
-fn combine(m_a: f32, s_a: f32, m_b: f32, s_b: f32) -> vec2<f32> {
-  if (is_nan(s_a) || is_nan(s_b)) {
-    return vec2<f32>(bitcast<f32>(NAN_BITS), bitcast<f32>(NAN_BITS));
-  }
-  let m = max(m_a, m_b);
-  var s = 0.0;
-  if (s_a != 0.0) { s += s_a * exp(m_a - m); }
-  if (s_b != 0.0) { s += s_b * exp(m_b - m); }
-  return vec2<f32>(m, s);
+// States combined across the threads of a row by reduce_unit (row_reduce_*.wgsl, prepended by the host):
+const KIND_STATS: u32 = 0u;  // (max, sum of exponentials, soft-target coefficient total, unused)
+const KIND_TERMS: u32 = 1u;  // (sum of loss terms, infinity flags as an exact small float, unused, unused)
+
+fn combine(a: vec4<f32>, b: vec4<f32>, kind: u32) -> vec4<f32> {
+  if (kind == KIND_STATS) { return vec4<f32>(combine_stats(a.xy, b.xy), a.z + b.z, 0.0); }
+  return vec4<f32>(a.x + b.x, f32(add_flags(u32(a.y), u32(b.y))), 0.0, 0.0);
 }
 
 // Flags of k * (an infinity with flags f): the sign flips for k < 0 and 0 * Inf is NaN.
@@ -170,7 +156,7 @@ fn main(@builtin(local_invocation_index) lid: u32,
   let x_base = params.x_offset + rel_base;
   let eps = params.smoothing;
   let smooth_each = eps / f32(cols);
-  let dense = SOFT_TARGET || eps > 0.0;
+  let dense = DENSE;  // the host sets it to SOFT_TARGET || labelSmoothing > 0
 
   // Target of the row (class-index form).
   var t = -1;
@@ -189,7 +175,29 @@ fn main(@builtin(local_invocation_index) lid: u32,
   var m = m_floor;
   var s = 0.0;
   var coef_total = 0.0;
-  if (!skip && INPUTS == INPUT_LOGITS) {
+  if (!skip && INPUTS == INPUT_LOGITS && CONTIGUOUS) {
+    // Blocks of 4 classes per step (row_stats.wgsl); columns past the row read as -Inf.
+    var running = vec4<f32>(m_floor, 0.0, 0.0, 0.0);
+    var saw_nan = false;
+    for (var c = 4u * lane; c < cols; c += 4u * TPR) {
+      var v = vec4<f32>(m_floor);
+      if (c + 4u <= cols) {
+        v = vec4<f32>(capped(x[x_base + c]), capped(x[x_base + c + 1u]), capped(x[x_base + c + 2u]), capped(x[x_base + c + 3u]));
+      } else {
+        for (var k = 0u; c + k < cols; k++) { v[k] = capped(x[x_base + c + k]); }
+      }
+      saw_nan = saw_nan || has_nan(v);
+      running = add_block(running, v);
+      if (SOFT_TARGET) {
+        for (var k = 0u; k < 4u && c + k < cols; k++) {
+          coef_total += class_w(c + k) * ((1.0 - eps) * soft_target(params.target_offset + rel_base + c + k) + smooth_each);
+        }
+      }
+    }
+    let state = block_total(running);
+    m = state.x;
+    s = select(state.y, bitcast<f32>(NAN_BITS), saw_nan);
+  } else if (!skip && INPUTS == INPUT_LOGITS) {
     for (var c = lane; c < cols; c += TPR) {
       let v = capped(x[x_base + c * inner]);
       if (is_nan(v)) {
@@ -205,26 +213,14 @@ fn main(@builtin(local_invocation_index) lid: u32,
       }
     }
   }
-  shared_max[lid] = m;
-  shared_sum[lid] = s;
-  shared_coef[lid] = coef_total;
-  workgroupBarrier();
-  for (var stride = TPR / 2u; stride > 0u; stride = stride / 2u) {
-    if (lane < stride) {
-      let merged = combine(shared_max[lid], shared_sum[lid], shared_max[lid + stride], shared_sum[lid + stride]);
-      shared_max[lid] = merged.x;
-      shared_sum[lid] = merged.y;
-      shared_coef[lid] += shared_coef[lid + stride];
-    }
-    workgroupBarrier();
-  }
-  let row_max = shared_max[lid - lane];
-  let row_sum = shared_sum[lid - lane];
+  let stats = reduce_unit(vec4<f32>(m, s, coef_total, 0.0), lid, KIND_STATS);
+  let row_max = stats.x;
+  let row_sum = stats.y;
   let log_sum = log(row_sum);
   let lse = row_max + log_sum;
   var w_t = 0.0;
   if (!SOFT_TARGET && !skip && in_range) { w_t = class_w(u32(t)); }
-  var total = shared_coef[lid - lane];
+  var total = stats.z;
   if (!SOFT_TARGET) { total = (1.0 - eps) * w_t + smooth_each * params.all_weights; }
   var row_bad = !skip && !SOFT_TARGET && !in_range;
   if (INPUTS == INPUT_LOGITS) { row_bad = row_bad || (!skip && (is_nan(row_sum) || row_sum == 0.0)); }
@@ -236,7 +232,37 @@ fn main(@builtin(local_invocation_index) lid: u32,
   // 2. Per class: the loss terms sum_c b_c l_c (b = a for soft targets, w for the smoothing term) and the gradient.
   var acc = 0.0;
   var acc_flags = 0u;
-  if (!skip && !row_bad && (dense || WANT_GRAD)) {
+  if (!DENSE && CONTIGUOUS && INPUTS == INPUT_LOGITS && WANT_GRAD && !skip && !row_bad) {
+    // The common case (hard labels, no smoothing): only the gradient, 4 classes per step,
+    // g = (p * total - [c == t] * w_t + 2 z lse p) * cap' * scale. A masked logit has p = exp(-Inf) = 0.
+    let z_term = select(0.0, 2.0 * params.z_coef * lse, Z_LOSS);
+    let g_base = params.grad_offset + rel_base;
+    for (var c = 4u * lane; c < cols; c += 4u * TPR) {
+      let n = min(4u, cols - c);
+      var raw = vec4<f32>(0.0);
+      for (var k = 0u; k < n; k++) { raw[k] = x[x_base + c + k]; }
+      var v = raw;
+      var slope = vec4<f32>(1.0);
+      if (SOFTCAP) {
+        let th = vec4<f32>(saturating_tanh(raw.x / params.softcap), saturating_tanh(raw.y / params.softcap),
+                           saturating_tanh(raw.z / params.softcap), saturating_tanh(raw.w / params.softcap));
+        v = params.softcap * th;
+        slope = 1.0 - th * th;
+      }
+      let p = exp(v - vec4<f32>(row_max)) * inv_sum;
+      var g = p * (total + z_term);
+      if (t >= i32(c) && t < i32(c + 4u)) { g[u32(t) - c] -= (1.0 - eps) * w_t; }
+      g = g * slope * scale;
+      if (n == 4u) {
+        grad[g_base + c] = g.x;
+        grad[g_base + c + 1u] = g.y;
+        grad[g_base + c + 2u] = g.z;
+        grad[g_base + c + 3u] = g.w;
+      } else {
+        for (var k = 0u; k < n; k++) { grad[g_base + c + k] = g[k]; }
+      }
+    }
+  } else if (!skip && !row_bad && (dense || WANT_GRAD)) {
     for (var c = lane; c < cols; c += TPR) {
       let i = rel_base + c * inner;
       let raw = x[params.x_offset + i];
@@ -297,19 +323,9 @@ fn main(@builtin(local_invocation_index) lid: u32,
 
   // Reduce the loss terms across the row's lanes (only when the loss needs every class).
   if (dense) {
-    workgroupBarrier();
-    shared_sum[lid] = acc;
-    shared_flags[lid] = acc_flags;
-    workgroupBarrier();
-    for (var stride = TPR / 2u; stride > 0u; stride = stride / 2u) {
-      if (lane < stride) {
-        shared_sum[lid] += shared_sum[lid + stride];
-        shared_flags[lid] = add_flags(shared_flags[lid], shared_flags[lid + stride]);
-      }
-      workgroupBarrier();
-    }
-    acc = shared_sum[lid - lane];
-    acc_flags = shared_flags[lid - lane];
+    let terms = reduce_unit(vec4<f32>(acc, f32(acc_flags), 0.0, 0.0), lid, KIND_TERMS);
+    acc = terms.x;
+    acc_flags = u32(terms.y);
   }
 
   if (!row_in_range || lane != 0u) { return; }

@@ -4,10 +4,9 @@
 //   log_softmax: y[r, c] = (x[r, c] - m) - log(s)
 //   softmax:     y[r, c] = exp(x[r, c] - m) / s
 // Numerical choices:
-//   - (m, s) is accumulated online over blocks of 4 values: the block's max updates m, the running sum is rescaled by
-//     exp(m_old - m_new) once per block, and the block adds sum exp(v - m_new). No branch per value (SIMD-friendly:
-//     SwiftShader runs 4 invocations in lock step) and 1.25 exp per value. Partial (m, s) pairs from threads or
-//     segments combine with the same rescaling, so any magnitude of logits (1e4 shifts, 1e3 scales) is stable.
+//   - (m, s) is accumulated online over blocks of 4 values (row_stats.wgsl, prepended by the host: no branch per
+//     value, 1.25 exp per value). Partial (m, s) pairs from threads or segments combine with the same rescaling, so
+//     any magnitude of logits (1e4 shifts, 1e3 scales) is stable.
 //   - x - m is formed before the log is subtracted: for |x| ~ 1e4 this keeps the result exact to f32 rounding of the
 //     small difference instead of rounding m + log(s) first.
 //   - -Inf entries (masks) contribute exp(-Inf) = 0; while a row has seen only -Inf, nothing is added (avoiding
@@ -45,37 +44,9 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 @group(0) @binding(3) var<storage, read_write> partials: array<vec2<f32>>;
 
-// NaN and -Inf cannot be WGSL constants (a const-expression must be finite); private variables make them run-time
-// values the compiler accepts.
-var<private> NAN_BITS: u32 = 0x7fc00000u;
-var<private> NEG_INF_BITS: u32 = 0xff800000u;
-
-fn is_nan(v: f32) -> bool {
-  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
-}
-
-fn has_nan(v: vec4<f32>) -> bool {
-  return any((bitcast<vec4<u32>>(v) & vec4<u32>(0x7fffffffu)) > vec4<u32>(0x7f800000u));
-}
-
-// Merge two (max, sum of exp relative to max) pairs. A NaN sum marks a row that saw a NaN and stays NaN.
-fn combine(a: vec2<f32>, b: vec2<f32>) -> vec2<f32> {
-  if (is_nan(a.y) || is_nan(b.y)) {
-    return vec2<f32>(bitcast<f32>(NAN_BITS), bitcast<f32>(NAN_BITS));
-  }
-  let m = max(a.x, b.x);
-  var s = 0.0;
-  if (a.y != 0.0) { s += a.y * exp(a.x - m); }
-  if (b.y != 0.0) { s += b.y * exp(b.x - m); }
-  return vec2<f32>(m, s);
-}
-
-// Add a block of 4 values to a running (max, sum).
-fn add_block(state: vec2<f32>, v: vec4<f32>) -> vec2<f32> {
-  let m = max(state.x, max(max(v.x, v.y), max(v.z, v.w)));
-  if (m == bitcast<f32>(NEG_INF_BITS)) { return state; }
-  let e = exp(v - vec4<f32>(m));
-  return vec2<f32>(m, state.y * exp(state.x - m) + ((e.x + e.y) + (e.z + e.w)));
+// The reduction snippet's hook: states are (max, sum, unused, unused).
+fn combine(a: vec4<f32>, b: vec4<f32>, kind: u32) -> vec4<f32> {
+  return vec4<f32>(combine_stats(a.xy, b.xy), 0.0, 0.0);
 }
 
 // Values [c, c + 4) of the row starting at `base`, with columns at or past `end` read as -Inf.
@@ -116,15 +87,17 @@ fn main(@builtin(local_invocation_index) lid: u32,
   var state = vec2<f32>(bitcast<f32>(NEG_INF_BITS), 0.0);
   if (PHASE != 2u) {
     var saw_nan = false;
+    var running = vec4<f32>(bitcast<f32>(NEG_INF_BITS), 0.0, 0.0, 0.0);
     if (unit_in_range) {
       for (var c = start + 4u * lane; c < end; c += 4u * TPR) {
         let v = load_block(x_base, c, end);
         saw_nan = saw_nan || has_nan(v);
-        state = add_block(state, v);
+        running = add_block(running, v);
       }
     }
+    state = block_total(running);
     if (saw_nan) { state.y = bitcast<f32>(NAN_BITS); }
-    state = reduce_unit(state, lid);
+    state = reduce_unit(vec4<f32>(state, 0.0, 0.0), lid, 0u).xy;
   }
   if (!unit_in_range) { return; }
   if (PHASE == 1u) {
@@ -133,7 +106,7 @@ fn main(@builtin(local_invocation_index) lid: u32,
   }
   if (PHASE == 2u) {
     let first = row * params.segments;
-    for (var k = 0u; k < params.segments; k++) { state = combine(state, partials[first + k]); }
+    for (var k = 0u; k < params.segments; k++) { state = combine_stats(state, partials[first + k]); }
   }
 
   // 2. Write this unit's columns.

@@ -4,7 +4,7 @@
  * (src/reference/) or records its kernels (src/ops/) through the GpuContext that owns all GPU objects.
  */
 import { acquireDevice, describe, type AdapterInfo, type NodeAdapter } from './gpu/adapter.js';
-import { GpuContext, type EngineStats, type Tuning } from './gpu/context.js';
+import { GpuContext, type DispatchTiming, type EngineStats, type Tuning } from './gpu/context.js';
 import { GpuTensor, type DType } from './gpu/tensor.js';
 import { encodeBinaryCrossEntropy } from './ops/binaryCrossEntropy.js';
 import { encodeCrossEntropy } from './ops/crossEntropy.js';
@@ -454,6 +454,15 @@ export class Engine {
   /** Buffers the engine holds (live and pooled), for leak checks and memory accounting. */
   stats(): EngineStats {
     return this.ctx?.stats() ?? { liveBuffers: 0, liveBytes: 0, pooledBuffers: 0, pooledBytes: 0, created: 0, cachedDispatches: 0 };
+  }
+
+  /**
+   * Run `work` (calls of this engine) with each GPU dispatch timed by GPU timestamps; needs the device feature
+   * 'timestamp-query'. For benchmarks and tuning: profiled dispatches each get their own compute pass.
+   */
+  async profile<T>(work: () => Promise<T>): Promise<{ result: T; timings: DispatchTiming[] }> {
+    if (!this.ctx) throw new Error('profile: the CPU backend has no GPU dispatches to time');
+    return this.ctx.profile(work);
   }
 
   /** Destroy the pooled buffers kept for reuse (e.g. after a one-off large call); live results stay valid. */

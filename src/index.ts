@@ -4,7 +4,7 @@
  */
 export { createEngine, Engine, GpuOps, type EngineOptions } from './engine.js';
 export type { AdapterInfo, NodeAdapter } from './gpu/adapter.js';
-export type { EngineStats } from './gpu/context.js';
+export type { DispatchTiming, EngineStats } from './gpu/context.js';
 export type { PoolStats } from './gpu/pool.js';
 export { GpuTensor, type DType } from './gpu/tensor.js';
 export { sumErrorBound, sumPlan, type SumPlan } from './ops/sum.js';

@@ -11,6 +11,7 @@ import klDiv from '../shaders/kl_div.wgsl?raw';
 import logSoftmax from '../shaders/log_softmax.wgsl?raw';
 import rowReduceSubgroup from '../shaders/row_reduce_subgroup.wgsl?raw';
 import rowReduceWorkgroup from '../shaders/row_reduce_workgroup.wgsl?raw';
+import rowStats from '../shaders/row_stats.wgsl?raw';
 import subgroupProbe from '../shaders/subgroup_probe.wgsl?raw';
 import sum from '../shaders/sum.wgsl?raw';
 import targetWeightSum from '../shaders/target_weight_sum.wgsl?raw';
@@ -30,11 +31,15 @@ export const shaderSources = {
 
 export type KernelName = keyof typeof shaderSources;
 
-/** Kernels that call reduce_unit(): the host prepends row_reduce_subgroup.wgsl or row_reduce_workgroup.wgsl. */
-const ROW_REDUCE_KERNELS: ReadonlySet<KernelName> = new Set<KernelName>(['log_softmax']);
+/**
+ * Row-wise kernels: the host prepends row_stats.wgsl (running max / sum of exponentials) and a reduction snippet
+ * defining reduce_unit(): row_reduce_subgroup.wgsl (subgroup shuffles) or row_reduce_workgroup.wgsl.
+ */
+const ROW_KERNELS: ReadonlySet<KernelName> = new Set<KernelName>(['log_softmax', 'cross_entropy']);
 
-/** The full WGSL of a kernel, with the row-reduction snippet it needs (the subgroup one when `subgroups`). */
+/** The full WGSL of a kernel, with the snippets it needs (the subgroup reduction when `subgroups`). */
 export function kernelSource(kernel: KernelName, subgroups: boolean): string {
-  if (!ROW_REDUCE_KERNELS.has(kernel)) return shaderSources[kernel];
-  return `${subgroups ? rowReduceSubgroup : rowReduceWorkgroup}\n${shaderSources[kernel]}`;
+  if (!ROW_KERNELS.has(kernel)) return shaderSources[kernel];
+  // Directives (`enable subgroups;`) must open the module, so the reduction snippet goes first.
+  return [subgroups ? rowReduceSubgroup : rowReduceWorkgroup, rowStats, shaderSources[kernel]].join('\n');
 }

@@ -18,6 +18,21 @@ export interface EngineStats extends PoolStats {
   cachedDispatches: number;
 }
 
+/** One dispatch's time on the GPU's clock, from `engine.profile`. */
+export interface DispatchTiming {
+  /** The batch (op) that recorded it, e.g. 'crossEntropy'. */
+  op: string;
+  /** The kernel and its pipeline constants, e.g. 'cross_entropy{"WG":64,"TPR":1,...}'. */
+  kernel: string;
+  /** Workgroups dispatched. */
+  groups: number;
+  /** Milliseconds between the compute pass's beginning and end timestamps. */
+  ms: number;
+}
+
+/** Most dispatches one batch records while profiling (two timestamps each). */
+const PROFILE_QUERIES_PER_BATCH = 512;
+
 /** Dispatch recipes kept (each holds a bind group and a small uniform buffer). */
 const DISPATCH_CACHE_SIZE = 512;
 
@@ -46,6 +61,8 @@ export class GpuContext {
   private readonly dispatchCache = new Map<string, { bindGroup: GPUBindGroup; uniform: GPUBuffer | null }>();
   private readonly bufferIds = new WeakMap<GPUBuffer, number>();
   private nextBufferId = 1;
+  /** While `profile` runs: where batches put their dispatch timings, and the reads still pending. */
+  profiling: { timings: DispatchTiming[]; pending: Promise<void>[] } | null = null;
   /** Row reductions use subgroup shuffles (set by `enableSubgroups` after the device passed the probe). */
   private subgroupReductions = false;
   private readonly pipelines = new Map<string, GPUComputePipeline>();
@@ -98,6 +115,25 @@ export class GpuContext {
       result.release();
     }
     return this.subgroupReductions;
+  }
+
+  /**
+   * Run `work` with every dispatch in its own compute pass between two GPU timestamps (needs the device feature
+   * `timestamp-query`), and return its result with the dispatch timings. For benchmarks and tuning: passes are split,
+   * so the total can exceed an unprofiled run's.
+   */
+  async profile<T>(work: () => Promise<T>): Promise<{ result: T; timings: DispatchTiming[] }> {
+    if (!this.device.features.has('timestamp-query')) throw new Error("profile: this device has no 'timestamp-query' feature");
+    if (this.profiling) throw new Error('profile: already profiling');
+    const profiling: NonNullable<GpuContext['profiling']> = { timings: [], pending: [] };
+    this.profiling = profiling;
+    try {
+      const result = await work();
+      await Promise.all(profiling.pending);
+      return { result, timings: profiling.timings };
+    } finally {
+      this.profiling = null;
+    }
   }
 
   /** The cache key of one variant of a kernel. */
@@ -274,6 +310,8 @@ export class Batch {
   readonly encoder: GPUCommandEncoder;
   private pass: GPUComputePassEncoder | null = null;
   private readonly scratch: GPUBuffer[] = [];
+  /** Timestamps of profiled dispatches (see GpuContext.profile). */
+  private queries: { set: GPUQuerySet; labels: Omit<DispatchTiming, 'ms'>[] } | null = null;
 
   constructor(private readonly ctx: GpuContext, private readonly label: string) {
     ctx.device.pushErrorScope('out-of-memory');
@@ -302,6 +340,17 @@ export class Batch {
       params.forEach((value, i) => (words![i] = value >>> 0));
     }
     const bindGroup = this.ctx.bindGroup(this.ctx.pipelineKey(kernel, constants), pipeline, words, bindings);
+    if (this.ctx.profiling) {
+      this.endPass();
+      this.queries ??= { set: this.ctx.device.createQuerySet({ type: 'timestamp', count: 2 * PROFILE_QUERIES_PER_BATCH }), labels: [] };
+      const index = this.queries.labels.length;
+      if (index >= PROFILE_QUERIES_PER_BATCH) throw new Error(`${this.label}: too many dispatches to profile in one batch`);
+      this.queries.labels.push({ op: this.label, kernel: this.ctx.pipelineKey(kernel, constants), groups });
+      this.pass = this.encoder.beginComputePass({
+        label: `xentropy:${this.label}`,
+        timestampWrites: { querySet: this.queries.set, beginningOfPassWriteIndex: 2 * index, endOfPassWriteIndex: 2 * index + 1 },
+      });
+    }
     this.pass ??= this.encoder.beginComputePass({ label: `xentropy:${this.label}` });
     this.pass.setPipeline(pipeline);
     this.pass.setBindGroup(0, bindGroup);
@@ -310,6 +359,7 @@ export class Batch {
     const y = Math.ceil(groups / x);
     if (y > maxPerDim) throw new Error(`${this.label}: ${groups} workgroups exceed the device's dispatch limit`);
     this.pass.dispatchWorkgroups(x, y);
+    if (this.ctx.profiling) this.endPass();
   }
 
   /** Record zeroing the first `length` elements of a tensor (ends the current compute pass). */
@@ -328,7 +378,9 @@ export class Batch {
   async submit(): Promise<void> {
     const device = this.ctx.device;
     this.endPass();
+    const readTimings = this.resolveTimings();
     device.queue.submit([this.encoder.finish()]);
+    if (readTimings) this.ctx.profiling?.pending.push(readTimings());
     for (const buffer of this.scratch) this.ctx.pool.release(buffer);
     this.scratch.length = 0;
     const validation = device.popErrorScope();
@@ -336,6 +388,30 @@ export class Batch {
     const [v, m] = await Promise.all([validation, memory]);
     const error = v ?? m;
     if (error) throw new Error(`xentropy ${this.label}: WebGPU ${error instanceof GPUOutOfMemoryError ? 'out of memory' : 'validation error'}: ${error.message}`);
+  }
+
+  /** Record copying the timestamps out; returns the read to run once submitted (null when not profiling). */
+  private resolveTimings(): (() => Promise<void>) | null {
+    const queries = this.queries;
+    const profiling = this.ctx.profiling;
+    if (!queries || !profiling) return null;
+    const count = 2 * queries.labels.length;
+    const device = this.ctx.device;
+    const resolved = device.createBuffer({ size: count * 8, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+    const staging = device.createBuffer({ size: count * 8, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    this.encoder.resolveQuerySet(queries.set, 0, count, resolved, 0);
+    this.encoder.copyBufferToBuffer(resolved, 0, staging, 0, count * 8);
+    return async () => {
+      try {
+        await staging.mapAsync(GPUMapMode.READ);
+        const ticks = new BigInt64Array(staging.getMappedRange().slice(0));
+        queries.labels.forEach((label, i) => profiling.timings.push({ ...label, ms: Number(ticks[2 * i + 1]! - ticks[2 * i]!) / 1e6 }));
+      } finally {
+        staging.destroy();
+        resolved.destroy();
+        queries.set.destroy();
+      }
+    };
   }
 
   /** Drop the recording after an exception (balances the error scopes; releases scratch). */

@@ -9,7 +9,7 @@ import type { GpuTensor } from '../gpu/tensor.js';
 import type { CrossEntropyInputs } from '../reference/crossEntropy.js';
 import type { Reduction } from '../types.js';
 import { f32Bits } from './bits.js';
-import { planRows, threadsPerRow } from './rows.js';
+import { planRows } from './rows.js';
 import { encodeSum } from './sum.js';
 
 const REDUCTION_CODE: Record<Reduction, number> = { none: 0, mean: 1, sum: 2 };
@@ -18,25 +18,19 @@ const INPUT_CODE: Record<CrossEntropyInputs, number> = { logits: 0, probabilitie
 /** With this many rows between two classes of a row or more, one thread per row reads neighbouring addresses. */
 const STRIDED_ONE_THREAD_PER_ROW = 8;
 
-/**
- * The most classes one thread walks in a loop. Two reasons: llvmpipe ends every loop of a shader once 65535
- * iterations were taken by all its loops together (Mesa gallivm, lp_bld_limits.h: LP_MAX_TGSI_LOOP_ITERATIONS,
- * "shared between every loop"), which silently truncated 32000-class rows walked by one thread; and a serial f32 sum
- * of k exponentials is only good to about sqrt(k) * 2^-24, so long rows are shared by more threads and a tree.
- */
-export const MAX_CLASSES_PER_THREAD = 256;
+/** Strided class layouts (classDim not last) up to this many classes take one thread per row. */
+const STRIDED_MAX_CLASSES_PER_THREAD = 256;
 
 /**
  * Workgroup size and threads per row of the row-wise loss kernels (cross_entropy.wgsl, entropy.wgsl): the device's
- * row plan (planRows: one thread per row on CPU adapters) while a thread walks at most MAX_CLASSES_PER_THREAD
- * classes; else the legacy plan (about 4 classes per thread, up to the full workgroup). Rows are never split into
- * segments here (one workgroup finishes a row).
+ * row plan (planRows: one thread per row on CPU adapters, about 32 columns per thread on GPUs, at most
+ * MAX_COLUMNS_PER_THREAD per thread), without splitting rows into segments (one workgroup finishes a row). Strided
+ * layouts with few classes take one thread per row, so neighbouring threads read neighbouring addresses.
  */
 export function lossRowShape(ctx: GpuContext, rows: number, cols: number, strided = false): { WG: number; TPR: number } {
-  const plan = planRows(ctx, rows, cols).constants;
-  if (strided && cols <= MAX_CLASSES_PER_THREAD) return { WG: plan.WG, TPR: 1 };
-  if (!strided && cols <= plan.TPR * MAX_CLASSES_PER_THREAD) return plan;
-  return { WG: ctx.workgroupSize, TPR: threadsPerRow(cols, ctx.workgroupSize) };
+  const plan = planRows(ctx, rows, cols, { split: false }).constants;
+  if (strided && cols <= STRIDED_MAX_CLASSES_PER_THREAD) return { WG: plan.WG, TPR: 1 };
+  return plan;
 }
 
 export interface CrossEntropyEncodeOptions {
@@ -122,6 +116,8 @@ export function encodeCrossEntropy(ctx: GpuContext, batch: Batch, input: GpuTens
     WEIGHTED: o.weight !== undefined,
     SOFTCAP: o.softcap !== undefined,
     Z_LOSS: withZ,
+    CONTIGUOUS: inner === 1,
+    DENSE: o.softTarget || o.labelSmoothing > 0,
   };
   // Chunks of whole outer blocks [cols, inner] (one row each when classes are last), each fitting one binding.
   const block = cols * inner;

@@ -4,16 +4,6 @@
  */
 import type { GpuContext } from '../gpu/context.js';
 
-/**
- * Threads cooperating on one row (legacy plan, used by kernels not yet on `planRows`): a power of two near cols / 4,
- * capped at the workgroup size.
- */
-export function threadsPerRow(cols: number, workgroupSize: number): number {
-  let tpr = 1;
-  while (tpr < workgroupSize && tpr * 4 < cols) tpr *= 2;
-  return tpr;
-}
-
 /** How a row-wise kernel is launched over `rows` rows of `cols` columns. */
 export interface RowPlan {
   /** Pipeline constants: workgroup size and threads per (row, segment) unit. */
@@ -28,6 +18,14 @@ export interface RowPlan {
 
 /** Threads the device should have in flight: enough units for every core of a CPU adapter, or every SM of a GPU. */
 const TARGET_THREADS = { cpu: 512, gpu: 1 << 17 } as const;
+/**
+ * Columns one thread walks per pass, at most. Two reasons: Mesa's llvmpipe silently ends every loop of a shader once
+ * 65535 iterations were taken by all its loops together (gallivm, lp_bld_limits.h: LP_MAX_TGSI_LOOP_ITERATIONS,
+ * "shared between every loop"), which truncated long rows walked by one thread; and a serial f32 chain of k terms is
+ * only good to about sqrt(k) * 2^-24, so longer rows are shared by more threads and combined by a tree.
+ */
+export const MAX_COLUMNS_PER_THREAD = 8192;
+
 /** Below this many columns a row is never split (the combine pass would cost more than it saves). */
 const MIN_SPLIT_COLS = 4096;
 const MAX_SEGMENTS = 64;
@@ -38,19 +36,26 @@ function nextPowerOfTwo(n: number): number {
 
 /**
  * The launch plan. CPU-emulated adapters (SwiftShader, llvmpipe) run a workgroup's invocations in lock step and pay
- * dearly for barriers, so one thread walks a whole row (TPR 1, measured 10-20x faster there than 256 threads per row).
+ * dearly for barriers, so one thread walks a whole row up to MAX_COLUMNS_PER_THREAD columns (TPR 1 was measured
+ * 10-20x faster there than 256 threads per row).
  * GPUs get about 32 columns per thread (TPR up to the workgroup size), so a warp's loads are contiguous. Few long rows
- * (64 x 262144) are split into segments so the whole device works, then combined in a second phase.
+ * (64 x 262144) are split into segments so the whole device works, then combined in a second phase; kernels that
+ * cannot split pass `split: false` and must cope with at most tpr * MAX_COLUMNS_PER_THREAD columns per unit (checked).
  */
-export function planRows(ctx: GpuContext, rows: number, cols: number): RowPlan {
+export function planRows(ctx: GpuContext, rows: number, cols: number, options: { split?: boolean } = {}): RowPlan {
   const cpu = ctx.tuning === 'cpu';
-  const tpr = cpu ? 1 : Math.min(ctx.workgroupSize, nextPowerOfTwo(Math.ceil(cols / 32)));
-  const wg = cpu ? Math.min(64, ctx.workgroupSize) : ctx.workgroupSize;
+  const wgMax = ctx.workgroupSize;
+  const tpr = Math.min(wgMax, nextPowerOfTwo(Math.ceil(cols / (cpu ? MAX_COLUMNS_PER_THREAD : 32))));
+  const wg = cpu ? Math.max(tpr, Math.min(64, wgMax)) : wgMax;
   let segments = 1;
-  if (cols >= MIN_SPLIT_COLS) {
+  if (options.split !== false && cols >= MIN_SPLIT_COLS) {
     const wanted = Math.ceil(TARGET_THREADS[ctx.tuning] / (rows * tpr));
     const longest = Math.floor(cols / (16 * tpr)); // keep at least 4 blocks of 4 per thread in a segment
     segments = Math.max(1, Math.min(wanted, longest, MAX_SEGMENTS));
+  }
+  segments = Math.max(segments, Math.ceil(cols / (tpr * MAX_COLUMNS_PER_THREAD)));
+  if (options.split === false && segments > 1) {
+    throw new Error(`a row of ${cols} classes is longer than this kernel handles on this device (${tpr * MAX_COLUMNS_PER_THREAD})`);
   }
   const segmentLength = Math.ceil(cols / segments / 4) * 4;
   segments = Math.ceil(cols / segmentLength);

@@ -71,3 +71,24 @@ describe('logSoftmax / softmax', () => {
     for (const t of [input, out, probs]) t.release();
   });
 });
+
+describe('long-row accuracy', () => {
+  // One logit of 0 and 31999 of -12: every block adds the same tiny term (~2.5e-5) to a running sum near 1, so each
+  // rounding errs the same way and a plain f32 chain of thousands of blocks drifts by ~1e-4 (the reduced value is
+  // then off by far more than the tolerance). The running sum is Kahan-compensated (row_stats.wgsl).
+  const [rows, cols] = [8, 32000];
+  const x = new Float32Array(rows * cols).fill(-12);
+  for (let r = 0; r < rows; r++) x[r * cols + (r * 997) % cols] = 0;
+  const target = Int32Array.from({ length: rows }, (_, r) => (r * 997) % cols);
+
+  it('log-softmax and cross-entropy of a row with thousands of equal tiny terms', async () => {
+    const want = reference.logSoftmax(x, rows, cols);
+    const ce = reference.crossEntropy(x, target, rows, cols, { reduction: 'none', ignoreIndex: -100, grad: true });
+    for (const e of [engine(), gpuTuned()]) {
+      expectClose(await e.logSoftmax(x, { shape: [rows, cols] }), want, `logSoftmax tuning ${e.tuning}`);
+      const got = await e.crossEntropy(x, target, { shape: [rows, cols], reduction: 'none' });
+      expectClose(got.loss as Float32Array, ce.loss as Float64Array, `crossEntropy loss tuning ${e.tuning}`);
+      expectClose(got.grad!, ce.grad!, `crossEntropy grad tuning ${e.tuning}`);
+    }
+  });
+});
