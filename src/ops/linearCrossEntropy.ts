@@ -20,9 +20,10 @@
  * cross-entropy kernel unchanged, costs one matmul fewer than recomputing, and its extra memory is still bounded.
  *
  * Memory beyond the inputs and the results: two chunk buffers of B x V floats (logits and their gradient) with
- * B = max(1, floor(LOGITS_CHUNK_BYTES / (4 V))), so at most 2 * max(LOGITS_CHUNK_BYTES, 4 V) bytes, plus O(N)
- * (row losses, row z-losses) and O(1): O(N + V) in all, never N x V. Tested in test/gpu/linearCrossEntropy.test.ts
- * against engine.stats().
+ * B = max(1, floor(LOGITS_CHUNK_BYTES / (4 V))), so at most 2 * max(LOGITS_CHUNK_BYTES, 4 V) bytes; gradHidden's
+ * split-K slabs, at most LOGITS_CHUNK_BYTES more (splits * B * D floats: 84 KB for B = 41, D = 8); plus O(N) (row
+ * losses, row z-losses) and O(1): O(N + V) in all, never N x V. Tested in test/gpu/linearCrossEntropy.test.ts against
+ * engine.stats() (21 MiB for N = 300, D = 8, V = 50257, whose logits would be 58 MiB).
  */
 import type { Batch, BoundRange, GpuContext } from '../gpu/context.js';
 import type { GpuTensor } from '../gpu/tensor.js';
