@@ -185,6 +185,27 @@ describe('linearCrossEntropy: bad input is refused before any GPU work', () => {
   });
 });
 
+describe('linearCrossEntropy: GPU-resident targets are checked on the GPU', () => {
+  it('an out-of-range target makes its row NaN (gpu form) and the host form throws, releasing everything', async () => {
+    const e = engine();
+    const p = makeProblem(6, 3, 5, 2, { reduction: 'none' });
+    const bad = Int32Array.from(p.target);
+    bad[2] = 99;
+    const t = e.gpu.upload(bad);
+    try {
+      await expect(e.linearCrossEntropy(p.hidden, p.weight, t, p.options)).rejects.toThrow(/target has 1 values outside \[0, 5\)/);
+      const [h, w] = [e.gpu.upload(p.hidden), e.gpu.upload(p.weight)];
+      const r = await e.gpu.linearCrossEntropy(h, w, t, p.options);
+      const [loss, ws] = await Promise.all([r.loss.read(), r.weightSum.read()]);
+      for (const x of [h, w, r.loss, r.gradHidden!, r.gradWeight!, r.weightSum]) x.release();
+      expect(Array.from(loss, (x) => Number.isNaN(x))).toEqual([false, false, true, false, false, false]);
+      expect(ws[1]).toBe(1);
+    } finally {
+      t.release();
+    }
+  });
+});
+
 describe('linearCrossEntropy: the result does not depend on the chunking', () => {
   it('rows spanning several chunks equal the reference row by row (reduction none)', async () => {
     // V = 50257 gives chunks of 41 rows: 100 rows are three chunks, the last one partial.
