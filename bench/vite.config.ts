@@ -1,5 +1,5 @@
 // Bundles the Node bench (bench/node.ts, with the built package dist/index.js, tfjs and the bench's WGSL inlined) into
-// bench/dist/node.mjs; `npm run bench` builds dist/ first. The bench imports the package by name, 'xentropy', as an
+// bench/dist/node.mjs, and the per-dispatch profiler (bench/profile.ts) into bench/dist/profile.mjs; `npm run bench` builds dist/ first. The bench imports the package by name, 'xentropy', as an
 // application would (tsconfig.json maps the name to src/ for the type-checker).
 // Only `webgpu` (dawn.node) stays external: the GPU machine runs the bundle with the Node binary and dawn.node that
 // ../shared/device/pack.sh carries, and no other node_modules.
@@ -11,13 +11,17 @@ export default defineConfig({
   logLevel: 'warn',
   resolve: { alias: [{ find: /^xentropy$/, replacement: fileURLToPath(new URL('../dist/index.js', import.meta.url)) }, ...TFJS_ALIASES] },
   build: {
-    ssr: 'bench/node.ts',
+    ssr: true,
     outDir: 'bench/dist',
     emptyOutDir: true,
     target: 'node20',
     minify: false,
     sourcemap: false,
-    rollupOptions: { external: ['webgpu', /^node:/], output: { entryFileNames: 'node.mjs', format: 'es' } },
+    rollupOptions: {
+      input: { node: 'bench/node.ts', profile: 'bench/profile.ts' },
+      external: ['webgpu', /^node:/],
+      output: { entryFileNames: '[name].mjs', format: 'es' },
+    },
   },
   ssr: { noExternal: true, external: ['webgpu'] },
 });

@@ -64,9 +64,11 @@ export interface EngineOptions {
   tuning?: 'auto' | Tuning;
   /** Use subgroup operations for row reductions when the device has them (default true; false forces the workgroup tree). */
   subgroups?: boolean;
+  /** The largest workgroup the kernels use (a power of two; default 256; the device's limit caps it). */
+  maxWorkgroupSize?: number;
 }
 
-const ENGINE_OPTIONS = ['backend', 'device', 'adapter', 'tuning', 'subgroups'];
+const ENGINE_OPTIONS = ['backend', 'device', 'adapter', 'tuning', 'subgroups', 'maxWorkgroupSize'];
 const SHAPE_OPTIONS = ['shape'];
 const NLL_OPTIONS = ['shape', 'reduction', 'ignoreIndex', 'grad', 'weight', 'classDim'];
 const CROSS_ENTROPY_OPTIONS = [...NLL_OPTIONS, 'labelSmoothing', 'zLoss', 'softcap', 'inputs'];
@@ -97,8 +99,12 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   }
   const tuningFor = (info: AdapterInfo): Tuning => (tuning !== 'auto' ? tuning : info.cpuBased ? 'cpu' : 'gpu');
   const subgroups = checkBoolean('createEngine', 'subgroups', options.subgroups, true);
+  const maxWorkgroupSize = checkInteger('createEngine', 'maxWorkgroupSize', options.maxWorkgroupSize, 256);
+  if (maxWorkgroupSize < 1 || (maxWorkgroupSize & (maxWorkgroupSize - 1)) !== 0) {
+    throw new XentropyArgumentError('createEngine', 'maxWorkgroupSize', `must be a power of two (got ${maxWorkgroupSize})`);
+  }
   const contextFor = async (device: GPUDevice, owned: boolean, info: AdapterInfo): Promise<GpuContext> => {
-    const ctx = new GpuContext(device, owned, tuningFor(info));
+    const ctx = new GpuContext(device, owned, tuningFor(info), maxWorkgroupSize);
     if (subgroups) await ctx.enableSubgroups();
     return ctx;
   };

@@ -73,10 +73,10 @@ export class GpuContext {
    * @param tuning launch shapes for a CPU-emulated adapter (SwiftShader, llvmpipe: workgroup barriers are costly
    *   there, so one thread walks a whole row) or for a real GPU (many threads share a row).
    */
-  constructor(readonly device: GPUDevice, private readonly ownsDevice: boolean, readonly tuning: Tuning = 'gpu') {
+  constructor(readonly device: GPUDevice, private readonly ownsDevice: boolean, readonly tuning: Tuning = 'gpu', maxWorkgroupSize = 256) {
     this.pool = new BufferPool(device);
     const limits = device.limits;
-    this.workgroupSize = Math.min(256, limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX);
+    this.workgroupSize = Math.min(maxWorkgroupSize, limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX);
     void device.lost.then((info) => {
       if (!this.destroyed) this.lostMessage = `${info.reason}: ${info.message}`;
     });
