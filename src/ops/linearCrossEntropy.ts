@@ -73,7 +73,7 @@ export interface LinearCrossEntropyEncoded {
 
 /**
  * Rows per chunk, and classes per vocabulary segment (the most rows of the weight one binding holds; the matmul
- * splits its own K), for a problem,  or a clear error if one row cannot be bound.
+ * splits its own K), for a problem, or a clear error if one row cannot be bound.
  */
 export function planLinearCrossEntropy(ctx: GpuContext, rows: number, dim: number, vocab: number): { chunkRows: number; segment: number } {
   const maxElements = ctx.maxBindingElements;
@@ -129,7 +129,7 @@ function encodeMatmul(ctx: GpuContext, batch: Batch, p: MatmulArgs, noBias: GPUB
   const tiles = Math.ceil(p.m / (4 * tm)) * tilesN;
   const splits = p.splits ?? 1;
   const kSplit = Math.ceil(p.k / splits);
-  if (splits > 1 && kSplit > MAX_INNER) throw new Error('linearCrossEntropy: internal error: split-K pieces longer than MAX_INNER');
+  if (splits > 1 && (kSplit > MAX_INNER || Math.ceil(p.k / kSplit) !== splits)) throw new Error('linearCrossEntropy: internal error: split-K pieces');
   const step = splits > 1 ? p.k : MAX_INNER;
   for (let k0 = 0; k0 < p.k; k0 += step) {
     const depth = Math.min(step, p.k - k0);
@@ -159,8 +159,11 @@ function encodeMatmul(ctx: GpuContext, batch: Batch, p: MatmulArgs, noBias: GPUB
  */
 function splitCount(k: number, outputs: number): number {
   const byMemory = Math.floor(LOGITS_CHUNK_BYTES / (4 * outputs));
-  const splits = Math.min(64, Math.ceil(k / 256), byMemory);
-  return splits > 1 && Math.ceil(k / splits) <= MAX_INNER ? splits : 1;
+  const wanted = Math.min(64, Math.ceil(k / 256), byMemory);
+  if (wanted <= 1) return 1;
+  // The pieces actually formed (every slab the column sums add must have been written).
+  const piece = Math.ceil(k / wanted);
+  return piece <= MAX_INNER ? Math.ceil(k / piece) : 1;
 }
 
 /** out (+)= s * column sums of g [rows, cols] (linear_cross_entropy_bias.wgsl): gradBias, and split-K slabs. */
