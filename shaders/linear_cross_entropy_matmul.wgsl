@@ -13,9 +13,10 @@
 // memory (8 KiB in all), one barrier, then 32 (or fewer in the last slice) rank-1 updates of its 4 x 4 block. Out-of-
 // range elements are staged as 0, so edge tiles need no special case in the inner loop.
 // With STAGE false (tuning 'cpu': SwiftShader, llvmpipe) each thread reads its operands straight from storage with no
-// barrier at all: same sums, same order, same results.
-// Loop counts: a dispatch covers at most 4096 of K (the host splits longer K into accumulating dispatches), so a
-// thread takes at most 128 slices x (16 + 16 + 32) loop iterations: far below the 65535 at which Mesa llvmpipe silently
+// barrier at all (a barrier switches every invocation's context there), the same sums in the same k order; the 64
+// threads are TM x TN as the host picks from C's shape (256 x 4 outputs for a thin C such as gradWeight with D = 2).
+// Loop counts: a dispatch (or a split-K piece) covers at most 4096 of K (the host splits longer K into accumulating
+// dispatches), so a thread takes at most 128 slices x (16 + 16 + 32) loop iterations staged, 4096 unstaged: far below the 65535 at which Mesa llvmpipe silently
 // stops a shader's loops (gallivm LP_MAX_TGSI_LOOP_ITERATIONS).
 // Split-K (gradHidden, whose K is the vocabulary): the workgroups of one dispatch take K in k_split pieces, each
 // writing its partial product to its own slab of c (c_split_stride apart); the host then adds the slabs in order with
@@ -25,15 +26,15 @@
 // tiles_n, tile column = index % tiles_n; surplus workgroups of the fold return at once (a uniform exit).
 // Bindings: 0 params, 1 a (read), 2 b (read), 3 bias (read), 4 weight_sum (read), 5 c (read_write).
 
-override WG: u32 = 64u;      // must be 64 (8 x 8 threads): the host passes it; named WG as every kernel's size
+override WG: u32 = 64u;      // must be 64 (TM x TN threads): the host passes it; named WG as every kernel's size
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
 override ACCUMULATE: bool = false;
 override BIAS: bool = false;
 override SCALED: bool = false;
-override STAGE: bool = true;
+override STAGE: bool = true;  // stage slices in workgroup memory (real GPUs); false: read storage directly (CPU adapters)
 override TM: u32 = 8u;        // threads along M (TM * TN = 64; 8 x 8 when STAGE)
-override TN: u32 = 8u;  // stage slices in workgroup memory (real GPUs); false: read storage directly (CPU adapters)
+override TN: u32 = 8u;
 
 const TILE: u32 = 32u;   // output tile edge
 const SLICE: u32 = 32u;  // K per staged slice
