@@ -1,5 +1,5 @@
 // Test projects: the CPU reference and argument checks; the GPU ops on each Node adapter these machines have
-// (SwiftShader: core WebGPU; Mesa llvmpipe: compatibility mode); and headless Chromium end-to-end tests.
+// (SwiftShader: core WebGPU; Mesa llvmpipe: compatibility mode); headless Chromium end-to-end tests; the packed package.
 import { defineConfig } from 'vitest/config';
 
 const gpu = (adapter: string) => ({
@@ -21,6 +21,8 @@ export default defineConfig({
       gpu('swiftshader'),
       gpu('llvmpipe'),
       { extends: true, test: { name: 'browser', include: ['test/browser/**/*.test.ts'], testTimeout: 300_000 } },
+      // npm pack, then the tarball installed into empty Node, TypeScript and Vite projects.
+      { extends: true, test: { name: 'package', include: ['test/package/**/*.test.ts'] } },
     ],
   },
 });

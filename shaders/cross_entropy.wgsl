@@ -43,7 +43,10 @@ override WEIGHTED: bool = false;
 override SOFTCAP: bool = false;
 override Z_LOSS: bool = false;
 override CONTIGUOUS: bool = true;
-override DENSE: bool = false;       // soft targets or label smoothing > 0: the loss needs every class's log-probability   // classes are the last dimension (inner == 1): the statistics pass reads blocks of 4
+override DENSE: bool = false;
+// Split rows (few long rows, hard labels, contiguous logits): 0 whole rows; 1 each (row, segment) unit writes its partial
+// (max, sum) to `partials`; 2 each unit combines its row's partials and writes its segment's gradient (segment 0 the loss).
+override PHASE: u32 = 0u;       // soft targets or label smoothing > 0: the loss needs every class's log-probability   // classes are the last dimension (inner == 1): the statistics pass reads blocks of 4
 
 const INPUT_LOGITS: u32 = 0u;
 const INPUT_PROBABILITIES: u32 = 1u;
@@ -70,6 +73,8 @@ struct Params {
   z_coef: f32,         // z-loss coefficient
   softcap: f32,        // cap > 0 (SOFTCAP)
   all_weights: f32,    // sum_c w_c (C without weights)
+  segments: u32,       // segments per row (1 unless PHASE is 1 or 2)
+  segment_len: u32,    // classes per segment (a multiple of 4; >= cols when segments is 1)
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -80,6 +85,7 @@ struct Params {
 @group(0) @binding(5) var<storage, read_write> grad: array<f32>;
 @group(0) @binding(6) var<storage, read_write> row_loss: array<f32>;
 @group(0) @binding(7) var<storage, read_write> row_z: array<f32>;
+@group(0) @binding(8) var<storage, read_write> partials: array<vec2<f32>>;
 
 
 fn is_neg_inf(v: f32) -> bool {
@@ -145,11 +151,14 @@ fn soft_target(i: u32) -> f32 {
 fn main(@builtin(local_invocation_index) lid: u32,
         @builtin(workgroup_id) wid: vec3<u32>,
         @builtin(num_workgroups) nwg: vec3<u32>) {
-  let rows_per_group = WG / TPR;
   let lane = lid % TPR;
-  let row = (wid.y * nwg.x + wid.x) * rows_per_group + lid / TPR;
+  let unit = (wid.y * nwg.x + wid.x) * (WG / TPR) + lid / TPR;  // (row, segment); one segment per row unless split
+  let row = unit / params.segments;
+  let segment = unit % params.segments;
   let row_in_range = row < params.rows;
   let cols = params.cols;
+  let seg_start = segment * params.segment_len;
+  let seg_end = min(cols, seg_start + params.segment_len);
   let inner = params.inner;
   // Element (row, c) is at x_base + c * inner (relative to the dispatch's first element).
   let rel_base = (row / inner) * cols * inner + row % inner;
@@ -175,16 +184,16 @@ fn main(@builtin(local_invocation_index) lid: u32,
   var m = m_floor;
   var s = 0.0;
   var coef_total = 0.0;
-  if (!skip && INPUTS == INPUT_LOGITS && CONTIGUOUS) {
-    // Blocks of 4 classes per step (row_stats.wgsl); columns past the row read as -Inf.
+  if (!skip && INPUTS == INPUT_LOGITS && CONTIGUOUS && PHASE != 2u) {
+    // Blocks of 4 classes per step (row_stats.wgsl) over this unit's segment; columns past it read as -Inf.
     var running = vec4<f32>(m_floor, 0.0, 0.0, 0.0);
     var saw_nan = false;
-    for (var c = 4u * lane; c < cols; c += 4u * TPR) {
+    for (var c = seg_start + 4u * lane; c < seg_end; c += 4u * TPR) {
       var v = vec4<f32>(m_floor);
-      if (c + 4u <= cols) {
+      if (c + 4u <= seg_end) {
         v = vec4<f32>(capped(x[x_base + c]), capped(x[x_base + c + 1u]), capped(x[x_base + c + 2u]), capped(x[x_base + c + 3u]));
       } else {
-        for (var k = 0u; c + k < cols; k++) { v[k] = capped(x[x_base + c + k]); }
+        for (var k = 0u; c + k < seg_end; k++) { v[k] = capped(x[x_base + c + k]); }
       }
       saw_nan = saw_nan || has_nan(v);
       running = add_block(running, v);
@@ -200,7 +209,7 @@ fn main(@builtin(local_invocation_index) lid: u32,
   } else if (!skip && INPUTS == INPUT_LOGITS) {
     for (var c = lane; c < cols; c += TPR) {
       let v = capped(x[x_base + c * inner]);
-      if (is_nan(v)) {
+      if (is_nan(v) || bitcast<u32>(v) == 0x7f800000u) {  // NaN or +Inf: the row is NaN, as in PyTorch
         s = bitcast<f32>(NAN_BITS);
       } else if (v > m) {
         s = s * exp(m - v) + 1.0;
@@ -213,7 +222,16 @@ fn main(@builtin(local_invocation_index) lid: u32,
       }
     }
   }
-  let stats = reduce_unit(vec4<f32>(m, s, coef_total, 0.0), lid, KIND_STATS);
+  var stats = reduce_unit(vec4<f32>(m, s, coef_total, 0.0), lid, KIND_STATS);
+  if (PHASE == 1u) {
+    if (row_in_range && lane == 0u) { partials[unit] = stats.xy; }
+    return;
+  }
+  if (PHASE == 2u && !skip) {
+    var merged = vec2<f32>(m_floor, 0.0);
+    for (var k = 0u; k < params.segments; k++) { merged = combine_stats(merged, partials[row * params.segments + k]); }
+    stats = vec4<f32>(merged, 0.0, 0.0);
+  }
   let row_max = stats.x;
   let row_sum = stats.y;
   let log_sum = log(row_sum);
@@ -237,8 +255,8 @@ fn main(@builtin(local_invocation_index) lid: u32,
     // g = (p * total - [c == t] * w_t + 2 z lse p) * cap' * scale. A masked logit has p = exp(-Inf) = 0.
     let z_term = select(0.0, 2.0 * params.z_coef * lse, Z_LOSS);
     let g_base = params.grad_offset + rel_base;
-    for (var c = 4u * lane; c < cols; c += 4u * TPR) {
-      let n = min(4u, cols - c);
+    for (var c = seg_start + 4u * lane; c < seg_end; c += 4u * TPR) {
+      let n = min(4u, seg_end - c);
       var raw = vec4<f32>(0.0);
       for (var k = 0u; k < n; k++) { raw[k] = x[x_base + c + k]; }
       var v = raw;
@@ -318,7 +336,7 @@ fn main(@builtin(local_invocation_index) lid: u32,
   if (WANT_GRAD && row_in_range && (skip || row_bad)) {
     var fill = 0.0;
     if (row_bad) { fill = bitcast<f32>(NAN_BITS); }
-    for (var c = lane; c < cols; c += TPR) { grad[params.grad_offset + rel_base + c * inner] = fill; }
+    for (var c = seg_start + lane; c < seg_end; c += TPR) { grad[params.grad_offset + rel_base + c * inner] = fill; }
   }
 
   // Reduce the loss terms across the row's lanes (only when the loss needs every class).
@@ -328,7 +346,7 @@ fn main(@builtin(local_invocation_index) lid: u32,
     acc_flags = u32(terms.y);
   }
 
-  if (!row_in_range || lane != 0u) { return; }
+  if (!row_in_range || lane != 0u || segment != 0u) { return; }
   var loss = 0.0;
   var z_part = 0.0;
   if (row_bad) {

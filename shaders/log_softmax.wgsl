@@ -111,7 +111,7 @@ fn main(@builtin(local_invocation_index) lid: u32,
 
   // 2. Write this unit's columns.
   let row_max = state.x;
-  let row_nan = is_nan(state.y);
+  let row_nan = is_nan(state.y) || state.y == 0.0;  // a NaN/+Inf in the row, or a row of only -Inf (as PyTorch)
   let log_sum = log(state.y);
   let inv_sum = 1.0 / state.y;
   let y_base = params.y_offset + row * cols;

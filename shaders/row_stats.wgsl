@@ -15,8 +15,11 @@ fn is_nan(v: f32) -> bool {
   return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
 }
 
+// True when a block holds a value that makes the whole row NaN, as in PyTorch: NaN, or +Inf (Inf - Inf in x - max).
+// Checked from the bits; some implementations (SwiftShader) give exp(NaN) = +Inf instead of NaN.
 fn has_nan(v: vec4<f32>) -> bool {
-  return any((bitcast<vec4<u32>>(v) & vec4<u32>(0x7fffffffu)) > vec4<u32>(0x7f800000u));
+  let bits = bitcast<vec4<u32>>(v);
+  return any((bits & vec4<u32>(0x7fffffffu)) > vec4<u32>(0x7f800000u)) || any(bits == vec4<u32>(0x7f800000u));
 }
 
 // Merge two (max, sum) pairs (symmetric, so the order of a tree never changes the bits).

@@ -4,7 +4,7 @@
  * (src/reference/) or records its kernels (src/ops/) through the GpuContext that owns all GPU objects.
  */
 import { acquireDevice, describe, type AdapterInfo, type NodeAdapter } from './gpu/adapter.js';
-import { GpuContext, type DispatchTiming, type EngineStats, type Tuning } from './gpu/context.js';
+import { GpuContext, type Batch, type DispatchTiming, type EngineStats, type Tuning } from './gpu/context.js';
 import { GpuTensor, type DType } from './gpu/tensor.js';
 import { encodeBinaryCrossEntropy } from './ops/binaryCrossEntropy.js';
 import { encodeCrossEntropy } from './ops/crossEntropy.js';
@@ -47,7 +47,9 @@ import {
   checkProbabilities,
   checkReduction,
   checkShape,
+  checkNotDetached,
   checkWeights,
+  typeName,
 } from './validate.js';
 
 export interface EngineOptions {
@@ -113,7 +115,15 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     const info = describe(undefined, options.device, 'external', 'core');
     return new Engine(await contextFor(options.device, false, info), info, null);
   }
-  const acquired = await acquireDevice(options.adapter ?? 'auto');
+  const adapter = options.adapter ?? 'auto';
+  const acquired = await acquireDevice(adapter);
+  const reacquire = async () => {
+    // Dawn's OpenGL ES backend (llvmpipe) brings the whole process down when a device is used after another one was
+    // destroyed (webgpu 0.6.2, seen in test/gpu/faults.test.ts), so an engine on it moves to the CPU instead.
+    if (acquired?.info.source === 'llvmpipe') return null;
+    const next = await acquireDevice(adapter);
+    return next && { ctx: await contextFor(next.device, true, next.info), info: next.info, keepAlive: next.keepAlive };
+  };
   if (!acquired) {
     if (backend === 'webgpu') {
       throw new Error(
@@ -123,7 +133,57 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     }
     return new Engine(null, null, null);
   }
-  return new Engine(await contextFor(acquired.device, true, acquired.info), acquired.info, acquired.keepAlive);
+  return new Engine(await contextFor(acquired.device, true, acquired.info), acquired.info, acquired.keepAlive, reacquire);
+}
+
+/** Where a GPU-resident op's work goes: the engine's own submission, or a caller's encoder (see GpuEncoding). */
+interface Recorder {
+  ctx: GpuContext;
+  /** Upload host data to a temporary that outlives the work. */
+  onGpu(value: Operand): GpuTensor;
+  /** Record `record` and hand back its result (awaited on the engine's queue; synchronous into a caller's encoder). */
+  run<T>(op: string, record: (batch: Batch) => T): T | Promise<T>;
+}
+
+/** Options of a GPU-resident loss: write the gradient into the caller's tensor (a copy on the GPU, same submission). */
+export interface GradientOutput {
+  /** An f32 GpuTensor of the input's length that receives the gradient (returned as `grad`); needs grad: true. */
+  gradOut?: GpuTensor;
+}
+
+/** Options of the GPU-resident row-wise ops: write the result into the caller's tensor (no copy) instead of a new one. */
+export interface RowwiseGpuOptions extends ShapeOptions {
+  /** An f32 GpuTensor of the input's length, not overlapping the input: the kernel writes there; it is returned. */
+  out?: GpuTensor;
+}
+
+/** Options of the GPU-resident sum. */
+export interface SumGpuOptions {
+  /** An f32 GpuTensor (length >= 1) whose element 0 receives the sum; it is returned. */
+  out?: GpuTensor;
+}
+
+/** Refuse tensors this engine did not make (another engine's, or ones left on a device that was lost). */
+function checkHome(ctx: GpuContext, op: string, operands: Record<string, unknown>): void {
+  for (const [name, value] of Object.entries(operands)) {
+    if (!(value instanceof GpuTensor)) continue;
+    if (value.isReleased) throw new XentropyArgumentError(op, name, 'is a GpuTensor that was already released');
+    if (!ctx.made(value)) {
+      throw new XentropyArgumentError(op, name, "is a GpuTensor from another engine or from a device that was lost: upload it, or wrap its buffer, on this engine's device");
+    }
+  }
+}
+
+/** A caller's output tensor: f32, `length` elements, made on this engine, and not overlapping `input`. */
+function checkOut(ctx: GpuContext, op: string, name: string, out: unknown, length: number, input?: GpuTensor): GpuTensor {
+  if (!(out instanceof GpuTensor)) throw new XentropyArgumentError(op, name, `must be a GpuTensor (got ${typeName(out)})`);
+  checkHome(ctx, op, { [name]: out });
+  if (out.dtype !== 'f32') throw new XentropyArgumentError(op, name, `must hold f32 values (got a ${out.dtype} GpuTensor)`);
+  if (out.length < length) throw new XentropyArgumentError(op, name, `has ${out.length} elements but the result needs ${length}`);
+  if (input && input.buffer === out.buffer && out.byteOffset < input.byteOffset + input.byteLength && input.byteOffset < out.byteOffset + length * 4) {
+    throw new XentropyArgumentError(op, name, 'overlaps the input in the same buffer (the kernels do not work in place)');
+  }
+  return out;
 }
 
 /** Ops on data already on the GPU: inputs and results are GpuTensors; nothing is read back unless asked. */
@@ -133,168 +193,422 @@ export class GpuOps {
   /** Copy host data to a new engine-owned tensor (release it when done). */
   upload(data: Float32Array | Int32Array): GpuTensor {
     if (!(data instanceof Float32Array) && !(data instanceof Int32Array)) {
-      throw new XentropyArgumentError('gpu.upload', 'data', 'must be a Float32Array or an Int32Array');
+      throw new XentropyArgumentError('gpu.upload', 'data', `must be a Float32Array or an Int32Array (got ${typeName(data)})`);
     }
+    checkNotDetached('gpu.upload', 'data', data);
     return this.context().upload(data, 'upload');
   }
 
   /**
    * View a caller-owned buffer as a tensor. The buffer needs STORAGE usage (and COPY_SRC to be read back); the engine
-   * never destroys it.
+   * never destroys it. Keep the buffer alive while the tensor is used.
    */
   wrap(buffer: GPUBuffer, options: { dtype: DType; length: number; byteOffset?: number }): GpuTensor {
-    const byteOffset = options.byteOffset ?? 0;
-    if (byteOffset % 4 !== 0) throw new XentropyArgumentError('gpu.wrap', 'byteOffset', `must be a multiple of 4 (got ${byteOffset})`);
-    if (byteOffset + options.length * 4 > buffer.size) {
-      throw new XentropyArgumentError('gpu.wrap', 'buffer', `is too small: ${buffer.size} bytes, but ${options.length} elements at byte ${byteOffset} need ${byteOffset + options.length * 4}`);
+    const op = 'gpu.wrap';
+    const ctx = this.context();
+    if (typeof GPUBuffer !== 'undefined' ? !(buffer instanceof GPUBuffer) : typeof (buffer as Partial<GPUBuffer>)?.usage !== 'number') {
+      throw new XentropyArgumentError(op, 'buffer', `must be a GPUBuffer (got ${typeName(buffer)})`);
     }
-    if (!(buffer.usage & GPUBufferUsage.STORAGE)) throw new XentropyArgumentError('gpu.wrap', 'buffer', 'needs GPUBufferUsage.STORAGE');
-    return this.context().own(buffer, options.dtype, options.length, byteOffset, false);
+    checkOptions(op, options, ['dtype', 'length', 'byteOffset']);
+    const dtype = checkChoice(op, 'dtype', options.dtype, ['f32', 'i32'] as const, 'f32');
+    const length = checkInteger(op, 'length', options.length, -1);
+    if (length < 0) throw new XentropyArgumentError(op, 'length', `must be an integer >= 0 (got ${String(options.length)})`);
+    const byteOffset = checkInteger(op, 'byteOffset', options.byteOffset, 0);
+    if (byteOffset < 0 || byteOffset % 4 !== 0) throw new XentropyArgumentError(op, 'byteOffset', `must be a multiple of 4, >= 0 (got ${byteOffset})`);
+    if (byteOffset + length * 4 > buffer.size) {
+      throw new XentropyArgumentError(op, 'buffer', `is too small: ${buffer.size} bytes, but ${length} elements at byte ${byteOffset} need ${byteOffset + length * 4}`);
+    }
+    if (!(buffer.usage & GPUBufferUsage.STORAGE)) throw new XentropyArgumentError(op, 'buffer', 'needs GPUBufferUsage.STORAGE (buffers with MAP_READ or MAP_WRITE usage cannot have it)');
+    if (buffer.mapState !== 'unmapped') throw new XentropyArgumentError(op, 'buffer', `is ${buffer.mapState}: unmap it before the GPU uses it`);
+    return ctx.own(buffer, dtype, length, byteOffset, false);
   }
 
-  async logSoftmax(input: GpuTensor, options: ShapeOptions): Promise<GpuTensor> {
-    return this.rowwise('logSoftmax', input, options, true);
+  /**
+   * Record ops into your own command encoder, so the loss joins your submission with no extra queue submit or sync:
+   *
+   * ```ts
+   * const encoding = engine.gpu.encodeInto(encoder);
+   * const { loss, grad } = encoding.crossEntropy(logits, labels, { shape: [rows, classes] });
+   * device.queue.submit([encoder.finish()]);
+   * await encoding.submitted(); // then: scratch buffers go back to the pool; rejects on a recording error
+   * ```
+   *
+   * The rule: call `submitted()` once the encoder's command buffer was submitted (or dropped). Until then the engine
+   * keeps every temporary buffer of the encoding out of its pool (reusing one before your submission would race it),
+   * so an encoding never reported submitted shows in `engine.stats()` as live buffers. Results belong to you as usual:
+   * release them after the work that reads them was submitted.
+   */
+  encodeInto(encoder: GPUCommandEncoder): GpuEncoding {
+    const ctx = this.context();
+    if (typeof GPUCommandEncoder !== 'undefined' ? !(encoder instanceof GPUCommandEncoder) : typeof (encoder as Partial<GPUCommandEncoder>)?.finish !== 'function') {
+      throw new XentropyArgumentError('gpu.encodeInto', 'encoder', `must be a GPUCommandEncoder (got ${typeName(encoder)})`);
+    }
+    return new GpuEncoding(this, ctx, encoder);
   }
 
-  async softmax(input: GpuTensor, options: ShapeOptions): Promise<GpuTensor> {
-    return this.rowwise('softmax', input, options, false);
+  async logSoftmax(input: GpuTensor, options: RowwiseGpuOptions): Promise<GpuTensor> {
+    return this.withUploads((r) => this.rowwise(r, 'gpu.logSoftmax', input, options, true));
+  }
+
+  async softmax(input: GpuTensor, options: RowwiseGpuOptions): Promise<GpuTensor> {
+    return this.withUploads((r) => this.rowwise(r, 'gpu.softmax', input, options, false));
   }
 
   /** F.cross_entropy: class-index targets (i32) or probability targets (f32, the logits' shape). See Engine.crossEntropy. */
-  async crossEntropy(logits: GpuTensor, target: GpuTensor | Int32Array | Float32Array, options: CrossEntropyOptions): Promise<CrossEntropyGpuResult> {
-    const op = 'gpu.crossEntropy';
-    const o = this.engine.crossEntropyArgs(op, logits, target, options, false);
-    return this.withUploads((onGpu) => this.crossEntropyOnGpu(op, onGpu(logits), onGpu(o.target), o, onGpu));
+  async crossEntropy(logits: GpuTensor, target: GpuTensor | Int32Array | Float32Array, options: CrossEntropyOptions & GradientOutput): Promise<CrossEntropyGpuResult> {
+    return this.withUploads((r) => this.crossEntropyOn(r, 'gpu.crossEntropy', logits, target, options, false));
   }
 
   /** F.nll_loss of log-probabilities. See Engine.nllLoss. */
-  async nllLoss(logProbs: GpuTensor, target: GpuTensor | Int32Array, options: NllLossOptions): Promise<LossGpuResult> {
-    const op = 'gpu.nllLoss';
-    const o = this.engine.crossEntropyArgs(op, logProbs, target, options, true);
-    return this.withUploads((onGpu) => this.crossEntropyOnGpu(op, onGpu(logProbs), onGpu(o.target), o, onGpu));
+  async nllLoss(logProbs: GpuTensor, target: GpuTensor | Int32Array, options: NllLossOptions & GradientOutput): Promise<LossGpuResult> {
+    return this.withUploads((r) => this.crossEntropyOn(r, 'gpu.nllLoss', logProbs, target, options, true));
   }
 
   /** F.binary_cross_entropy_with_logits. See Engine.binaryCrossEntropyWithLogits. */
-  async binaryCrossEntropyWithLogits(input: GpuTensor, target: GpuTensor | Float32Array, options: BinaryCrossEntropyWithLogitsOptions): Promise<LossGpuResult> {
-    const op = 'gpu.binaryCrossEntropyWithLogits';
-    const o = this.engine.binaryArgs(op, input, target, options, true);
-    return this.withUploads((onGpu) => this.binaryOnGpu(op, onGpu(input), onGpu(o.target), o, onGpu));
+  async binaryCrossEntropyWithLogits(input: GpuTensor, target: GpuTensor | Float32Array, options: BinaryCrossEntropyWithLogitsOptions & GradientOutput): Promise<LossGpuResult> {
+    return this.withUploads((r) => this.binaryOn(r, 'gpu.binaryCrossEntropyWithLogits', input, target, options, true));
   }
 
   /** F.binary_cross_entropy of probabilities. See Engine.binaryCrossEntropy. */
-  async binaryCrossEntropy(probs: GpuTensor, target: GpuTensor | Float32Array, options: BinaryCrossEntropyOptions): Promise<LossGpuResult> {
-    const op = 'gpu.binaryCrossEntropy';
-    const o = this.engine.binaryArgs(op, probs, target, options, false);
-    return this.withUploads((onGpu) => this.binaryOnGpu(op, onGpu(probs), onGpu(o.target), o, onGpu));
+  async binaryCrossEntropy(probs: GpuTensor, target: GpuTensor | Float32Array, options: BinaryCrossEntropyOptions & GradientOutput): Promise<LossGpuResult> {
+    return this.withUploads((r) => this.binaryOn(r, 'gpu.binaryCrossEntropy', probs, target, options, false));
   }
 
   /** Row entropies of probabilities. See Engine.entropy. */
-  async entropy(probs: GpuTensor, options: LossOptions): Promise<LossGpuResult> {
-    const op = 'gpu.entropy';
-    const o = this.engine.entropyArgs(op, probs, options);
-    return this.entropyOnGpu(op, probs, o);
+  async entropy(probs: GpuTensor, options: LossOptions & GradientOutput): Promise<LossGpuResult> {
+    return this.withUploads((r) => this.entropyOn(r, 'gpu.entropy', probs, options));
   }
 
   /** F.kl_div of log-probabilities. See Engine.klDiv. */
-  async klDiv(input: GpuTensor, target: GpuTensor | Float32Array, options: KlDivOptions): Promise<LossGpuResult> {
-    const op = 'gpu.klDiv';
-    const o = this.engine.klDivArgs(op, input, target, options);
-    return this.withUploads((onGpu) => this.klDivOnGpu(op, onGpu(input), onGpu(o.target), o));
+  async klDiv(input: GpuTensor, target: GpuTensor | Float32Array, options: KlDivOptions & GradientOutput): Promise<LossGpuResult> {
+    return this.withUploads((r) => this.klDivOn(r, 'gpu.klDiv', input, target, options));
   }
 
-  /** Fused linear cross-entropy on GPU tensors (host arrays are uploaded). See Engine.linearCrossEntropy. */
+  /**
+   * Fused linear cross-entropy on GPU tensors (host arrays are uploaded). See Engine.linearCrossEntropy. Several
+   * submissions on the engine's queue (one per chunk of rows), so it has no `encodeInto` form.
+   */
   async linearCrossEntropy(hidden: GpuTensor, weight: GpuTensor, target: GpuTensor | Int32Array, options: LinearCrossEntropyOptions): Promise<LinearCrossEntropyGpuResult> {
-    const op = 'gpu.linearCrossEntropy';
-    const o = this.engine.linearCrossEntropyArgs(op, hidden, weight, target, options);
-    return this.withUploads((onGpu) => this.linearCrossEntropyOnGpu(op, onGpu(hidden), onGpu(weight), onGpu(o.target), o, onGpu));
+    return this.withUploads((r) => this.linearCrossEntropyOn(r, 'gpu.linearCrossEntropy', hidden, weight, target, options));
   }
 
-  async sum(input: GpuTensor): Promise<GpuTensor> {
-    const n = checkFloatInput('gpu.sum', 'input', input);
-    const ctx = this.context();
-    const out = ctx.allocate(1, 'f32', 'sum');
-    await ctx.submit('sum', (batch) => encodeSum(ctx, batch, input as GpuTensor, n, out));
-    return out;
+  async sum(input: GpuTensor, options: SumGpuOptions = {}): Promise<GpuTensor> {
+    return this.withUploads((r) => this.sumOn(r, 'gpu.sum', input, options));
   }
 
-  /** @internal Run `record` with `onGpu`, which uploads host data to temporaries released afterwards. */
-  async withUploads<T>(record: (onGpu: (value: Operand) => GpuTensor) => Promise<T>): Promise<T> {
+  /** @internal Run `record` on the engine's queue, with uploads of host data released afterwards. */
+  async withUploads<T>(record: (recorder: Recorder) => T | Promise<T>): Promise<T> {
     const ctx = this.context();
     const temporaries: GpuTensor[] = [];
-    try {
-      return await record((value) => {
+    const recorder: Recorder = {
+      ctx,
+      onGpu: (value) => {
         if (value instanceof GpuTensor) return value;
         const tensor = ctx.upload(value, 'upload');
         temporaries.push(tensor);
         return tensor;
-      });
+      },
+      run: (op, recordBatch) => ctx.submit(op, recordBatch),
+    };
+    try {
+      return await record(recorder);
     } finally {
-      // Safe once recorded: any reuse of the buffers is a later queue operation.
+      // Safe once submitted: any reuse of the buffers is a later queue operation.
       for (const t of temporaries) t.release();
     }
   }
 
-  /** @internal */
-  async crossEntropyOnGpu(op: string, input: GpuTensor, target: GpuTensor, o: CrossEntropyArgs, onGpu: (value: Operand) => GpuTensor): Promise<CrossEntropyGpuResult> {
-    const ctx = this.context();
-    const weight = o.weight ? onGpu(o.weight) : undefined;
-    return ctx.submit(op, (batch) => encodeCrossEntropy(ctx, batch, input, target, { ...o, weight }));
+  /** @internal Record cross-entropy or nll_loss (validated here) with `recorder`. */
+  crossEntropyOn(r: Recorder, op: string, input: Operand, target: Operand, options: CrossEntropyOptions & GradientOutput, nll: boolean, validated?: CrossEntropyArgs) {
+    const { gradOut, ...lossOptions } = (options ?? {}) as CrossEntropyOptions & GradientOutput;
+    const o = validated ?? this.engine.crossEntropyArgs(op, input, target, lossOptions, nll);
+    checkHome(r.ctx, op, { [nll ? 'logProbs' : 'logits']: input, target });
+    const out = this.gradOutput(r.ctx, op, gradOut, o.grad, input);
+    const [x, t] = [r.onGpu(input), r.onGpu(o.target)];
+    const weight = o.weight ? r.onGpu(o.weight) : undefined;
+    return r.run(op, (batch) => withGradOut(batch, encodeCrossEntropy(r.ctx, batch, x, t, { ...o, weight }), out));
   }
 
   /** @internal */
-  async binaryOnGpu(op: string, input: GpuTensor, target: GpuTensor, o: BinaryArgs, onGpu: (value: Operand) => GpuTensor): Promise<LossGpuResult> {
-    const ctx = this.context();
-    const weight = o.weight ? onGpu(o.weight) : undefined;
-    const posWeight = o.posWeight ? onGpu(o.posWeight) : undefined;
-    return ctx.submit(op, (batch) => encodeBinaryCrossEntropy(ctx, batch, input, target, { ...o, weight, posWeight }));
+  binaryOn(r: Recorder, op: string, input: Operand, target: Operand, options: BinaryCrossEntropyWithLogitsOptions & GradientOutput, logits: boolean, validated?: BinaryArgs) {
+    const { gradOut, ...lossOptions } = (options ?? {}) as BinaryCrossEntropyWithLogitsOptions & GradientOutput;
+    const o = validated ?? this.engine.binaryArgs(op, input, target, lossOptions, logits);
+    checkHome(r.ctx, op, { [logits ? 'input' : 'probs']: input, target });
+    const out = this.gradOutput(r.ctx, op, gradOut, o.grad, input);
+    const [x, t] = [r.onGpu(input), r.onGpu(o.target)];
+    const weight = o.weight ? r.onGpu(o.weight) : undefined;
+    const posWeight = o.posWeight ? r.onGpu(o.posWeight) : undefined;
+    return r.run(op, (batch) => withGradOut(batch, encodeBinaryCrossEntropy(r.ctx, batch, x, t, { ...o, weight, posWeight }), out));
   }
 
   /** @internal */
-  async linearCrossEntropyOnGpu(op: string, hidden: GpuTensor, weight: GpuTensor, target: GpuTensor, o: LinearArgs, onGpu: (value: Operand) => GpuTensor): Promise<LinearCrossEntropyGpuResult> {
-    const ctx = this.context();
-    const bias = o.bias ? onGpu(o.bias) : undefined;
-    const classWeight = o.classWeight ? onGpu(o.classWeight) : undefined;
-    return runLinearCrossEntropy(ctx, op, hidden, weight, target, { ...o, bias, classWeight });
+  async linearCrossEntropyOn(r: Recorder, op: string, hidden: Operand, weight: Operand, target: Operand, options: LinearCrossEntropyOptions, validated?: LinearArgs): Promise<LinearCrossEntropyGpuResult> {
+    const o = validated ?? this.engine.linearCrossEntropyArgs(op, hidden, weight, target, options);
+    checkHome(r.ctx, op, { hidden, weight, target, bias: options.bias });
+    const bias = o.bias ? r.onGpu(o.bias) : undefined;
+    const classWeight = o.classWeight ? r.onGpu(o.classWeight) : undefined;
+    return runLinearCrossEntropy(r.ctx, op, r.onGpu(hidden), r.onGpu(weight), r.onGpu(o.target), { ...o, bias, classWeight });
   }
 
   /** @internal */
-  async entropyOnGpu(op: string, probs: GpuTensor, o: EntropyArgs): Promise<LossGpuResult> {
-    const ctx = this.context();
-    return ctx.submit(op, (batch) => encodeEntropy(ctx, batch, probs, o));
+  entropyOn(r: Recorder, op: string, probs: Operand, options: LossOptions & GradientOutput, validated?: EntropyArgs) {
+    const { gradOut, ...lossOptions } = (options ?? {}) as LossOptions & GradientOutput;
+    const o = validated ?? this.engine.entropyArgs(op, probs, lossOptions);
+    checkHome(r.ctx, op, { probs });
+    const out = this.gradOutput(r.ctx, op, gradOut, o.grad, probs);
+    const p = r.onGpu(probs);
+    return r.run(op, (batch) => withGradOut(batch, encodeEntropy(r.ctx, batch, p, o), out));
   }
 
   /** @internal */
-  async klDivOnGpu(op: string, input: GpuTensor, target: GpuTensor, o: KlArgs): Promise<LossGpuResult> {
-    const ctx = this.context();
-    return ctx.submit(op, (batch) => encodeKlDiv(ctx, batch, input, target, o));
+  klDivOn(r: Recorder, op: string, input: Operand, target: Operand, options: KlDivOptions & GradientOutput, validated?: KlArgs) {
+    const { gradOut, ...lossOptions } = (options ?? {}) as KlDivOptions & GradientOutput;
+    const o = validated ?? this.engine.klDivArgs(op, input, target, lossOptions);
+    checkHome(r.ctx, op, { input, target });
+    const out = this.gradOutput(r.ctx, op, gradOut, o.grad, input);
+    const [x, t] = [r.onGpu(input), r.onGpu(o.target)];
+    return r.run(op, (batch) => withGradOut(batch, encodeKlDiv(r.ctx, batch, x, t, o), out));
   }
 
-  private async rowwise(op: string, input: GpuTensor, options: ShapeOptions, log: boolean): Promise<GpuTensor> {
-    checkOptions(`gpu.${op}`, options, SHAPE_OPTIONS);
-    const { rows, cols } = checkShape(`gpu.${op}`, options.shape, checkFloatInput(`gpu.${op}`, 'input', input));
-    const ctx = this.context();
-    const out = ctx.allocate(rows * cols, 'f32', op);
-    await ctx.submit(op, (batch) => encodeLogSoftmax(ctx, batch, input, out, rows, cols, log));
-    return out;
+  /** @internal */
+  sumOn(r: Recorder, op: string, input: Operand, options: SumGpuOptions) {
+    checkOptions(op, options ?? {}, ['out']);
+    const n = checkFloatInput(op, 'input', input);
+    checkHome(r.ctx, op, { input });
+    const given = options?.out === undefined ? undefined : checkOut(r.ctx, op, 'out', options.out, 1, input instanceof GpuTensor ? input : undefined);
+    const x = r.onGpu(input);
+    return r.run(op, (batch) => {
+      const out = given ?? r.ctx.allocate(1, 'f32', 'sum');
+      encodeSum(r.ctx, batch, x, n, out);
+      return out;
+    });
+  }
+
+  /** @internal */
+  rowwise(r: Recorder, op: string, input: Operand, options: RowwiseGpuOptions, log: boolean) {
+    checkOptions(op, options, ['shape', 'out']);
+    const { rows, cols } = checkShape(op, options.shape, checkFloatInput(op, 'input', input));
+    checkHome(r.ctx, op, { input });
+    const given = options.out === undefined ? undefined : checkOut(r.ctx, op, 'out', options.out, rows * cols, input instanceof GpuTensor ? input : undefined);
+    const x = r.onGpu(input);
+    return r.run(op, (batch) => {
+      const out = given ?? r.ctx.allocate(rows * cols, 'f32', op);
+      encodeLogSoftmax(r.ctx, batch, x, out, rows, cols, log);
+      return out;
+    });
+  }
+
+  private gradOutput(ctx: GpuContext, op: string, gradOut: unknown, grad: boolean, input: Operand): GpuTensor | undefined {
+    if (gradOut === undefined) return undefined;
+    if (!grad) throw new XentropyArgumentError(op, 'gradOut', 'needs grad: true');
+    return checkOut(ctx, op, 'gradOut', gradOut, input.length, input instanceof GpuTensor ? input : undefined);
   }
 }
 
-export class Engine {
-  /** 'webgpu' when the kernels run on a device, 'cpu' when the f64 reference does the work. */
-  readonly backend: 'webgpu' | 'cpu';
-  /** The adapter chosen (null on the CPU backend). */
-  readonly adapterInfo: AdapterInfo | null;
-  /** The GPU-resident API (throws on the CPU backend). */
-  readonly gpu: GpuOps;
+/** Copy the gradient into the caller's tensor in the same batch, and retire the engine's own gradient buffer. */
+function withGradOut<T extends { grad?: GpuTensor }>(batch: Batch, result: T, out: GpuTensor | undefined): T {
+  if (!out || !result.grad) return result;
+  batch.copy(result.grad, out);
+  batch.retire(result.grad);
+  return { ...result, grad: out };
+}
+
+/**
+ * Ops recorded into a caller's GPUCommandEncoder (from `engine.gpu.encodeInto(encoder)`): the same ops and options as
+ * `engine.gpu`, returning their results at once (the work runs when the caller submits the encoder). Call
+ * `submitted()` after submitting; see GpuOps.encodeInto for the rule.
+ */
+export class GpuEncoding {
+  private readonly batches: Batch[] = [];
+  private readonly temporaries: GpuTensor[] = [];
+  private done: Promise<void> | null = null;
+  private readonly recorder: Recorder;
 
   /** @internal */
-  constructor(private readonly ctx: GpuContext | null, adapterInfo: AdapterInfo | null, private keepAlive: unknown) {
-    this.backend = ctx ? 'webgpu' : 'cpu';
-    this.adapterInfo = adapterInfo;
+  constructor(private readonly ops: GpuOps, private readonly ctx: GpuContext, readonly encoder: GPUCommandEncoder) {
+    ctx.encodingStarted();
+    this.recorder = {
+      ctx,
+      onGpu: (value) => {
+        if (value instanceof GpuTensor) return value;
+        const tensor = ctx.upload(value, 'upload');
+        this.temporaries.push(tensor);
+        return tensor;
+      },
+      run: (op, record) => {
+        if (this.done) throw new Error(`${op}: this encoding was already reported submitted; start a new one with engine.gpu.encodeInto`);
+        const { batch, result } = ctx.record(op, encoder, record);
+        batch.endRecording();
+        this.batches.push(batch);
+        return result;
+      },
+    };
+  }
+
+  logSoftmax(input: GpuTensor, options: RowwiseGpuOptions): GpuTensor {
+    return this.ops.rowwise(this.recorder, 'encode.logSoftmax', input, options, true) as GpuTensor;
+  }
+
+  softmax(input: GpuTensor, options: RowwiseGpuOptions): GpuTensor {
+    return this.ops.rowwise(this.recorder, 'encode.softmax', input, options, false) as GpuTensor;
+  }
+
+  crossEntropy(logits: GpuTensor, target: GpuTensor | Int32Array | Float32Array, options: CrossEntropyOptions & GradientOutput): CrossEntropyGpuResult {
+    return this.ops.crossEntropyOn(this.recorder, 'encode.crossEntropy', logits, target, options, false) as CrossEntropyGpuResult;
+  }
+
+  nllLoss(logProbs: GpuTensor, target: GpuTensor | Int32Array, options: NllLossOptions & GradientOutput): LossGpuResult {
+    return this.ops.crossEntropyOn(this.recorder, 'encode.nllLoss', logProbs, target, options, true) as LossGpuResult;
+  }
+
+  binaryCrossEntropyWithLogits(input: GpuTensor, target: GpuTensor | Float32Array, options: BinaryCrossEntropyWithLogitsOptions & GradientOutput): LossGpuResult {
+    return this.ops.binaryOn(this.recorder, 'encode.binaryCrossEntropyWithLogits', input, target, options, true) as LossGpuResult;
+  }
+
+  binaryCrossEntropy(probs: GpuTensor, target: GpuTensor | Float32Array, options: BinaryCrossEntropyOptions & GradientOutput): LossGpuResult {
+    return this.ops.binaryOn(this.recorder, 'encode.binaryCrossEntropy', probs, target, options, false) as LossGpuResult;
+  }
+
+  entropy(probs: GpuTensor, options: LossOptions & GradientOutput): LossGpuResult {
+    return this.ops.entropyOn(this.recorder, 'encode.entropy', probs, options) as LossGpuResult;
+  }
+
+  klDiv(input: GpuTensor, target: GpuTensor | Float32Array, options: KlDivOptions & GradientOutput): LossGpuResult {
+    return this.ops.klDivOn(this.recorder, 'encode.klDiv', input, target, options) as LossGpuResult;
+  }
+
+  sum(input: GpuTensor, options: SumGpuOptions = {}): GpuTensor {
+    return this.ops.sumOn(this.recorder, 'encode.sum', input, options) as GpuTensor;
+  }
+
+  /**
+   * Report that the encoder's command buffer was submitted (or dropped): temporaries go back to the engine's pool.
+   * Resolves when every recording passed validation; rejects with the first error otherwise (its results are
+   * released). Idempotent.
+   */
+  submitted(): Promise<void> {
+    this.done ??= (async () => {
+      for (const t of this.temporaries) t.release();
+      const outcomes = await Promise.allSettled(this.batches.map((batch) => batch.close()));
+      this.ctx.encodingDone();
+      const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+      if (failed) throw failed.reason;
+    })();
+    return this.done;
+  }
+}
+
+/**
+ * Sent by an engine (an EventTarget) when its WebGPU device was lost: the engine has already moved to a new device
+ * (when it owned the lost one) or to the CPU reference (when the device was the caller's, or none could be had).
+ */
+export class DeviceLostEvent extends Event {
+  constructor(
+    /** GPUDeviceLostInfo.reason: 'destroyed' or 'unknown'. */
+    readonly reason: string,
+    /** GPUDeviceLostInfo.message. */
+    readonly message: string,
+    /** Where the engine runs now. */
+    readonly backend: 'webgpu' | 'cpu',
+  ) {
+    super('devicelost');
+  }
+}
+
+/** A new device, for an engine that owned the one it lost. */
+type Reacquire = () => Promise<{ ctx: GpuContext; info: AdapterInfo; keepAlive: unknown } | null>;
+
+/**
+ * The engine. It is an EventTarget: listen for 'devicelost' (a DeviceLostEvent) to learn that the device was lost and
+ * where the engine runs now. Host-data calls running when the device is lost are redone there, so a loss never
+ * gives a wrong number; GPU-resident calls whose tensors were on the lost device fail with a clear error.
+ */
+export class Engine extends EventTarget {
+  /** The GPU-resident API (throws on the CPU backend). */
+  readonly gpu: GpuOps;
+  private info: AdapterInfo | null;
+  private recovery: { from: GpuContext; done: Promise<void> } | null = null;
+  private destroyed = false;
+
+  /** @internal */
+  constructor(private ctx: GpuContext | null, adapterInfo: AdapterInfo | null, private keepAlive: unknown, private readonly reacquire: Reacquire | null = null) {
+    super();
+    this.info = adapterInfo;
     this.gpu = new GpuOps(this, () => {
       if (!this.ctx) throw new Error('engine.gpu: GPU-resident ops need the webgpu backend (this engine runs on the CPU)');
       return this.ctx;
     });
+    if (ctx) this.watch(ctx);
+  }
+
+  /** 'webgpu' when the kernels run on a device, 'cpu' when the f64 reference does the work (also after a device loss without recovery). */
+  get backend(): 'webgpu' | 'cpu' {
+    return this.ctx ? 'webgpu' : 'cpu';
+  }
+
+  /** The adapter chosen (null on the CPU backend). */
+  get adapterInfo(): AdapterInfo | null {
+    return this.ctx ? this.info : null;
+  }
+
+  /** Resolves once a device loss seen so far was handled (the engine then runs on a new device or on the CPU). */
+  async settled(): Promise<void> {
+    await this.recovery?.done;
+  }
+
+  /** Recover as soon as the device reports its loss, so that a loss between calls is handled before the next one. */
+  private watch(ctx: GpuContext): void {
+    void ctx.device.lost.then(() => {
+      if (this.ctx === ctx && ctx.lost) void this.recover(ctx);
+    });
+  }
+
+  /** Move off a lost device: to a new one when the engine owned the lost one, else to the CPU. Once per device. */
+  private recover(lost: GpuContext): Promise<void> {
+    if (this.recovery?.from === lost) return this.recovery.done;
+    if (this.ctx !== lost) return Promise.resolve();
+    const done = (async () => {
+      const { reason, message } = lost.lostInfo ?? { reason: 'unknown', message: '' };
+      lost.destroy();
+      let next: Awaited<ReturnType<Reacquire>> = null;
+      try {
+        next = this.reacquire ? await this.reacquire() : null;
+      } catch {
+        next = null;
+      }
+      if (this.destroyed) {
+        next?.ctx.destroy();
+        return;
+      }
+      this.ctx = next?.ctx ?? null;
+      this.info = next?.info ?? null;
+      this.keepAlive = next?.keepAlive ?? null;
+      if (next) this.watch(next.ctx);
+      console.warn(`xentropy: the WebGPU device was lost (${reason}: ${message}); the engine continues on ${next ? 'a new WebGPU device' : 'the CPU reference'}`);
+      this.dispatchEvent(new DeviceLostEvent(reason, message, this.backend));
+    })();
+    this.recovery = { from: lost, done };
+    return done;
+  }
+
+  /**
+   * Run a host-data call on the GPU; if the device is lost before or while it runs, recover and run the whole call
+   * again (`again`) on the new device or the CPU. GpuTensor operands cannot move, so then the call fails clearly.
+   */
+  private async resilient<T>(op: string, operands: readonly unknown[], gpu: () => Promise<T>, again: () => Promise<T>): Promise<T> {
+    const ctx = this.ctx!;
+    if (!ctx.lost) {
+      try {
+        return await gpu();
+      } catch (error) {
+        if (this.destroyed || !(await ctx.lostAfterError())) throw error;
+      }
+    }
+    await this.recover(ctx);
+    if (operands.some((value) => value instanceof GpuTensor)) {
+      throw new Error(`${op}: the WebGPU device was lost, and this call's GpuTensor inputs were on it (the engine now runs on ${this.ctx ? 'a new device' : 'the CPU'}: upload the data again)`);
+    }
+    return again();
   }
 
   /** The device in use (null on the CPU backend): share it with other WebGPU code. */
@@ -342,7 +656,7 @@ export class Engine {
       if (o.zLoss !== 0) result.zLoss = typeof r.zLoss === 'number' ? Math.fround(r.zLoss) : Float32Array.from(r.zLoss);
       return result;
     }
-    return this.readResult(op, o.reduction === 'none', o.cols, o.ignoreIndex, await this.gpu.withUploads((onGpu) => this.gpu.crossEntropyOnGpu(op, onGpu(logits), onGpu(o.target), o, onGpu)));
+    return this.resilient(op, [logits, target], async () => this.readResult(op, o.reduction === 'none', o.cols, o.ignoreIndex, await this.gpu.withUploads((r) => this.gpu.crossEntropyOn(r, op, logits, o.target, options, false, o))), () => this.crossEntropy(logits, target, options));
   }
 
   /**
@@ -353,7 +667,7 @@ export class Engine {
     const op = 'nllLoss';
     const o = this.crossEntropyArgs(op, logProbs, target, options, true);
     if (!this.ctx) return toHost(reference.nllLoss(this.hostFloats(op, logProbs), o.target as Int32Array, o.rows, o.cols, o), o.reduction === 'none');
-    return this.readResult(op, o.reduction === 'none', o.cols, o.ignoreIndex, await this.gpu.withUploads((onGpu) => this.gpu.crossEntropyOnGpu(op, onGpu(logProbs), onGpu(o.target), o, onGpu)));
+    return this.resilient(op, [logProbs, target], async () => this.readResult(op, o.reduction === 'none', o.cols, o.ignoreIndex, await this.gpu.withUploads((r) => this.gpu.crossEntropyOn(r, op, logProbs, o.target, options, true, o))), () => this.nllLoss(logProbs, target, options));
   }
 
   /**
@@ -365,7 +679,7 @@ export class Engine {
     const op = 'binaryCrossEntropyWithLogits';
     const o = this.binaryArgs(op, input, target, options, true);
     if (!this.ctx) return toHost(reference.binaryCrossEntropyWithLogits(this.hostFloats(op, input), this.hostFloats(op, o.target), o), o.reduction === 'none');
-    return this.readResult(op, o.reduction === 'none', 0, 0, await this.gpu.withUploads((onGpu) => this.gpu.binaryOnGpu(op, onGpu(input), onGpu(o.target), o, onGpu)));
+    return this.resilient(op, [input, target], async () => this.readResult(op, o.reduction === 'none', 0, 0, await this.gpu.withUploads((r) => this.gpu.binaryOn(r, op, input, o.target, options, true, o))), () => this.binaryCrossEntropyWithLogits(input, target, options));
   }
 
   /** PyTorch's F.binary_cross_entropy of probabilities in [0, 1] (logs clamped at -100). Same options as the logits form, without posWeight. */
@@ -373,7 +687,7 @@ export class Engine {
     const op = 'binaryCrossEntropy';
     const o = this.binaryArgs(op, probs, target, options, false);
     if (!this.ctx) return toHost(reference.binaryCrossEntropy(this.hostFloats(op, probs), this.hostFloats(op, o.target), o), o.reduction === 'none');
-    return this.readResult(op, o.reduction === 'none', 0, 0, await this.gpu.withUploads((onGpu) => this.gpu.binaryOnGpu(op, onGpu(probs), onGpu(o.target), o, onGpu)));
+    return this.resilient(op, [probs, target], async () => this.readResult(op, o.reduction === 'none', 0, 0, await this.gpu.withUploads((r) => this.gpu.binaryOn(r, op, probs, o.target, options, false, o))), () => this.binaryCrossEntropy(probs, target, options));
   }
 
   /** The entropy -sum_c p_c log p_c of each row of probabilities (shape [...rows, classes]); 'mean' averages over rows. */
@@ -381,7 +695,7 @@ export class Engine {
     const op = 'entropy';
     const o = this.entropyArgs(op, probs, options);
     if (!this.ctx) return toHost(reference.entropy(this.hostFloats(op, probs), o.rows, o.cols, o), o.reduction === 'none');
-    return this.readResult(op, o.reduction === 'none', 0, 0, await this.gpu.withUploads((onGpu) => this.gpu.entropyOnGpu(op, onGpu(probs), o)));
+    return this.resilient(op, [probs], async () => this.readResult(op, o.reduction === 'none', 0, 0, await this.gpu.withUploads((r) => this.gpu.entropyOn(r, op, probs, options, o))), () => this.entropy(probs, options));
   }
 
   /**
@@ -392,7 +706,7 @@ export class Engine {
     const op = 'klDiv';
     const o = this.klDivArgs(op, input, target, options);
     if (!this.ctx) return toHost(reference.klDiv(this.hostFloats(op, input), this.hostFloats(op, o.target), o), o.reduction === 'none');
-    return this.readResult(op, o.reduction === 'none', 0, 0, await this.gpu.withUploads((onGpu) => this.gpu.klDivOnGpu(op, onGpu(input), onGpu(o.target), o)));
+    return this.resilient(op, [input, target], async () => this.readResult(op, o.reduction === 'none', 0, 0, await this.gpu.withUploads((r) => this.gpu.klDivOn(r, op, input, o.target, options, o))), () => this.klDiv(input, target, options));
   }
 
   /**
@@ -404,7 +718,6 @@ export class Engine {
   async linearCrossEntropy(hidden: FloatInput, weight: FloatInput, target: IndexInput, options: LinearCrossEntropyOptions): Promise<LinearCrossEntropyResult> {
     const op = 'linearCrossEntropy';
     const o = this.linearCrossEntropyArgs(op, hidden, weight, target, options);
-    const none = o.reduction === 'none';
     if (!this.ctx) {
       const r = reference.linearCrossEntropy(this.hostFloats(op, hidden), this.hostFloats(op, weight), o.target as Int32Array, o.rows, o.dim, o.vocab, {
         ...o,
@@ -420,7 +733,12 @@ export class Engine {
         zLoss: o.zLoss !== 0 ? f32(r.zLoss) : undefined,
       });
     }
-    const result = await this.gpu.withUploads((onGpu) => this.gpu.linearCrossEntropyOnGpu(op, onGpu(hidden), onGpu(weight), onGpu(o.target), o, onGpu));
+    return this.resilient(op, [hidden, weight, target, options.bias], () => this.readLinearCrossEntropy(op, o, hidden, weight, options), () => this.linearCrossEntropy(hidden, weight, target, options));
+  }
+
+  private async readLinearCrossEntropy(op: string, o: LinearArgs, hidden: FloatInput, weight: FloatInput, options: LinearCrossEntropyOptions): Promise<LinearCrossEntropyResult> {
+    const none = o.reduction === 'none';
+    const result = await this.gpu.withUploads((r) => this.gpu.linearCrossEntropyOn(r, op, hidden, weight, o.target, options, o));
     const tensors = [result.loss, result.weightSum, result.gradHidden, result.gradWeight, result.gradBias, result.zLoss].filter((t): t is GpuTensor => t !== undefined);
     try {
       const [loss, ws, gradHidden, gradWeight, gradBias, z] = await Promise.all(
@@ -444,17 +762,15 @@ export class Engine {
   async sum(input: FloatInput): Promise<number> {
     checkFloatInput('sum', 'input', input);
     if (!this.ctx) return Math.fround(reference.sum(this.hostFloats('sum', input)));
-    const tensor = input instanceof GpuTensor ? input : this.ctx.upload(input, 'sum');
-    try {
-      const out = await this.gpu.sum(tensor);
+    const gpu = async () => {
+      const out = await this.gpu.withUploads((r) => this.gpu.sumOn(r, 'sum', input, {}));
       try {
         return (await out.read())[0]!;
       } finally {
         out.release();
       }
-    } finally {
-      if (tensor !== input) tensor.release();
-    }
+    };
+    return this.resilient('sum', [input], gpu, () => this.sum(input));
   }
 
   /** Buffers the engine holds (live and pooled), for leak checks and memory accounting. */
@@ -478,6 +794,7 @@ export class Engine {
 
   /** Free every GPU object the engine created (and the device, unless the caller supplied it). */
   destroy(): void {
+    this.destroyed = true;
     this.ctx?.destroy();
     this.keepAlive = null;
   }
@@ -599,17 +916,15 @@ export class Engine {
       const x = this.hostFloats(op, input);
       return Float32Array.from(log ? reference.logSoftmax(x, rows, cols) : reference.softmax(x, rows, cols));
     }
-    const tensor = input instanceof GpuTensor ? input : this.ctx.upload(input, op);
-    try {
-      const out = await (log ? this.gpu.logSoftmax(tensor, options) : this.gpu.softmax(tensor, options));
+    const gpu = async () => {
+      const out = await this.gpu.withUploads((r) => this.gpu.rowwise(r, op, input, options, log));
       try {
         return (await out.read()) as Float32Array;
       } finally {
         out.release();
       }
-    } finally {
-      if (tensor !== input) tensor.release();
-    }
+    };
+    return this.resilient(op, [input], gpu, () => this.rowwise(op, input, options, log));
   }
 
   private hostFloats(op: string, value: FloatInput): Float32Array {

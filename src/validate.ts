@@ -51,9 +51,33 @@ export function checkShape(op: string, shape: unknown, length: number, argument 
   return { rows, cols };
 }
 
+/**
+ * True when the view's ArrayBuffer was detached (transferred to a worker, or by ArrayBuffer.transfer): it then
+ * reads as empty, which would otherwise surface as a puzzling length error. Node 20 lacks `ArrayBuffer.detached`;
+ * making a view of a detached buffer throws there.
+ */
+export function isDetached(view: ArrayBufferView): boolean {
+  const buffer = view.buffer as ArrayBufferLike & { detached?: boolean };
+  if (typeof buffer.detached === 'boolean') return buffer.detached;
+  try {
+    new Uint8Array(buffer, 0, 0);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/** Refuse a typed array whose buffer was detached, naming the argument. */
+export function checkNotDetached(op: string, argument: string, view: ArrayBufferView): void {
+  if (isDetached(view)) throw new XentropyArgumentError(op, argument, `is a ${typeName(view)} whose ArrayBuffer was detached (transferred); pass data that is still readable`);
+}
+
 /** Float data: a Float32Array or an f32 GpuTensor. Returns its length. */
 export function checkFloatInput(op: string, argument: string, value: unknown): number {
-  if (value instanceof Float32Array) return value.length;
+  if (value instanceof Float32Array) {
+    checkNotDetached(op, argument, value);
+    return value.length;
+  }
   if (value instanceof GpuTensor) {
     if (value.dtype !== 'f32') throw new XentropyArgumentError(op, argument, `must hold f32 values (got a ${value.dtype} GpuTensor)`);
     if (value.isReleased) throw new XentropyArgumentError(op, argument, 'is a GpuTensor that was already released');
@@ -94,7 +118,10 @@ export function checkClassTargets(op: string, target: unknown, rows: number, col
     return target;
   }
   let indices: Int32Array;
-  if (target instanceof Int32Array) indices = target;
+  if (target instanceof Int32Array) {
+    checkNotDetached(op, 'target', target);
+    indices = target;
+  }
   else if (Array.isArray(target)) {
     target.forEach((v, i) => {
       if (typeof v !== 'number' || !Number.isInteger(v)) {
@@ -154,8 +181,10 @@ export function checkNumber(op: string, argument: string, value: unknown, fallba
  */
 export function checkWeights(op: string, argument: string, value: unknown, allowedLengths: readonly number[], lengthWords: string): Float32Array {
   let weights: Float32Array;
-  if (value instanceof Float32Array) weights = value;
-  else if (Array.isArray(value) && value.every((v) => typeof v === 'number')) weights = Float32Array.from(value as number[]);
+  if (value instanceof Float32Array) {
+    checkNotDetached(op, argument, value);
+    weights = value;
+  } else if (Array.isArray(value) && value.every((v) => typeof v === 'number')) weights = Float32Array.from(value as number[]);
   else throw new XentropyArgumentError(op, argument, `must be a Float32Array or an array of numbers (got ${typeName(value)})`);
   if (!allowedLengths.includes(weights.length)) {
     throw new XentropyArgumentError(op, argument, `has ${weights.length} elements but must have ${lengthWords}`);

@@ -33,8 +33,11 @@ export interface DispatchTiming {
 /** Most dispatches one batch records while profiling (two timestamps each). */
 const PROFILE_QUERIES_PER_BATCH = 512;
 
-/** Dispatch recipes kept (each holds a bind group and a small uniform buffer). */
-const DISPATCH_CACHE_SIZE = 512;
+/**
+ * Dispatch recipes kept (each holds a bind group and a small uniform buffer). Calls in flight at once hold different
+ * pooled buffers, so each needs its own recipes: 400 concurrent cross-entropy calls use about 1200; 512 thrashed.
+ */
+export const DISPATCH_CACHE_SIZE = 8192;
 
 /** Which launch shapes suit the adapter: see GpuContext's constructor. */
 export type Tuning = 'cpu' | 'gpu';
@@ -67,7 +70,18 @@ export class GpuContext {
   private subgroupReductions = false;
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   private lostMessage: string | null = null;
+  /** How the device was lost (null while it is not). */
+  lostInfo: { reason: string; message: string } | null = null;
   private destroyed = false;
+  /** The batch being recorded (recording is synchronous, so at most one): results allocated meanwhile belong to it. */
+  private recording: Batch | null = null;
+  /** Tensors made on this device (results, uploads, wraps): a tensor from another engine or a lost device is refused. */
+  private readonly tensors = new WeakSet<GpuTensor>();
+  /** Encodings into callers' encoders not yet reported submitted: uniforms evicted meanwhile are destroyed later. */
+  private pendingEncodings = 0;
+  private deferredDestroy: GPUBuffer[] = [];
+  /** The WGSL source of a kernel (replaceable by tests that need a kernel that does not compile). @internal */
+  sourceOf: (kernel: KernelName, subgroups: boolean) => string = kernelSource;
 
   /**
    * @param tuning launch shapes for a CPU-emulated adapter (SwiftShader, llvmpipe: workgroup barriers are costly
@@ -78,7 +92,9 @@ export class GpuContext {
     const limits = device.limits;
     this.workgroupSize = Math.min(maxWorkgroupSize, limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX);
     void device.lost.then((info) => {
-      if (!this.destroyed) this.lostMessage = `${info.reason}: ${info.message}`;
+      if (this.destroyed) return;
+      this.lostMessage = `${info.reason}: ${info.message}`;
+      this.lostInfo = { reason: info.reason, message: info.message };
     });
   }
 
@@ -88,8 +104,29 @@ export class GpuContext {
 
   /** Throws if the device can no longer be used. */
   assertUsable(op: string): void {
-    if (this.destroyed) throw new Error(`${op}: the engine was destroyed`);
     if (this.lostMessage !== null) throw new Error(`${op}: the WebGPU device was lost (${this.lostMessage})`);
+    if (this.destroyed) throw new Error(`${op}: the engine was destroyed`);
+  }
+
+  /** True once the device was lost (not by this context's own destroy()). */
+  get lost(): boolean {
+    return this.lostMessage !== null;
+  }
+
+  /**
+   * Whether the device was lost, waiting briefly for the `lost` promise: after an error, Dawn may report the loss a
+   * moment later than the failed call.
+   */
+  async lostAfterError(): Promise<boolean> {
+    if (this.lostMessage !== null) return true;
+    if (this.destroyed) return false;
+    const lost = await Promise.race([this.device.lost.then(() => true), new Promise<false>((resolve) => setTimeout(() => resolve(false), 50))]);
+    return lost && !this.destroyed;
+  }
+
+  /** True when `tensor` was made by this context (and so lives on its device). */
+  made(tensor: GpuTensor): boolean {
+    return this.tensors.has(tensor);
   }
 
   /** True when row reductions use subgroup operations. */
@@ -150,7 +187,7 @@ export class GpuContext {
       const moduleKey = `${kernel}:${this.subgroupReductions ? 'subgroup' : 'workgroup'}`;
       let module = this.modules.get(moduleKey);
       if (!module) {
-        module = this.device.createShaderModule({ code: kernelSource(kernel, this.subgroupReductions), label: `xentropy:${kernel}.wgsl` });
+        module = this.device.createShaderModule({ code: this.sourceOf(kernel, this.subgroupReductions), label: `xentropy:${kernel}.wgsl` });
         this.modules.set(moduleKey, module);
       }
       const numeric: Record<string, number> = {};
@@ -192,7 +229,10 @@ export class GpuContext {
     if (this.dispatchCache.size > DISPATCH_CACHE_SIZE) {
       const [oldestKey, oldest] = this.dispatchCache.entries().next().value!;
       this.dispatchCache.delete(oldestKey);
-      oldest.uniform?.destroy(); // work already submitted with it still completes
+      // Work already submitted with it still completes; work recorded into a caller's encoder and not yet submitted
+      // would fail validation, so while such encodings are pending the uniform is destroyed later.
+      if (oldest.uniform && this.pendingEncodings > 0) this.deferredDestroy.push(oldest.uniform);
+      else oldest.uniform?.destroy();
     }
     return bindGroup;
   }
@@ -206,12 +246,14 @@ export class GpuContext {
   /** An engine-owned tensor of `length` elements; release it (or hand it to the caller) when done. */
   allocate(length: number, dtype: DType, label: string): GpuTensor {
     const buffer = this.pool.acquire(Math.max(4, length * 4), storageUsage(), label);
-    return this.own(buffer, dtype, length, 0);
+    const tensor = this.own(buffer, dtype, length, 0);
+    this.recording?.results.push(tensor); // released if the batch fails
+    return tensor;
   }
 
   /** Wrap a buffer as a tensor; `owned` ones go back to the pool on release. */
   own(buffer: GPUBuffer, dtype: DType, length: number, byteOffset: number, owned = true): GpuTensor {
-    return new GpuTensor(
+    const tensor = new GpuTensor(
       buffer,
       dtype,
       length,
@@ -219,6 +261,8 @@ export class GpuContext {
       owned ? (b) => this.pool.release(b) : undefined,
       (t) => this.read(t),
     );
+    this.tensors.add(tensor);
+    return tensor;
   }
 
   /** Copy host data into a new engine-owned tensor. */
@@ -271,17 +315,64 @@ export class GpuContext {
    * the GPU accepted the work; rejects with a clear error on a validation or out-of-memory error.
    */
   async submit<T>(label: string, record: (batch: Batch) => T): Promise<T> {
+    const batch = this.record(label, null, record);
+    await batch.batch.submit();
+    return batch.result;
+  }
+
+  /**
+   * Record `record` into a new Batch: on the caller's `encoder` when given (the caller submits), else on the
+   * engine's own. Results that `record` allocates are released if it throws. The batch's error scopes are pushed
+   * here and popped by Batch.submit / Batch.close.
+   */
+  record<T>(label: string, encoder: GPUCommandEncoder | null, record: (batch: Batch) => T): { batch: Batch; result: T } {
     this.assertUsable(label);
-    const batch = new Batch(this, label);
-    let result: T;
+    if (this.recording) throw new Error(`xentropy ${label}: recording inside another recording (${this.recording.label})`);
+    const batch = new Batch(this, label, encoder);
+    this.recording = batch;
     try {
-      result = record(batch);
+      return { batch, result: record(batch) };
     } catch (error) {
       batch.abort();
       throw error;
+    } finally {
+      this.recording = null;
     }
-    await batch.submit();
-    return result;
+  }
+
+  /** An encoding into a caller's encoder started: evicted uniforms wait for `encodingDone`. */
+  encodingStarted(): void {
+    this.pendingEncodings++;
+  }
+
+  /** An encoding into a caller's encoder was submitted (or dropped) by the caller. */
+  encodingDone(): void {
+    this.pendingEncodings = Math.max(0, this.pendingEncodings - 1);
+    if (this.pendingEncodings > 0) return;
+    for (const buffer of this.deferredDestroy) buffer.destroy();
+    this.deferredDestroy = [];
+  }
+
+  /** Compile errors of the shader modules of `kernels`, as "kernel (file): line:col message" lines; empty when none. */
+  async compileErrors(kernels: ReadonlySet<KernelName>): Promise<string[]> {
+    const lines: string[] = [];
+    for (const [key, module] of this.modules) {
+      const kernel = key.slice(0, key.indexOf(':')) as KernelName;
+      if (!kernels.has(kernel)) continue;
+      const info = await module.getCompilationInfo();
+      const errors = info.messages.filter((m) => m.type === 'error');
+      if (errors.length === 0) continue;
+      lines.push(`kernel ${kernel} (shaders/${kernel}.wgsl) does not compile: ${errors.map((m) => `${m.lineNum}:${m.linePos} ${m.message}`).join('; ')}`);
+      // Forget the broken module and its pipelines so that nothing keeps serving them.
+      this.modules.delete(key);
+      for (const pipelineKey of [...this.pipelines.keys()]) if (pipelineKey.startsWith(`${kernel}{`)) this.pipelines.delete(pipelineKey);
+      for (const [dispatchKey, entry] of [...this.dispatchCache]) {
+        if (!dispatchKey.startsWith(`${kernel}{`)) continue;
+        this.dispatchCache.delete(dispatchKey);
+        entry.uniform?.destroy();
+      }
+    }
+    return lines;
   }
 
   stats(): EngineStats {
@@ -294,6 +385,8 @@ export class GpuContext {
     this.pool.destroy();
     for (const entry of this.dispatchCache.values()) entry.uniform?.destroy();
     this.dispatchCache.clear();
+    for (const buffer of this.deferredDestroy) buffer.destroy();
+    this.deferredDestroy = [];
     this.pipelines.clear();
     this.modules.clear();
     if (this.ownsDevice) this.device.destroy();
@@ -301,22 +394,36 @@ export class GpuContext {
 }
 
 /**
- * One command encoder's worth of dispatches. Scratch storage lives until `submit()`, then goes back
- * to the pool: any later use of them is a later queue operation, so reuse cannot race the submitted work.
- * Validation and out-of-memory errors raised while recording are caught by error scopes pushed and popped
- * synchronously around the recording, so concurrent calls never see each other's scopes.
+ * One command encoder's worth of dispatches, on the engine's own encoder (submitted by `submit()`) or on a caller's
+ * (`GpuContext.record` with an encoder: the caller submits, then calls `close()`).
+ *
+ * Lifetimes: scratch storage lives until the work is submitted, then goes back to the pool: any later use of it is a
+ * later queue operation, so reuse cannot race the submitted work. On a caller's encoder the engine cannot see the
+ * submission, so scratch is held until `close()`. Results allocated while recording are released if the batch fails.
+ *
+ * Errors: validation and out-of-memory errors raised while recording are caught by error scopes pushed and popped
+ * synchronously around the recording, so concurrent calls never see each other's scopes. Commands recorded into a
+ * caller's encoder are validated when the caller calls `encoder.finish()`, in the caller's error scopes.
  */
 export class Batch {
   readonly encoder: GPUCommandEncoder;
+  /** Engine-owned results allocated while recording (released if the batch fails). */
+  readonly results: GpuTensor[] = [];
+  /** Kernels dispatched, to name the one that does not compile. */
+  readonly kernels = new Set<KernelName>();
   private pass: GPUComputePassEncoder | null = null;
   private readonly scratch: GPUBuffer[] = [];
+  private readonly retired: GpuTensor[] = [];
+  private scopes: Promise<[GPUError | null, GPUError | null]> | null = null;
   /** Timestamps of profiled dispatches (see GpuContext.profile). */
   private queries: { set: GPUQuerySet; labels: Omit<DispatchTiming, 'ms'>[] } | null = null;
+  /** Caller's encoder while profiling: the timestamp read, run once the caller reports the submission. */
+  private readTimings: (() => Promise<void>) | null = null;
 
-  constructor(private readonly ctx: GpuContext, private readonly label: string) {
+  constructor(private readonly ctx: GpuContext, readonly label: string, encoder: GPUCommandEncoder | null = null) {
     ctx.device.pushErrorScope('out-of-memory');
     ctx.device.pushErrorScope('validation');
-    this.encoder = ctx.device.createCommandEncoder({ label: `xentropy:${label}` });
+    this.encoder = encoder ?? ctx.device.createCommandEncoder({ label: `xentropy:${label}` });
   }
 
   /** Temporary storage that lives until this batch is submitted. */
@@ -333,6 +440,7 @@ export class Batch {
    * folded into a 2-D grid beyond maxComputeWorkgroupsPerDimension (kernels index rows as wid.y * nwg.x + wid.x).
    */
   dispatch(kernel: KernelName, constants: Constants, params: readonly number[], bindings: readonly GPUBufferBinding[], groups: number, hasParams = true): void {
+    this.kernels.add(kernel);
     const pipeline = this.ctx.pipeline(kernel, constants);
     let words: Uint32Array<ArrayBuffer> | null = null;
     if (hasParams) {
@@ -374,22 +482,6 @@ export class Batch {
     this.encoder.copyBufferToBuffer(source.buffer, source.byteOffset, target.buffer, target.byteOffset, source.byteLength);
   }
 
-  /** Submit the work; resolves when the GPU has accepted it without validation or out-of-memory errors. */
-  async submit(): Promise<void> {
-    const device = this.ctx.device;
-    this.endPass();
-    const readTimings = this.resolveTimings();
-    device.queue.submit([this.encoder.finish()]);
-    if (readTimings) this.ctx.profiling?.pending.push(readTimings());
-    for (const buffer of this.scratch) this.ctx.pool.release(buffer);
-    this.scratch.length = 0;
-    const validation = device.popErrorScope();
-    const memory = device.popErrorScope();
-    const [v, m] = await Promise.all([validation, memory]);
-    const error = v ?? m;
-    if (error) throw new Error(`xentropy ${this.label}: WebGPU ${error instanceof GPUOutOfMemoryError ? 'out of memory' : 'validation error'}: ${error.message}`);
-  }
-
   /** Record copying the timestamps out; returns the read to run once submitted (null when not profiling). */
   private resolveTimings(): (() => Promise<void>) | null {
     const queries = this.queries;
@@ -414,13 +506,89 @@ export class Batch {
     };
   }
 
-  /** Drop the recording after an exception (balances the error scopes; releases scratch). */
+  /** Treat an engine-owned result as scratch: it goes back to the pool with the scratch (see `copy` into outputs). */
+  retire(tensor: GpuTensor): void {
+    const i = this.results.indexOf(tensor);
+    if (i >= 0) this.results.splice(i, 1);
+    this.retired.push(tensor);
+  }
+
+  /**
+   * Submit the work on the engine's queue; resolves when the GPU has accepted it without validation or out-of-memory
+   * errors, rejects with a clear error (naming a kernel that does not compile) and releases the results otherwise.
+   */
+  async submit(): Promise<void> {
+    this.endPass();
+    const readTimings = this.resolveTimings();
+    this.ctx.device.queue.submit([this.encoder.finish()]);
+    if (readTimings) this.ctx.profiling?.pending.push(readTimings());
+    this.releaseScratch();
+    await this.popScopes();
+  }
+
+  /**
+   * Caller's encoder, after recording: end the pass and pop the error scopes (the commands are the caller's now).
+   * Scratch stays held until `close()`.
+   */
+  endRecording(): void {
+    if (this.scopes) return;
+    this.endPass();
+    this.readTimings = this.resolveTimings();
+    this.scopes = this.popScopePair();
+  }
+
+  /**
+   * Caller's encoder, once the caller submitted it (or dropped it): scratch goes back to the pool. Resolves when the
+   * recording raised no validation or out-of-memory error, rejects with a clear one (results released) otherwise.
+   */
+  async close(): Promise<void> {
+    this.endRecording();
+    if (this.readTimings) this.ctx.profiling?.pending.push(this.readTimings());
+    this.readTimings = null;
+    this.releaseScratch();
+    await this.popScopes();
+  }
+
+  /** Drop the recording after an exception (balances the error scopes; releases scratch and results). */
   abort(): void {
     this.endPass();
+    this.queries?.set.destroy();
+    this.queries = null;
+    this.releaseScratch();
+    for (const tensor of this.results) tensor.release();
+    this.scopes ??= this.popScopePair();
+    void this.scopes.catch(() => undefined);
+  }
+
+  private popScopePair(): Promise<[GPUError | null, GPUError | null]> {
+    const device = this.ctx.device;
+    const validation = device.popErrorScope();
+    const memory = device.popErrorScope();
+    return Promise.all([validation, memory]);
+  }
+
+  private async popScopes(): Promise<void> {
+    this.scopes ??= this.popScopePair();
+    let error: GPUError | null;
+    try {
+      const [v, m] = await this.scopes;
+      error = v ?? m;
+    } catch (lost) {
+      for (const tensor of this.results) tensor.release();
+      throw new Error(`xentropy ${this.label}: the WebGPU device was lost while the work was submitted (${lost instanceof Error ? lost.message : String(lost)})`);
+    }
+    if (!error) return;
+    for (const tensor of this.results) tensor.release();
+    const compile = await this.ctx.compileErrors(this.kernels);
+    if (compile.length > 0) throw new Error(`xentropy ${this.label}: WGSL compile error: ${compile.join('\n')}`);
+    throw new Error(`xentropy ${this.label}: WebGPU ${error instanceof GPUOutOfMemoryError ? 'out of memory' : 'validation error'}: ${error.message}`);
+  }
+
+  private releaseScratch(): void {
     for (const buffer of this.scratch) this.ctx.pool.release(buffer);
     this.scratch.length = 0;
-    void this.ctx.device.popErrorScope();
-    void this.ctx.device.popErrorScope();
+    for (const tensor of this.retired) tensor.release();
+    this.retired.length = 0;
   }
 
   private endPass(): void {

@@ -105,8 +105,10 @@ export function encodeCrossEntropy(ctx: GpuContext, batch: Batch, input: GpuTens
   const rowZ = withZ ? (o.reduction === 'none' ? ctx.allocate(rows, 'f32', 'cross-entropy-z-loss') : batch.scratchTensor(rows, 'f32', 'cross-entropy-row-z')) : batch.scratchTensor(1, 'f32', 'cross-entropy-no-z');
   const grad = o.grad ? ctx.allocate(rows * cols, 'f32', 'cross-entropy-grad') : undefined;
   const gradSink = grad ?? batch.scratchTensor(1, 'f32', 'cross-entropy-no-grad');
-  const { WG: wg, TPR: tpr } = lossRowShape(ctx, rows, cols, inner >= STRIDED_ONE_THREAD_PER_ROW);
-  const rowsPerGroup = wg / tpr;
+  // Few long rows are split into segments (two dispatches, see PHASE in the shader) when only the hard-label fast path
+  // runs: contiguous logits, no soft targets, no smoothing.
+  const canSplit = inner === 1 && o.inputs === 'logits' && !o.softTarget && !(o.labelSmoothing > 0);
+  const { WG: wg, TPR: tpr } = canSplit ? planRows(ctx, rows, cols).constants : lossRowShape(ctx, rows, cols, inner >= STRIDED_ONE_THREAD_PER_ROW);
   const constants = {
     WG: wg,
     TPR: tpr,
@@ -137,16 +139,17 @@ export function encodeCrossEntropy(ctx: GpuContext, batch: Batch, input: GpuTens
     const z = withZ ? ctx.bind(rowZ, first, chunkRows) : ctx.bind(rowZ, 0, 1);
     // row_loss and row_z share an offset: give row_z the same shift by binding it at the same element position.
     if (withZ && z.shift !== loss.shift) throw new Error('crossEntropy: internal error: row_z and row_loss alignment differ');
-    batch.dispatch(
-      'cross_entropy',
-      constants,
-      [
-        chunkRows, cols, inner, x.shift, t.shift, g.shift, loss.shift, o.ignoreIndex, REDUCTION_CODE[o.reduction],
-        f32Bits(o.labelSmoothing), f32Bits(o.zLoss), f32Bits(o.softcap ?? 1), f32Bits(o.allWeights),
-      ],
-      [x.binding, t.binding, weightBinding, ws.binding, g.binding, loss.binding, z.binding],
-      Math.ceil(chunkRows / rowsPerGroup),
-    );
+    const plan = canSplit ? planRows(ctx, chunkRows, cols) : { segments: 1, segmentLength: Math.ceil(cols / 4) * 4 };
+    const units = chunkRows * plan.segments;
+    const partials = batch.scratchTensor(plan.segments > 1 ? 2 * units : 2, 'f32', 'cross-entropy-partials');
+    const params = [
+      chunkRows, cols, inner, x.shift, t.shift, g.shift, loss.shift, o.ignoreIndex, REDUCTION_CODE[o.reduction],
+      f32Bits(o.labelSmoothing), f32Bits(o.zLoss), f32Bits(o.softcap ?? 1), f32Bits(o.allWeights), plan.segments, plan.segmentLength,
+    ];
+    const bindings = [x.binding, t.binding, weightBinding, ws.binding, g.binding, loss.binding, z.binding, ctx.bind(partials, 0, partials.length).binding];
+    for (const phase of plan.segments > 1 ? [1, 2] : [0]) {
+      batch.dispatch('cross_entropy', { ...constants, PHASE: phase }, params, bindings, Math.ceil(units / (wg / tpr)));
+    }
   }
 
   const result: CrossEntropyEncoded = { loss: rowLoss, weightSum };

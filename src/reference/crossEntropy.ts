@@ -114,9 +114,10 @@ export function crossEntropy(
       }
       let s = 0;
       for (let c = 0; c < cols; c++) s += Math.exp(logProb[c]! - m);
-      lse = nan ? NaN : m + Math.log(s);
+      const logSum = nan ? NaN : Math.log(s);
+      lse = m + logSum;
       for (let c = 0; c < cols; c++) {
-        logProb[c] = logProb[c]! - lse;
+        logProb[c] = logProb[c]! - m - logSum; // (v - m) - log s: exact where v - lse would round away log s
         prob[c] = Math.exp(logProb[c]!);
       }
     } else {

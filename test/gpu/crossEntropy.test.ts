@@ -37,6 +37,11 @@ describe('crossEntropy (class-index targets)', () => {
       await check(65, 1000, family, 'mean', 0, `${family} mean`);
       await check(65, 1000, family, 'none', 4, `${family} none`);
     });
+    // Few long rows: split into segments whose partial statistics are combined in a second dispatch.
+    it(`[3, 20000] ${family} (split rows), sum and none`, async () => {
+      await check(3, 20000, family, 'sum', 0, `${family} split sum`);
+      await check(3, 20000, family, 'none', 2, `${family} split none`);
+    });
   }
 
   it('a NaN logit makes only its own row NaN', async () => {

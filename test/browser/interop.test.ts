@@ -1,0 +1,75 @@
+// Zero-copy interop in headless Chromium (issue 6, item 1): xentropy on the device of TensorFlow.js' WebGPU backend
+// and of ONNX Runtime Web's WebGPU execution provider, with logits and gradients passed as GPU buffers. The pages live in
+// test/browser/pages/ and are served by Vite from localhost (WebGPU needs a secure context).
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Browser, Page } from 'puppeteer';
+import type { ViteDevServer } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, servePage } from '../helpers/browser.js';
+
+const ROOT = fileURLToPath(new URL('./pages/', import.meta.url));
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+/** ORT's wasm files, served by Vite under /@fs/ (the page sets ort.env.wasm.wasmPaths to this). */
+const ORT_DIST = `/@fs${realpathSync(`${REPO}node_modules/onnxruntime-web/dist`)}/`;
+
+let browser: Browser;
+let server: ViteDevServer;
+let url: string;
+
+beforeAll(async () => {
+  // node_modules may be a link to another checkout: let Vite serve files from its real location too.
+  ({ url, server } = await servePage(ROOT, {
+    server: { host: '127.0.0.1', port: 0, fs: { allow: [REPO, realpathSync(`${REPO}node_modules`)] } },
+    optimizeDeps: { exclude: ['onnxruntime-web'] },
+    resolve: { alias: { 'interop-tfjs/core': '@tensorflow/tfjs-core', 'interop-tfjs/gradients': '@tensorflow/tfjs-core/dist/register_all_gradients', 'interop-tfjs/webgpu': '@tensorflow/tfjs-backend-webgpu' } },
+  }));
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/** Open a test page and wait for what its module's run() returned. */
+async function runPage<T>(name: string, query = ''): Promise<{ result: T; page: Page; problems: string[] }> {
+  const page = await browser.newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(`uncaught: ${error instanceof Error ? error.message : String(error)}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(`console.error: ${message.text()}`);
+  });
+  await page.goto(`${url}?page=${name}${query}`);
+  await page.waitForFunction('window.__result !== undefined || window.__error !== undefined', { timeout: 240_000 });
+  const error = await page.evaluate('window.__error');
+  if (error) throw new Error(`${name} page failed: ${error}`);
+  return { result: (await page.evaluate('window.__result')) as T, page, problems };
+}
+
+describe('TensorFlow.js WebGPU backend', () => {
+  it('shares its device: logits from dataToGPU(), the gradient back as a tfjs tensor, in a training loop', async () => {
+    const { result, problems } = await runPage<{ backend: string; sharedDevice: boolean; losses: number[]; gradientError: number; accuracy: number; liveBuffers: number }>('tfjs');
+    expect(result.backend).toBe('webgpu');
+    expect(result.sharedDevice).toBe(true);
+    expect(result.losses[0], 'zero weights: loss ln 3').toBeCloseTo(Math.log(3), 5);
+    expect(result.gradientError, "dL/dW from xentropy's gradient equals tfjs' autodiff").toBeLessThan(1e-5);
+    expect(result.losses.at(-1)!, 'training lowers the loss').toBeLessThan(result.losses[0]! / 4);
+    expect(result.accuracy).toBe(1);
+    expect(result.liveBuffers, 'every engine buffer released').toBe(0);
+    expect(problems).toEqual([]);
+  });
+});
+
+describe('ONNX Runtime Web WebGPU execution provider', () => {
+  it("shares ort.env.webgpu.device and takes a model output's GPU buffer as logits, in place", async () => {
+    const { result, problems } = await runPage<{ location: string; sharedDevice: boolean; loss: number; expectedLoss: number; maxGradError: number; maxLogitError: number; liveBuffers: number }>('ort', `&ortDist=${encodeURIComponent(ORT_DIST)}`);
+    expect(result.location, 'the output stayed on the GPU').toBe('gpu-buffer');
+    expect(result.maxLogitError, 'the ONNX model computed x @ w').toBeLessThan(1e-4);
+    expect(result.sharedDevice).toBe(true);
+    expect(Math.abs(result.loss - result.expectedLoss)).toBeLessThan(1e-5 + 1e-5 * Math.abs(result.expectedLoss));
+    expect(result.maxGradError).toBeLessThan(1e-6);
+    expect(result.liveBuffers).toBe(0);
+    expect(problems).toEqual([]);
+  });
+});

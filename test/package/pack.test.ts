@@ -1,0 +1,118 @@
+// The published package (issue 6, item 5): `npm pack` (which builds first: prepack), then the tarball installed into
+// empty projects: a Node project that runs the ops on the CPU reference and, with the optional `webgpu` peer, on a
+// GPU adapter (the kernels' WGSL must be inside dist); its type declarations checked by tsc; and a Vite app built
+// with the package. Also: the API docs build from the source comments without warnings.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const MODULES = realpathSync(join(REPO, 'node_modules'));
+let work: string;
+let tarball: string;
+
+function run(command: string, args: string[], cwd: string): string {
+  return execFileSync(command, args, { cwd, encoding: 'utf8', env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' } });
+}
+
+/** An empty project with the tarball installed (offline: the package has no dependencies) and `links` from ours. */
+function project(name: string, links: string[]): string {
+  const dir = join(work, name);
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, version: '1.0.0', private: true, type: 'module' }));
+  run('npm', ['install', '--offline', '--no-package-lock', tarball], dir);
+  for (const link of links) {
+    mkdirSync(join(dir, 'node_modules', link, '..'), { recursive: true });
+    symlinkSync(join(MODULES, link), join(dir, 'node_modules', link));
+  }
+  return dir;
+}
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'xentropy-pack-'));
+  run('npm', ['run', 'build'], REPO); // what prepack does; run apart so that pack's stdout is only its JSON
+  const out = JSON.parse(run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], REPO)) as { filename: string; files: { path: string }[] }[];
+  tarball = join(work, out[0]!.filename);
+  expect(out[0]!.files.map((f) => f.path)).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.d.ts', 'README.md', 'CHANGELOG.md', 'package.json']));
+  expect(out[0]!.files.filter((f) => /^(src|test|bench|demo)\//.test(f.path)), 'sources and tests stay out').toEqual([]);
+}, 120_000);
+
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+describe('the packed tarball', () => {
+  it('works in an empty Node project: ESM entry on the CPU, and on a GPU adapter with the optional webgpu peer', () => {
+    const dir = project('node-app', ['webgpu']);
+    writeFileSync(
+      join(dir, 'main.js'),
+      `import { createEngine, reference } from 'xentropy';
+const logits = new Float32Array([2, 1, 0.1, 0.5, 2.5, -1]);
+const target = new Int32Array([0, 1]);
+const out = {};
+for (const backend of ['cpu', 'webgpu']) {
+  const engine = await createEngine({ backend, adapter: 'swiftshader' });
+  const { loss, grad } = await engine.crossEntropy(logits, target, { shape: [2, 3] });
+  out[backend] = { backend: engine.backend, loss, grad: Array.from(grad) };
+  engine.destroy();
+}
+console.log(JSON.stringify(out));
+`,
+    );
+    const out = JSON.parse(run('node', ['main.js'], dir)) as Record<string, { backend: string; loss: number; grad: number[] }>;
+    const expected = -(Math.log(Math.exp(2) / (Math.exp(2) + Math.exp(1) + Math.exp(0.1))) + Math.log(Math.exp(2.5) / (Math.exp(0.5) + Math.exp(2.5) + Math.exp(-1)))) / 2;
+    expect(out.cpu!.backend).toBe('cpu');
+    expect(out.webgpu!.backend, 'the webgpu peer gives a device, and the WGSL shipped in dist compiles').toBe('webgpu');
+    for (const r of Object.values(out)) expect(r.loss).toBeCloseTo(expected, 5);
+    out.webgpu!.grad.forEach((g, i) => expect(g).toBeCloseTo(out.cpu!.grad[i]!, 6));
+  });
+
+  it("its type declarations check in a strict TypeScript project (with @webgpu/types, as WebGPU code needs)", () => {
+    const dir = project('ts-app', ['@webgpu/types']);
+    writeFileSync(
+      join(dir, 'main.ts'),
+      `import { createEngine, DeviceLostEvent, type CrossEntropyResult, type GpuTensor } from 'xentropy';
+const engine = await createEngine({ backend: 'auto' });
+engine.addEventListener('devicelost', (event) => console.warn((event as DeviceLostEvent).backend));
+const result: CrossEntropyResult = await engine.crossEntropy(new Float32Array(6), new Int32Array(2), { shape: [2, 3], labelSmoothing: 0.1 });
+const loss: number | Float32Array = result.loss;
+export async function onGpu(logits: GpuTensor, encoder: GPUCommandEncoder): Promise<GpuTensor | undefined> {
+  const encoding = engine.gpu.encodeInto(encoder);
+  const { grad } = encoding.crossEntropy(logits, new Int32Array(2), { shape: [2, 3] });
+  await encoding.submitted();
+  return grad;
+}
+// @ts-expect-error: an unknown reduction is a type error
+await engine.crossEntropy(new Float32Array(6), new Int32Array(2), { shape: [2, 3], reduction: 'avg' });
+export { loss };
+`,
+    );
+    writeFileSync(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: false, types: ['@webgpu/types'], lib: ['ES2022', 'DOM'] }, files: ['main.ts'] }),
+    );
+    expect(() => run('node', [join(MODULES, 'typescript/bin/tsc'), '-p', dir], dir)).not.toThrow();
+  });
+
+  it('builds into an empty Vite app, with the kernels inside the bundle', async () => {
+    const dir = project('vite-app', []);
+    writeFileSync(join(dir, 'index.html'), '<!doctype html><script type="module" src="./main.js"></script>');
+    writeFileSync(join(dir, 'main.js'), "import { createEngine } from 'xentropy';\nconst engine = await createEngine();\ndocument.title = engine.backend;\n");
+    await build({ root: dir, logLevel: 'silent', build: { outDir: join(dir, 'dist'), target: 'es2022' } });
+    const assets = readdirSync(join(dir, 'dist', 'assets')).filter((f) => f.endsWith('.js'));
+    const bundle = assets.map((f) => readFileSync(join(dir, 'dist', 'assets', f), 'utf8')).join('\n');
+    expect(bundle).toMatch(/@compute\s+@workgroup_size/);
+    expect(bundle, 'no Node built-in pulled into the browser bundle').not.toMatch(/from\s*["']node:/);
+  });
+});
+
+describe('API documentation', () => {
+  it('typedoc builds docs/api from the source comments without warnings', () => {
+    expect(() => run('node', [join(MODULES, 'typedoc/bin/typedoc'), '--out', join(work, 'api')], REPO)).not.toThrow();
+    expect(readFileSync(join(work, 'api', 'classes', 'Engine.html'), 'utf8')).toMatch(/devicelost/);
+  });
+});
