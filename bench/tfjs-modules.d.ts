@@ -22,6 +22,13 @@ declare module 'bench-tfjs/core' {
   export function registerBackend(name: string, factory: () => unknown, priority?: number): boolean;
   export function setBackend(name: string): Promise<boolean>;
   export const losses: { softmaxCrossEntropy(onehotLabels: Tensor, logits: Tensor): Tensor };
+  // bench/linearCrossEntropy.ts
+  export interface Tensor {
+    dataToGPU(): { buffer: GPUBuffer; tensorRef: Tensor };
+  }
+  export function tensor(values: { buffer: GPUBuffer; zeroCopy?: boolean }, shape: number[], dtype: 'float32'): Tensor;
+  export function matMul(a: Tensor, b: Tensor, transposeA?: boolean, transposeB?: boolean): Tensor;
+  export function valueAndGrads(f: (...xs: Tensor[]) => Tensor): (xs: Tensor[]) => { value: Tensor; grads: Tensor[] };
 }
 /** Side effects only: registers the gradients of tfjs-core's ops (the umbrella @tensorflow/tfjs package does this). */
 declare module 'bench-tfjs/gradients' {}

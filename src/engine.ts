@@ -11,6 +11,7 @@ import { encodeCrossEntropy } from './ops/crossEntropy.js';
 import { encodeEntropy } from './ops/entropy.js';
 import { encodeKlDiv } from './ops/klDiv.js';
 import { encodeLogSoftmax } from './ops/logSoftmax.js';
+import { runLinearCrossEntropy } from './ops/linearCrossEntropy.js';
 import { encodeSum } from './ops/sum.js';
 import * as reference from './reference/index.js';
 import type { KlReduction } from './reference/klDiv.js';
@@ -23,6 +24,9 @@ import type {
   FloatInput,
   IndexInput,
   KlDivOptions,
+  LinearCrossEntropyGpuResult,
+  LinearCrossEntropyOptions,
+  LinearCrossEntropyResult,
   LossGpuResult,
   LossOptions,
   LossResult,
@@ -74,11 +78,13 @@ const BCE_OPTIONS = ['shape', 'reduction', 'grad', 'weight'];
 const BCE_LOGITS_OPTIONS = [...BCE_OPTIONS, 'posWeight'];
 const ENTROPY_OPTIONS = ['shape', 'reduction', 'grad'];
 const KL_OPTIONS = ['shape', 'reduction', 'logTarget', 'grad'];
+const LINEAR_CE_OPTIONS = ['shape', 'bias', 'reduction', 'ignoreIndex', 'grad', 'classWeight', 'labelSmoothing', 'zLoss', 'softcap'];
 
 type CrossEntropyArgs = ReturnType<Engine['crossEntropyArgs']>;
 type BinaryArgs = ReturnType<Engine['binaryArgs']>;
 type EntropyArgs = ReturnType<Engine['entropyArgs']>;
 type KlArgs = ReturnType<Engine['klDivArgs']>;
+type LinearArgs = ReturnType<Engine['linearCrossEntropyArgs']>;
 /** Host data or GPU tensors an op reads. */
 type Operand = Float32Array | Int32Array | GpuTensor;
 
@@ -278,6 +284,14 @@ export class GpuOps {
     return this.withUploads((r) => this.klDivOn(r, 'gpu.klDiv', input, target, options));
   }
 
+  /**
+   * Fused linear cross-entropy on GPU tensors (host arrays are uploaded). See Engine.linearCrossEntropy. Several
+   * submissions on the engine's queue (one per chunk of rows), so it has no `encodeInto` form.
+   */
+  async linearCrossEntropy(hidden: GpuTensor, weight: GpuTensor, target: GpuTensor | Int32Array, options: LinearCrossEntropyOptions): Promise<LinearCrossEntropyGpuResult> {
+    return this.withUploads((r) => this.linearCrossEntropyOn(r, 'gpu.linearCrossEntropy', hidden, weight, target, options));
+  }
+
   async sum(input: GpuTensor, options: SumGpuOptions = {}): Promise<GpuTensor> {
     return this.withUploads((r) => this.sumOn(r, 'gpu.sum', input, options));
   }
@@ -325,6 +339,15 @@ export class GpuOps {
     const weight = o.weight ? r.onGpu(o.weight) : undefined;
     const posWeight = o.posWeight ? r.onGpu(o.posWeight) : undefined;
     return r.run(op, (batch) => withGradOut(batch, encodeBinaryCrossEntropy(r.ctx, batch, x, t, { ...o, weight, posWeight }), out));
+  }
+
+  /** @internal */
+  async linearCrossEntropyOn(r: Recorder, op: string, hidden: Operand, weight: Operand, target: Operand, options: LinearCrossEntropyOptions, validated?: LinearArgs): Promise<LinearCrossEntropyGpuResult> {
+    const o = validated ?? this.engine.linearCrossEntropyArgs(op, hidden, weight, target, options);
+    checkHome(r.ctx, op, { hidden, weight, target, bias: options.bias });
+    const bias = o.bias ? r.onGpu(o.bias) : undefined;
+    const classWeight = o.classWeight ? r.onGpu(o.classWeight) : undefined;
+    return runLinearCrossEntropy(r.ctx, op, r.onGpu(hidden), r.onGpu(weight), r.onGpu(o.target), { ...o, bias, classWeight });
   }
 
   /** @internal */
@@ -686,6 +709,55 @@ export class Engine extends EventTarget {
     return this.resilient(op, [input, target], async () => this.readResult(op, o.reduction === 'none', 0, 0, await this.gpu.withUploads((r) => this.gpu.klDivOn(r, op, input, o.target, options, o))), () => this.klDiv(input, target, options));
   }
 
+  /**
+   * Fused linear cross-entropy: `crossEntropy(hidden @ weight^T + bias, target)` with hidden [...rows, D] (`shape`),
+   * weight [V, D] (a torch.nn.Linear's weight), class-index targets, and crossEntropy's options (class weights as
+   * `classWeight`), returning the loss and d loss / d hidden, weight and bias without the rows x V logits ever being
+   * in GPU memory at once (chunks of rows; see src/ops/linearCrossEntropy.ts).
+   */
+  async linearCrossEntropy(hidden: FloatInput, weight: FloatInput, target: IndexInput, options: LinearCrossEntropyOptions): Promise<LinearCrossEntropyResult> {
+    const op = 'linearCrossEntropy';
+    const o = this.linearCrossEntropyArgs(op, hidden, weight, target, options);
+    if (!this.ctx) {
+      const r = reference.linearCrossEntropy(this.hostFloats(op, hidden), this.hostFloats(op, weight), o.target as Int32Array, o.rows, o.dim, o.vocab, {
+        ...o,
+        bias: o.bias ? this.hostFloats(op, o.bias) : undefined,
+      });
+      const f32 = (x: number | Float64Array): number | Float32Array => (typeof x === 'number' ? Math.fround(x) : Float32Array.from(x));
+      return withoutUndefined({
+        loss: f32(r.loss),
+        gradHidden: r.gradHidden && Float32Array.from(r.gradHidden),
+        gradWeight: r.gradWeight && Float32Array.from(r.gradWeight),
+        gradBias: r.gradBias && Float32Array.from(r.gradBias),
+        weightSum: r.weightSum,
+        zLoss: o.zLoss !== 0 ? f32(r.zLoss) : undefined,
+      });
+    }
+    return this.resilient(op, [hidden, weight, target, options.bias], () => this.readLinearCrossEntropy(op, o, hidden, weight, options), () => this.linearCrossEntropy(hidden, weight, target, options));
+  }
+
+  private async readLinearCrossEntropy(op: string, o: LinearArgs, hidden: FloatInput, weight: FloatInput, options: LinearCrossEntropyOptions): Promise<LinearCrossEntropyResult> {
+    const none = o.reduction === 'none';
+    const result = await this.gpu.withUploads((r) => this.gpu.linearCrossEntropyOn(r, op, hidden, weight, o.target, options, o));
+    const tensors = [result.loss, result.weightSum, result.gradHidden, result.gradWeight, result.gradBias, result.zLoss].filter((t): t is GpuTensor => t !== undefined);
+    try {
+      const [loss, ws, gradHidden, gradWeight, gradBias, z] = await Promise.all(
+        [result.loss, result.weightSum, result.gradHidden, result.gradWeight, result.gradBias, result.zLoss].map((t) => t?.read() as Promise<Float32Array> | undefined),
+      );
+      if (ws![1]! > 0) throw new XentropyArgumentError(op, 'target', `has ${ws![1]} values outside [0, ${o.vocab}) that are not ignoreIndex (${o.ignoreIndex})`);
+      return withoutUndefined({
+        loss: none ? loss! : loss![0]!,
+        gradHidden,
+        gradWeight,
+        gradBias,
+        weightSum: ws![0]!,
+        zLoss: z === undefined ? undefined : none ? z : z[0]!,
+      });
+    } finally {
+      for (const t of tensors) t.release();
+    }
+  }
+
   /** The sum of all values (deterministic: the same input gives the same bits on every run). */
   async sum(input: FloatInput): Promise<number> {
     checkFloatInput('sum', 'input', input);
@@ -777,6 +849,28 @@ export class Engine extends EventTarget {
     const weight = options.weight === undefined ? undefined : checkWeights(op, 'weight', options.weight, suffixes, `the size of trailing dimensions of the shape: one of ${suffixes.join(', ')}`);
     const posWeight = options.posWeight === undefined ? undefined : checkWeights(op, 'posWeight', options.posWeight, [cols], `one per entry of the last dimension (${cols})`);
     return { n, cols, reduction, grad, target: checkedTarget, logits, weight, posWeight };
+  }
+
+  /** @internal Validate linearCrossEntropy's arguments (host and GPU-resident forms). */
+  linearCrossEntropyArgs(op: string, hidden: unknown, weight: unknown, target: unknown, options: LinearCrossEntropyOptions) {
+    checkOptions(op, options, LINEAR_CE_OPTIONS);
+    const { rows, cols: dim } = checkShape(op, options.shape, checkFloatInput(op, 'hidden', hidden), 'hidden');
+    const weightLength = checkFloatInput(op, 'weight', weight);
+    if (weightLength === 0 || weightLength % dim !== 0) {
+      throw new XentropyArgumentError(op, 'weight', `has ${weightLength} elements, not a positive multiple of hidden's last dimension (${dim}): it must be [V, ${dim}]`);
+    }
+    const vocab = weightLength / dim;
+    const reduction = checkReduction(op, options.reduction);
+    const grad = checkBoolean(op, 'grad', options.grad, true);
+    const ignoreIndex = checkInteger(op, 'ignoreIndex', options.ignoreIndex, -100);
+    const labelSmoothing = checkNumber(op, 'labelSmoothing', options.labelSmoothing, 0, 0, 1);
+    const zLoss = checkNumber(op, 'zLoss', options.zLoss, 0, 0, Infinity);
+    const softcap = options.softcap === undefined ? undefined : checkNumber(op, 'softcap', options.softcap, 0, 0, Infinity, true);
+    const bias = options.bias === undefined ? undefined : checkFloatTensor(op, 'bias', options.bias, vocab, 'the weight has V =');
+    const classWeight = options.classWeight === undefined ? undefined : checkWeights(op, 'classWeight', options.classWeight, [vocab], `one per class (V = ${vocab})`);
+    const allWeights = classWeight ? classWeight.reduce((a, b) => a + b, 0) : vocab;
+    const checkedTarget = checkClassTargets(op, target, rows, vocab, ignoreIndex);
+    return { rows, dim, vocab, reduction, grad, ignoreIndex, labelSmoothing, zLoss, softcap, bias, classWeight, allWeights, target: checkedTarget };
   }
 
   /** @internal */

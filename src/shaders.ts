@@ -5,6 +5,8 @@
 import binaryCrossEntropy from '../shaders/binary_cross_entropy.wgsl?raw';
 import crossEntropy from '../shaders/cross_entropy.wgsl?raw';
 import entropy from '../shaders/entropy.wgsl?raw';
+import linearCrossEntropyBias from '../shaders/linear_cross_entropy_bias.wgsl?raw';
+import linearCrossEntropyMatmul from '../shaders/linear_cross_entropy_matmul.wgsl?raw';
 import klDiv from '../shaders/kl_div.wgsl?raw';
 import logSoftmax from '../shaders/log_softmax.wgsl?raw';
 import rowReduceSubgroup from '../shaders/row_reduce_subgroup.wgsl?raw';
@@ -19,6 +21,8 @@ export const shaderSources = {
   cross_entropy: crossEntropy,
   entropy,
   kl_div: klDiv,
+  linear_cross_entropy_bias: linearCrossEntropyBias,
+  linear_cross_entropy_matmul: linearCrossEntropyMatmul,
   log_softmax: logSoftmax,
   subgroup_probe: subgroupProbe,
   sum,

@@ -107,3 +107,49 @@ export interface CrossEntropyResult extends LossResult {
 export interface CrossEntropyGpuResult extends LossGpuResult {
   zLoss?: GpuTensor;
 }
+
+/**
+ * Options of `linearCrossEntropy`: crossEntropy's options for the logits `hidden @ weight^T + bias`, with the class
+ * weights named `classWeight` (the `weight` argument is the classifier's matrix).
+ */
+export interface LinearCrossEntropyOptions {
+  /** hidden's shape [...rows, D]; the weight is [V, D] (V = weight length / D), the target has one index per row. */
+  shape: readonly number[];
+  /** [V], added to every row's logits (torch.nn.Linear's bias). */
+  bias?: Float32Array | GpuTensor;
+  /** Default 'mean' (over non-ignored rows, weighted by classWeight as F.cross_entropy). */
+  reduction?: Reduction;
+  /** Default -100. */
+  ignoreIndex?: number;
+  /** Also compute gradHidden, gradWeight (and gradBias with a bias). Default true. */
+  grad?: boolean;
+  /** Per-class weights [V] (F.cross_entropy's `weight`), finite and >= 0. */
+  classWeight?: Float32Array | readonly number[];
+  labelSmoothing?: number;
+  zLoss?: number;
+  softcap?: number;
+}
+
+export interface LinearCrossEntropyResult {
+  /** A scalar for 'mean' and 'sum', one per row for 'none' (z-loss included). */
+  loss: number | Float32Array;
+  /** d loss / d hidden, [...rows, D]. */
+  gradHidden?: Float32Array;
+  /** d loss / d weight, [V, D]. */
+  gradWeight?: Float32Array;
+  /** d loss / d bias, [V] (with a bias). */
+  gradBias?: Float32Array;
+  weightSum: number;
+  /** With zLoss: its part of `loss`, reduced the same way. */
+  zLoss?: number | Float32Array;
+}
+
+export interface LinearCrossEntropyGpuResult {
+  loss: GpuTensor;
+  gradHidden?: GpuTensor;
+  gradWeight?: GpuTensor;
+  gradBias?: GpuTensor;
+  /** The mean's denominator in element 0 (element 1: the count of out-of-range targets found on the GPU). */
+  weightSum: GpuTensor;
+  zLoss?: GpuTensor;
+}

@@ -6,7 +6,7 @@ import { createEngine, type Engine } from 'xentropy';
 import './style.css';
 import { mountExamples } from './views/examples.js';
 
-type ViewName = 'examples' | 'curves' | 'train' | 'bench';
+type ViewName = 'examples' | 'curves' | 'train' | 'lm' | 'bench';
 type Mount = (root: HTMLElement, engine: Engine, cpu: Engine) => void | Promise<void>;
 
 /** Views other than the first are loaded on demand (Chart.js and the trainer are not needed to read the table). */
@@ -14,6 +14,7 @@ const VIEWS: Record<ViewName, () => Promise<Mount>> = {
   examples: async () => mountExamples,
   curves: async () => (await import('./views/curves.js')).mountCurves,
   train: async () => (await import('./views/train.js')).mountTrain,
+  lm: async () => (await import('./views/lm.js')).mountLm,
   bench: async () => (await import('./views/bench.js')).mountBench,
 };
 

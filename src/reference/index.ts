@@ -5,3 +5,4 @@ export { entr, entropy } from './entropy.js';
 export { klDiv, xlogy, type KlDivReferenceOptions, type KlReduction } from './klDiv.js';
 export { logSoftmax, rowLogSumExp, softmax } from './logSoftmax.js';
 export { sum } from './sum.js';
+export { linearCrossEntropy, type LinearCrossEntropyReferenceOptions, type LinearCrossEntropyReferenceResult } from './linearCrossEntropy.js';

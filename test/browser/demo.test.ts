@@ -220,6 +220,20 @@ describe('demo page with WebGPU (SwiftShader)', () => {
     await page.screenshot({ path: `${ARTIFACTS}demo-train-webgpu.png`, fullPage: true });
   });
 
+  it('trains the tiny character-level language model with the fused linear cross-entropy: the loss falls', async () => {
+    await openView(page, 'lm');
+    await page.$eval('#lm-steps', (input) => ((input as HTMLInputElement).value = '100'));
+    await page.click('#lm-start');
+    await page.waitForSelector('#view-lm[data-state="done"], #view-lm[data-state="failed"]', { timeout: 150_000 });
+    const lm = await page.$eval('#view-lm', (node) => ({ ...(node as HTMLElement).dataset }));
+    console.log(`[demo lm] ${lm.steps} steps, loss ${Number(lm.initialLoss).toFixed(3)} -> ${Number(lm.finalLoss).toFixed(3)}`);
+    expect(lm.state).toBe('done');
+    expect(Number(lm.steps)).toBe(100);
+    // Starts near ln V (uniform over the text's characters); 100 Adam steps learn the frequent pairs.
+    expect(Number(lm.finalLoss), 'the loss falls below 70% of its start').toBeLessThan(0.7 * Number(lm.initialLoss));
+    await page.screenshot({ path: `${ARTIFACTS}demo-lm-webgpu.png`, fullPage: true });
+  });
+
   it('runs the small benchmark case: validated kernel, roofline and CPU, a bar chart and the adapter', async () => {
     const rows = await runSmallBench(page);
     expect(rows.map((r) => r.implementation).sort()).toEqual(['CPU reference', 'roofline (vec4 read+write)', 'xentropy (fused CE fwd+bwd)']);

@@ -1,0 +1,336 @@
+/**
+ * Host side of the fused linear cross-entropy: the loss of `crossEntropy(hidden @ weight^T + bias, target)` and its
+ * gradients with respect to hidden [N, D], weight [V, D] and bias [V], without the N x V logits ever existing in GPU
+ * memory (CPU reference: src/reference/linearCrossEntropy.ts).
+ *
+ * Design: chunks of rows, as Liger-Kernel's fused linear cross-entropy does (it materializes the logits of one chunk
+ * of rows at a time and turns them into their gradient in place before the next chunk). Per chunk of B rows:
+ *   1. logits[B, V] = hidden[chunk] @ weight^T + bias: the tiled matmul (shaders/linear_cross_entropy_matmul.wgsl,
+ *      32 x 32 tiles staged in workgroup memory, f32 accumulation), by vocabulary segments that fit one binding;
+ *   2. the row losses and d loss / d logits of the chunk by the fused cross-entropy kernel itself (encodeCrossEntropy
+ *      with reduction 'none', so the gradient is unscaled): every option (class weights, label smoothing, ignoreIndex,
+ *      zLoss, softcap) has exactly crossEntropy's semantics because it is the same code;
+ *   3. gradHidden[chunk] = dlogits @ weight and gradWeight += dlogits^T @ hidden[chunk] (and gradBias += column sums),
+ *      each scaled by 1 / weightSum for 'mean' (weightSum: of the whole batch, computed first on the GPU from the
+ *      targets), gradWeight and gradBias accumulated in f32 across chunks in row order: deterministic, and f32 whatever
+ *      the inputs (low-precision accumulation of the weight gradient across chunks is the bug Liger-Kernel and axolotl
+ *      hit).
+ * Cut Cross-Entropy (Wijmans et al., 2024) instead never writes a logit tile to global memory (blockwise matmul with
+ * the log-sum-exp kept on chip, then a recomputing backward); the chunked form was chosen here because it reuses the
+ * cross-entropy kernel unchanged, costs one matmul fewer than recomputing, and its extra memory is still bounded.
+ *
+ * Memory beyond the inputs and the results: two chunk buffers of B x V floats (logits and their gradient) with
+ * B = max(1, floor(LOGITS_CHUNK_BYTES / (4 V))), so at most 2 * max(LOGITS_CHUNK_BYTES, 4 V) bytes; gradHidden's
+ * split-K slabs, at most LOGITS_CHUNK_BYTES more (splits * B * D floats: 84 KB for B = 41, D = 8); plus O(N) (row
+ * losses, row z-losses) and O(1): O(N + V) in all, never N x V. Tested in test/gpu/linearCrossEntropy.test.ts against
+ * engine.stats() (21 MiB for N = 300, D = 8, V = 50257, whose logits would be 58 MiB).
+ */
+import type { Batch, BoundRange, GpuContext } from '../gpu/context.js';
+import type { GpuTensor } from '../gpu/tensor.js';
+import type { Reduction } from '../types.js';
+import { encodeCrossEntropy } from './crossEntropy.js';
+import { encodeSum } from './sum.js';
+
+/** Bytes of one chunk of logits (and of its gradient): 8 MiB, about 42 rows of a 50257-class vocabulary. */
+export const LOGITS_CHUNK_BYTES = 8 * 1024 * 1024;
+/**
+ * The most K (inner dimension) one matmul dispatch walks, and the most rows in a chunk: keeps every thread's loops
+ * below llvmpipe's 65535 iterations per invocation (see the matmul shader's header).
+ */
+export const MAX_INNER = 4096;
+/** The matmul's workgroup size (fixed by the shader: 64 threads of 4 x 4 outputs). */
+const MATMUL_WG = 64;
+
+function nextPow2(x: number): number {
+  return 2 ** Math.ceil(Math.log2(Math.max(1, x)));
+}
+
+export interface LinearCrossEntropyEncodeOptions {
+  rows: number;
+  dim: number;
+  vocab: number;
+  reduction: Reduction;
+  ignoreIndex: number;
+  grad: boolean;
+  bias: GpuTensor | undefined;
+  classWeight: GpuTensor | undefined;
+  /** Sum of the class weights (V without them). */
+  allWeights: number;
+  labelSmoothing: number;
+  zLoss: number;
+  softcap: number | undefined;
+}
+
+export interface LinearCrossEntropyEncoded {
+  loss: GpuTensor;
+  gradHidden?: GpuTensor;
+  gradWeight?: GpuTensor;
+  gradBias?: GpuTensor;
+  /** 2 elements: the mean's denominator and the count of out-of-range targets. */
+  weightSum: GpuTensor;
+  zLoss?: GpuTensor;
+}
+
+/**
+ * Rows per chunk, and classes per vocabulary segment (the most rows of the weight one binding holds; the matmul
+ * splits its own K), for a problem, or a clear error if one row cannot be bound.
+ */
+export function planLinearCrossEntropy(ctx: GpuContext, rows: number, dim: number, vocab: number): { chunkRows: number; segment: number } {
+  const maxElements = ctx.maxBindingElements;
+  if (vocab > maxElements) {
+    throw new Error(`linearCrossEntropy: one row of ${vocab} logits (${vocab * 4} bytes) exceeds this device's maxStorageBufferBindingSize (${ctx.limits.maxStorageBufferBindingSize} bytes)`);
+  }
+  if (dim > maxElements) {
+    throw new Error(`linearCrossEntropy: one row of ${dim} hidden values exceeds this device's maxStorageBufferBindingSize (${ctx.limits.maxStorageBufferBindingSize} bytes)`);
+  }
+  const chunkRows = Math.max(1, Math.min(rows, MAX_INNER, Math.floor(LOGITS_CHUNK_BYTES / (4 * vocab)), Math.floor(maxElements / vocab), Math.floor(maxElements / dim)));
+  const segment = Math.max(1, Math.min(vocab, Math.floor(maxElements / dim)));
+  return { chunkRows, segment };
+}
+
+interface MatmulArgs {
+  m: number;
+  n: number;
+  k: number;
+  a: BoundRange;
+  lda: number;
+  aOffset: number;
+  b: BoundRange;
+  ldb: number;
+  bOffset: number;
+  c: BoundRange;
+  ldc: number;
+  cOffset: number;
+  transA: boolean;
+  transB: boolean;
+  accumulate: boolean;
+  bias?: BoundRange | undefined;
+  /** Split-K: K in this many pieces in one dispatch, piece s written at cOffset + s * splitStride (default 1). */
+  splits?: number;
+  splitStride?: number;
+  /** The weight sum binding (always bound); `scaled` divides the product by its element 0. */
+  weightSum: GPUBufferBinding;
+  scaled: boolean;
+}
+
+/** Record C (+)= s A B (+ bias), splitting K into accumulating dispatches of at most MAX_INNER. */
+function encodeMatmul(ctx: GpuContext, batch: Batch, p: MatmulArgs, noBias: GPUBufferBinding): void {
+  // Staged (GPUs): 8 x 8 threads, 32 x 32 tiles. Unstaged (CPU adapters): the 64 threads' shape follows C's, so a thin
+  // C (N = D = 2, or M = 7 rows) does not leave most threads of every workgroup idle.
+  const stage = ctx.tuning === 'gpu';
+  let tn = 8;
+  if (!stage) {
+    tn = Math.min(MATMUL_WG, nextPow2(Math.ceil(p.n / 4)));
+    const needM = nextPow2(Math.ceil(p.m / 4));
+    if (needM < MATMUL_WG / tn) tn = Math.min(MATMUL_WG, MATMUL_WG / needM);
+  }
+  const tm = MATMUL_WG / tn;
+  const tilesN = Math.ceil(p.n / (4 * tn));
+  const tiles = Math.ceil(p.m / (4 * tm)) * tilesN;
+  const splits = p.splits ?? 1;
+  const kSplit = Math.ceil(p.k / splits);
+  if (splits > 1 && (kSplit > MAX_INNER || Math.ceil(p.k / kSplit) !== splits)) throw new Error('linearCrossEntropy: internal error: split-K pieces');
+  const step = splits > 1 ? p.k : MAX_INNER;
+  for (let k0 = 0; k0 < p.k; k0 += step) {
+    const depth = Math.min(step, p.k - k0);
+    const first = k0 === 0;
+    const withBias = first && p.bias !== undefined;
+    batch.dispatch(
+      'linear_cross_entropy_matmul',
+      { WG: MATMUL_WG, STAGE: stage, TM: tm, TN: tn, TRANS_A: p.transA, TRANS_B: p.transB, ACCUMULATE: p.accumulate || !first, BIAS: withBias, SCALED: p.scaled },
+      [
+        p.m, p.n, depth, p.lda, p.ldb, p.ldc,
+        p.a.shift + p.aOffset + (p.transA ? k0 * p.lda : k0),
+        p.b.shift + p.bOffset + (p.transB ? k0 : k0 * p.ldb),
+        p.c.shift + p.cOffset,
+        withBias ? p.bias!.shift : 0,
+        tilesN, tiles, splits > 1 ? kSplit : depth, splits > 1 ? p.splitStride! : 0,
+      ],
+      [p.a.binding, p.b.binding, withBias ? p.bias!.binding : noBias, p.weightSum, p.c.binding],
+      tiles * splits,
+    );
+  }
+}
+
+/**
+ * Pieces of gradHidden's K (a vocabulary segment of `k` classes) for an output of `outputs` floats: enough for about
+ * 256 classes each, at most 64, and at most what keeps the partial slabs within LOGITS_CHUNK_BYTES; but always pieces of
+ * at most MAX_INNER (one dispatch), else 1 (the plain accumulating dispatches).
+ */
+function splitCount(k: number, outputs: number): number {
+  const byMemory = Math.floor(LOGITS_CHUNK_BYTES / (4 * outputs));
+  const wanted = Math.min(64, Math.ceil(k / 256), byMemory);
+  if (wanted <= 1) return 1;
+  // The pieces actually formed (every slab the column sums add must have been written).
+  const piece = Math.ceil(k / wanted);
+  return piece <= MAX_INNER ? Math.ceil(k / piece) : 1;
+}
+
+/** out (+)= s * column sums of g [rows, cols] (linear_cross_entropy_bias.wgsl): gradBias, and split-K slabs. */
+function encodeColumnSums(ctx: GpuContext, batch: Batch, g: BoundRange, rows: number, cols: number, out: BoundRange, accumulate: boolean, weightSum: GPUBufferBinding, scaled: boolean): void {
+  const wg = Math.min(64, ctx.workgroupSize);
+  batch.dispatch(
+    'linear_cross_entropy_bias',
+    { WG: wg, ACCUMULATE: accumulate, SCALED: scaled },
+    [rows, cols, g.shift, out.shift],
+    [g.binding, weightSum, out.binding],
+    Math.ceil(cols / wg),
+  );
+}
+
+/** Rows each thread of target_weight_sum.wgsl takes (as src/ops/crossEntropy.ts). */
+const TARGET_ROWS_PER_THREAD = 64;
+
+/** [weight_sum, out_of_range] of all the targets (target_weight_sum.wgsl, then sum.wgsl over workgroup partials). */
+function encodeWeightSum(ctx: GpuContext, batch: Batch, target: GpuTensor, o: LinearCrossEntropyEncodeOptions, weight: GpuTensor): GpuTensor {
+  const weightSum = ctx.allocate(2, 'f32', 'linear-cross-entropy-weight-sum');
+  const wg = ctx.workgroupSize;
+  const groups = Math.max(1, Math.ceil(o.rows / (wg * TARGET_ROWS_PER_THREAD)));
+  const partials = groups === 1 ? weightSum : batch.scratchTensor(2 * groups, 'f32', 'linear-cross-entropy-weight-partials');
+  const targets = ctx.bind(target, 0, o.rows);
+  const out = ctx.bind(partials, 0, 2 * groups);
+  batch.dispatch(
+    'target_weight_sum',
+    { WG: wg, ITEMS: TARGET_ROWS_PER_THREAD, WEIGHTED: o.classWeight !== undefined, SOFT_TARGET: false },
+    [o.rows, o.vocab, targets.shift, o.ignoreIndex, groups, out.shift],
+    [targets.binding, ctx.bind(weight, 0, o.classWeight ? o.vocab : 1).binding, out.binding],
+    groups,
+  );
+  if (groups > 1) {
+    const view = (t: GpuTensor, start: number, length: number): GpuTensor => ctx.own(t.buffer, 'f32', length, t.byteOffset + start * 4, false);
+    encodeSum(ctx, batch, view(partials, 0, groups), groups, view(weightSum, 0, 1));
+    encodeSum(ctx, batch, view(partials, groups, groups), groups, view(weightSum, 1, 1));
+  }
+  return weightSum;
+}
+
+/**
+ * Run the fused linear cross-entropy: one submission for the weight sum, one per chunk of rows (each records a
+ * bounded number of dispatches), one for the reductions. Resolves once everything is submitted; the results are
+ * engine-owned tensors the caller releases.
+ */
+export async function runLinearCrossEntropy(ctx: GpuContext, op: string, hidden: GpuTensor, weight: GpuTensor, target: GpuTensor, o: LinearCrossEntropyEncodeOptions): Promise<LinearCrossEntropyEncoded> {
+  const { rows, dim, vocab } = o;
+  const { chunkRows, segment } = planLinearCrossEntropy(ctx, rows, dim, vocab);
+  const withZ = o.zLoss !== 0;
+  const scaled = o.reduction === 'mean';
+  const owned: GpuTensor[] = [];
+  const allocate = (length: number, label: string): GpuTensor => {
+    const t = ctx.allocate(length, 'f32', label);
+    owned.push(t);
+    return t;
+  };
+  // Placeholders bound where a kernel's optional input is absent (1 float each, engine-owned until the end).
+  const placeholder = allocate(1, 'linear-cross-entropy-placeholder');
+  const rowLoss = allocate(rows, 'linear-cross-entropy-row-loss');
+  const rowZ = withZ ? allocate(rows, 'linear-cross-entropy-row-z') : undefined;
+  const gradHidden = o.grad ? allocate(rows * dim, 'linear-cross-entropy-grad-hidden') : undefined;
+  const gradWeight = o.grad ? allocate(vocab * dim, 'linear-cross-entropy-grad-weight') : undefined;
+  const gradBias = o.grad && o.bias ? allocate(vocab, 'linear-cross-entropy-grad-bias') : undefined;
+  const noBias = ctx.bind(placeholder, 0, 1).binding;
+  try {
+    const weightSum = await ctx.submit(op, (batch) => encodeWeightSum(ctx, batch, target, o, o.classWeight ?? placeholder));
+    owned.push(weightSum);
+    const ws = ctx.bind(weightSum, 0, 2).binding;
+    const view = (t: GpuTensor, dtype: 'f32' | 'i32', start: number, length: number): GpuTensor => ctx.own(t.buffer, dtype, length, t.byteOffset + start * 4, false);
+
+    for (let r0 = 0; r0 < rows; r0 += chunkRows) {
+      const b = Math.min(chunkRows, rows - r0);
+      await ctx.submit(op, (batch) => {
+        const logits = batch.scratchTensor(b * vocab, 'f32', 'linear-cross-entropy-logits');
+        const logitsRange = ctx.bind(logits, 0, b * vocab);
+        const hiddenRange = ctx.bind(hidden, r0 * dim, b * dim);
+        // 1. The chunk's logits, by vocabulary segments (each segment of the weight fits one binding).
+        for (let v0 = 0; v0 < vocab; v0 += segment) {
+          const n = Math.min(segment, vocab - v0);
+          encodeMatmul(ctx, batch, {
+            m: b, n, k: dim,
+            a: hiddenRange, lda: dim, aOffset: 0,
+            b: ctx.bind(weight, v0 * dim, n * dim), ldb: dim, bOffset: 0, transB: true,
+            c: logitsRange, ldc: vocab, cOffset: v0,
+            transA: false, accumulate: false,
+            bias: o.bias ? ctx.bind(o.bias, v0, n) : undefined,
+            weightSum: ws, scaled: false,
+          }, noBias);
+        }
+        // 2. Row losses and unscaled d loss / d logits: the cross-entropy kernel, unchanged.
+        const ce = encodeCrossEntropy(ctx, batch, logits, view(target, 'i32', r0, b), {
+          rows: b, cols: vocab, inner: 1, reduction: 'none', ignoreIndex: o.ignoreIndex, grad: o.grad, softTarget: false,
+          inputs: 'logits', weight: o.classWeight, allWeights: o.allWeights, labelSmoothing: o.labelSmoothing, zLoss: o.zLoss,
+          softcap: o.softcap,
+        });
+        batch.copy(ce.loss, view(rowLoss, 'f32', r0, b));
+        if (rowZ && ce.zLoss) batch.copy(ce.zLoss, view(rowZ, 'f32', r0, b));
+        // 3. Gradients of this chunk's rows (gradHidden) and their contribution to gradWeight and gradBias.
+        if (ce.grad && gradHidden && gradWeight) {
+          const g = ctx.bind(ce.grad, 0, b * vocab);
+          const gh = ctx.bind(gradHidden, r0 * dim, b * dim);
+          for (let v0 = 0; v0 < vocab; v0 += segment) {
+            const n = Math.min(segment, vocab - v0);
+            const w = ctx.bind(weight, v0 * dim, n * dim);
+            // gradHidden's K is the vocabulary: long, while the chunk's [b, D] output may be a handful of tiles. Split
+            // K in one dispatch into partial slabs (more workgroups at work), then add the slabs in order.
+            const splits = splitCount(n, b * dim);
+            if (splits === 1) {
+              encodeMatmul(ctx, batch, {
+                m: b, n: dim, k: n,
+                a: g, lda: vocab, aOffset: v0, transA: false,
+                b: w, ldb: dim, bOffset: 0, transB: false,
+                c: gh, ldc: dim, cOffset: 0, accumulate: v0 > 0,
+                weightSum: ws, scaled,
+              }, noBias);
+            } else {
+              const partials = batch.scratchTensor(splits * b * dim, 'f32', 'linear-cross-entropy-partials');
+              encodeMatmul(ctx, batch, {
+                m: b, n: dim, k: n,
+                a: g, lda: vocab, aOffset: v0, transA: false,
+                b: w, ldb: dim, bOffset: 0, transB: false,
+                c: ctx.bind(partials, 0, splits * b * dim), ldc: dim, cOffset: 0, accumulate: false,
+                splits, splitStride: b * dim,
+                weightSum: ws, scaled,
+              }, noBias);
+              encodeColumnSums(ctx, batch, ctx.bind(partials, 0, splits * b * dim), splits, b * dim, gh, v0 > 0, ws, false);
+            }
+            encodeMatmul(ctx, batch, {
+              m: n, n: dim, k: b,
+              a: g, lda: vocab, aOffset: v0, transA: true,
+              b: hiddenRange, ldb: dim, bOffset: 0, transB: false,
+              c: ctx.bind(gradWeight, v0 * dim, n * dim), ldc: dim, cOffset: 0, accumulate: r0 > 0,
+              weightSum: ws, scaled,
+            }, noBias);
+          }
+          if (gradBias) encodeColumnSums(ctx, batch, g, b, vocab, ctx.bind(gradBias, 0, vocab), r0 > 0, ws, scaled);
+        }
+        // Back to the pool: later dispatches of this batch that reuse them run after these (queue order).
+        for (const t of [ce.loss, ce.weightSum, ce.grad, ce.zLoss]) t?.release();
+      });
+    }
+
+    return await ctx.submit(op, (batch) => {
+      const result: LinearCrossEntropyEncoded = { loss: rowLoss, weightSum };
+      if (o.reduction !== 'none') {
+        const divideBy = scaled ? weightSum : undefined;
+        result.loss = allocate(1, 'linear-cross-entropy-loss');
+        encodeSum(ctx, batch, rowLoss, rows, result.loss, divideBy);
+        if (rowZ) {
+          result.zLoss = allocate(1, 'linear-cross-entropy-z-loss');
+          encodeSum(ctx, batch, rowZ, rows, result.zLoss, divideBy);
+        }
+      } else if (rowZ) {
+        result.zLoss = rowZ;
+      }
+      if (gradHidden) result.gradHidden = gradHidden;
+      if (gradWeight) result.gradWeight = gradWeight;
+      if (gradBias) result.gradBias = gradBias;
+      // Release what is not handed to the caller (the row sums once reduced, the placeholder) after recording.
+      const kept = new Set<GpuTensor>([result.loss, result.weightSum, ...[result.zLoss, gradHidden, gradWeight, gradBias].filter((t): t is GpuTensor => t !== undefined)]);
+      for (const t of owned) if (!kept.has(t)) t.release();
+      owned.length = 0;
+      for (const t of kept) owned.push(t); // released by the catch below if this submission fails
+      return result;
+    });
+  } catch (error) {
+    for (const t of owned) t.release();
+    throw error;
+  }
+}
