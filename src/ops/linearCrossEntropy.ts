@@ -20,19 +20,25 @@
  * cross-entropy kernel unchanged, costs one matmul fewer than recomputing, and its extra memory is still bounded.
  *
  * Memory beyond the inputs and the results: two chunk buffers of B x V floats (logits and their gradient) with
- * B = max(1, floor(LOGITS_CHUNK_BYTES / (4 V))), so at most 2 * max(LOGITS_CHUNK_BYTES, 4 V) bytes; gradHidden's
- * split-K slabs, at most LOGITS_CHUNK_BYTES more (splits * B * D floats: 84 KB for B = 41, D = 8); plus O(N) (row
+ * B = max(1, floor(logitsChunkBytes / (4 V))), so at most 2 * max(logitsChunkBytes, 4 V) bytes; gradHidden's
+ * split-K slabs, at most logitsChunkBytes more (splits * B * D floats: 84 KB for B = 41, D = 8); plus O(N) (row
  * losses, row z-losses) and O(1): O(N + V) in all, never N x V. Tested in test/gpu/linearCrossEntropy.test.ts against
  * engine.stats() (21 MiB for N = 300, D = 8, V = 50257, whose logits would be 58 MiB).
  */
-import type { Batch, BoundRange, GpuContext } from '../gpu/context.js';
+import type { Batch, BoundRange, GpuContext, Tuning } from '../gpu/context.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import type { Reduction } from '../types.js';
 import { encodeCrossEntropy } from './crossEntropy.js';
 import { encodeSum } from './sum.js';
 
-/** Bytes of one chunk of logits (and of its gradient): 8 MiB, about 42 rows of a 50257-class vocabulary. */
-export const LOGITS_CHUNK_BYTES = 8 * 1024 * 1024;
+/**
+ * Bytes of one chunk of logits (and of its gradient). 8 MiB on CPU-emulated adapters (about 42 rows of a 50257-class
+ * vocabulary); 128 MiB on GPUs, where 42-row chunks left the H200 mostly idle (N=4096, D=768, V=50257: 291 ms fused
+ * against 77 ms unfused). A constant either way, so the memory beyond inputs and gradients stays O(N + V).
+ */
+export function logitsChunkBytes(tuning: Tuning): number {
+  return tuning === 'cpu' ? 8 * 1024 * 1024 : 128 * 1024 * 1024;
+}
 /**
  * The most K (inner dimension) one matmul dispatch walks, and the most rows in a chunk: keeps every thread's loops
  * below llvmpipe's 65535 iterations per invocation (see the matmul shader's header).
@@ -83,7 +89,7 @@ export function planLinearCrossEntropy(ctx: GpuContext, rows: number, dim: numbe
   if (dim > maxElements) {
     throw new Error(`linearCrossEntropy: one row of ${dim} hidden values exceeds this device's maxStorageBufferBindingSize (${ctx.limits.maxStorageBufferBindingSize} bytes)`);
   }
-  const chunkRows = Math.max(1, Math.min(rows, MAX_INNER, Math.floor(LOGITS_CHUNK_BYTES / (4 * vocab)), Math.floor(maxElements / vocab), Math.floor(maxElements / dim)));
+  const chunkRows = Math.max(1, Math.min(rows, MAX_INNER, Math.floor(logitsChunkBytes(ctx.tuning) / (4 * vocab)), Math.floor(maxElements / vocab), Math.floor(maxElements / dim)));
   const segment = Math.max(1, Math.min(vocab, Math.floor(maxElements / dim)));
   return { chunkRows, segment };
 }
@@ -154,11 +160,11 @@ function encodeMatmul(ctx: GpuContext, batch: Batch, p: MatmulArgs, noBias: GPUB
 
 /**
  * Pieces of gradHidden's K (a vocabulary segment of `k` classes) for an output of `outputs` floats: enough for about
- * 256 classes each, at most 64, and at most what keeps the partial slabs within LOGITS_CHUNK_BYTES; but always pieces of
+ * 256 classes each, at most 64, and at most what keeps the partial slabs within the chunk bytes; but always pieces of
  * at most MAX_INNER (one dispatch), else 1 (the plain accumulating dispatches).
  */
-function splitCount(k: number, outputs: number): number {
-  const byMemory = Math.floor(LOGITS_CHUNK_BYTES / (4 * outputs));
+function splitCount(k: number, outputs: number, chunkBytes: number): number {
+  const byMemory = Math.floor(chunkBytes / (4 * outputs));
   const wanted = Math.min(64, Math.ceil(k / 256), byMemory);
   if (wanted <= 1) return 1;
   // The pieces actually formed (every slab the column sums add must have been written).
@@ -270,7 +276,7 @@ export async function runLinearCrossEntropy(ctx: GpuContext, op: string, hidden:
             const w = ctx.bind(weight, v0 * dim, n * dim);
             // gradHidden's K is the vocabulary: long, while the chunk's [b, D] output may be a handful of tiles. Split
             // K in one dispatch into partial slabs (more workgroups at work), then add the slabs in order.
-            const splits = splitCount(n, b * dim);
+            const splits = splitCount(n, b * dim, logitsChunkBytes(ctx.tuning));
             if (splits === 1) {
               encodeMatmul(ctx, batch, {
                 m: b, n: dim, k: n,

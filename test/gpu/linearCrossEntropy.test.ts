@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createEngine, XentropyArgumentError, type Engine, type Reduction } from '../../src/index.js';
-import { LOGITS_CHUNK_BYTES } from '../../src/ops/linearCrossEntropy.js';
+import { logitsChunkBytes } from '../../src/ops/linearCrossEntropy.js';
 import { expectClose } from '../helpers/compare.js';
 import { useGpuEngine } from '../helpers/engine.js';
 import { expectResult, gradTolerance, LOSS_TOLERANCE, makeProblem, referenceFor, unfused, type ProblemSpec } from '../helpers/linearCrossEntropy.js';
@@ -117,7 +117,7 @@ describe('linearCrossEntropy: GPU-resident form, determinism, memory', () => {
     const resultBytes = results.reduce((s, t) => s + t.byteLength, 0);
     const extra = after.liveBytes + after.pooledBytes - (before.liveBytes + before.pooledBytes) - resultBytes;
     const logitsBytes = n * v * 4;
-    const bound = 2 * Math.max(LOGITS_CHUNK_BYTES, 4 * v) * 1.25 + 64 * (n + v) + (1 << 20); // pool rounding, O(N + V), small
+    const bound = 2 * Math.max(logitsChunkBytes(e.tuning!), 4 * v) * 1.25 + 64 * (n + v) + (1 << 20); // pool rounding, O(N + V), small
     console.log(`[linearCrossEntropy memory] N=${n} D=${d} V=${v}: extra ${(extra / 2 ** 20).toFixed(2)} MiB (bound ${(bound / 2 ** 20).toFixed(2)} MiB), logits would be ${(logitsBytes / 2 ** 20).toFixed(1)} MiB`);
     expect(extra).toBeLessThanOrEqual(bound);
     expect(extra).toBeLessThan(logitsBytes / 2);
