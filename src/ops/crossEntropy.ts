@@ -68,7 +68,17 @@ const TARGET_ROWS_PER_THREAD = 64;
  * target_weight_sum dispatch writes per-workgroup partials, straight into the result when one workgroup covers every
  * row, else into scratch that sum.wgsl reduces (deterministic either way).
  */
-function encodeTargetWeightSum(ctx: GpuContext, batch: Batch, target: GpuTensor, weight: GpuTensor, o: CrossEntropyEncodeOptions): GpuTensor {
+export interface TargetWeightSumOptions {
+  rows: number;
+  cols: number;
+  ignoreIndex: number;
+  /** `weight` holds per-class weights (else a placeholder is bound). */
+  weighted: boolean;
+  /** Probability targets: every row counts with weight 1 (PyTorch divides soft-target means by the row count). */
+  softTarget: boolean;
+}
+
+export function encodeTargetWeightSum(ctx: GpuContext, batch: Batch, target: GpuTensor, weight: GpuTensor, o: TargetWeightSumOptions): GpuTensor {
   const { rows, cols } = o;
   const weightSum = ctx.allocate(2, 'f32', 'cross-entropy-weight-sum');
   const wg = ctx.workgroupSize;
@@ -78,9 +88,9 @@ function encodeTargetWeightSum(ctx: GpuContext, batch: Batch, target: GpuTensor,
   const out = ctx.bind(partials, 0, 2 * groups);
   batch.dispatch(
     'target_weight_sum',
-    { WG: wg, ITEMS: TARGET_ROWS_PER_THREAD, WEIGHTED: o.weight !== undefined, SOFT_TARGET: o.softTarget },
+    { WG: wg, ITEMS: TARGET_ROWS_PER_THREAD, WEIGHTED: o.weighted, SOFT_TARGET: o.softTarget },
     [rows, cols, targets.shift, o.ignoreIndex, groups, out.shift],
-    [targets.binding, ctx.bind(weight, 0, o.weight ? cols : 1).binding, out.binding],
+    [targets.binding, ctx.bind(weight, 0, o.weighted ? cols : 1).binding, out.binding],
     groups,
   );
   if (groups > 1) {
@@ -98,7 +108,7 @@ export function encodeCrossEntropy(ctx: GpuContext, batch: Batch, input: GpuTens
   const weight = o.weight ?? batch.scratchTensor(1, 'f32', 'cross-entropy-no-weight');
   const weightBinding = ctx.bind(weight, 0, o.weight ? cols : 1).binding;
 
-  const weightSum = encodeTargetWeightSum(ctx, batch, target, weight, o);
+  const weightSum = encodeTargetWeightSum(ctx, batch, target, weight, { rows, cols, ignoreIndex: o.ignoreIndex, weighted: o.weight !== undefined, softTarget: o.softTarget });
   const ws = ctx.bind(weightSum, 0, 2);
 
   const rowLoss = o.reduction === 'none' ? ctx.allocate(rows, 'f32', 'cross-entropy-loss') : batch.scratchTensor(rows, 'f32', 'cross-entropy-row-loss');

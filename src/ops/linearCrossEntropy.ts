@@ -27,8 +27,8 @@
  */
 import type { Batch, BoundRange, GpuContext, Tuning } from '../gpu/context.js';
 import type { GpuTensor } from '../gpu/tensor.js';
-import type { Reduction } from '../types.js';
-import { encodeCrossEntropy } from './crossEntropy.js';
+import type { LinearCrossEntropyGpuResult, Reduction } from '../types.js';
+import { encodeCrossEntropy, encodeTargetWeightSum } from './crossEntropy.js';
 import { encodeSum } from './sum.js';
 
 /**
@@ -67,15 +67,8 @@ export interface LinearCrossEntropyEncodeOptions {
   softcap: number | undefined;
 }
 
-export interface LinearCrossEntropyEncoded {
-  loss: GpuTensor;
-  gradHidden?: GpuTensor;
-  gradWeight?: GpuTensor;
-  gradBias?: GpuTensor;
-  /** 2 elements: the mean's denominator and the count of out-of-range targets. */
-  weightSum: GpuTensor;
-  zLoss?: GpuTensor;
-}
+/** The GPU results (weightSum: 2 elements, the mean's denominator and the count of out-of-range targets). */
+export type LinearCrossEntropyEncoded = LinearCrossEntropyGpuResult;
 
 /**
  * Rows per chunk, and classes per vocabulary segment (the most rows of the weight one binding holds; the matmul
@@ -184,32 +177,6 @@ function encodeColumnSums(ctx: GpuContext, batch: Batch, g: BoundRange, rows: nu
   );
 }
 
-/** Rows each thread of target_weight_sum.wgsl takes (as src/ops/crossEntropy.ts). */
-const TARGET_ROWS_PER_THREAD = 64;
-
-/** [weight_sum, out_of_range] of all the targets (target_weight_sum.wgsl, then sum.wgsl over workgroup partials). */
-function encodeWeightSum(ctx: GpuContext, batch: Batch, target: GpuTensor, o: LinearCrossEntropyEncodeOptions, weight: GpuTensor): GpuTensor {
-  const weightSum = ctx.allocate(2, 'f32', 'linear-cross-entropy-weight-sum');
-  const wg = ctx.workgroupSize;
-  const groups = Math.max(1, Math.ceil(o.rows / (wg * TARGET_ROWS_PER_THREAD)));
-  const partials = groups === 1 ? weightSum : batch.scratchTensor(2 * groups, 'f32', 'linear-cross-entropy-weight-partials');
-  const targets = ctx.bind(target, 0, o.rows);
-  const out = ctx.bind(partials, 0, 2 * groups);
-  batch.dispatch(
-    'target_weight_sum',
-    { WG: wg, ITEMS: TARGET_ROWS_PER_THREAD, WEIGHTED: o.classWeight !== undefined, SOFT_TARGET: false },
-    [o.rows, o.vocab, targets.shift, o.ignoreIndex, groups, out.shift],
-    [targets.binding, ctx.bind(weight, 0, o.classWeight ? o.vocab : 1).binding, out.binding],
-    groups,
-  );
-  if (groups > 1) {
-    const view = (t: GpuTensor, start: number, length: number): GpuTensor => ctx.own(t.buffer, 'f32', length, t.byteOffset + start * 4, false);
-    encodeSum(ctx, batch, view(partials, 0, groups), groups, view(weightSum, 0, 1));
-    encodeSum(ctx, batch, view(partials, groups, groups), groups, view(weightSum, 1, 1));
-  }
-  return weightSum;
-}
-
 /**
  * Run the fused linear cross-entropy: one submission for the weight sum, one per chunk of rows (each records a
  * bounded number of dispatches), one for the reductions. Resolves once everything is submitted; the results are
@@ -235,7 +202,7 @@ export async function runLinearCrossEntropy(ctx: GpuContext, op: string, hidden:
   const gradBias = o.grad && o.bias ? allocate(vocab, 'linear-cross-entropy-grad-bias') : undefined;
   const noBias = ctx.bind(placeholder, 0, 1).binding;
   try {
-    const weightSum = await ctx.submit(op, (batch) => encodeWeightSum(ctx, batch, target, o, o.classWeight ?? placeholder));
+    const weightSum = await ctx.submit(op, (batch) => encodeTargetWeightSum(ctx, batch, target, o.classWeight ?? placeholder, { rows: o.rows, cols: o.vocab, ignoreIndex: o.ignoreIndex, weighted: o.classWeight !== undefined, softTarget: false }));
     owned.push(weightSum);
     const ws = ctx.bind(weightSum, 0, 2).binding;
     const view = (t: GpuTensor, dtype: 'f32' | 'i32', start: number, length: number): GpuTensor => ctx.own(t.buffer, dtype, length, t.byteOffset + start * 4, false);

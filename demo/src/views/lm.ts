@@ -10,6 +10,7 @@
 import type { Engine } from 'xentropy';
 import { COLORS, makeChart } from '../charts.js';
 import { element } from '../dom.js';
+import { seededRandom } from '../train/data.js';
 
 const TEXT =
   'the cat sat on the mat and the dog sat on the log. a small model reads this text one letter at a time and learns ' +
@@ -21,17 +22,8 @@ const EMBED = 16;
 const BATCH = 128;
 const LEARNING_RATE = 0.02;
 
-/** Deterministic minibatches and initial weights: a run is reproducible. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Deterministic minibatches and initial weights (the train view's seeded PRNG): a run is reproducible.
+const mulberry32 = seededRandom;
 
 class Adam {
   private readonly m: Float32Array;
