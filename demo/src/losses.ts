@@ -1,9 +1,8 @@
 /**
- * The loss computations the views show, all through the library's public API. Hard (class-index) targets go through
- * engine.crossEntropy, the fused forward+backward kernel. Soft (probability) targets are computed as
- * -sum_i y_i log_softmax(z)_i with engine.logSoftmax, because the library's crossEntropy takes class indices only for
- * now; when the loss family (probability targets, label smoothing, BCE) lands on main, these rows switch to
- * engine.crossEntropy with probability targets and the formula here becomes the check beside it.
+ * The loss computations the views show, all through the library's public API. Hard (class-index) targets and soft
+ * (probability) targets both go through engine.crossEntropy, the fused forward+backward kernel (PyTorch's
+ * F.cross_entropy semantics). Only a prediction with a zero probability (a -Inf logit) takes the seed's formula
+ * -sum_i y_i log_softmax(z)_i with 0 log 0 = 0 instead: there PyTorch, and the library, give 0 * -Inf = NaN.
  */
 import type { Engine } from 'xentropy';
 
@@ -30,6 +29,12 @@ export async function crossEntropyRows(
     // reduction 'sum' with one row per call would also do; 'none' gives every row's loss in one dispatch, and the
     // gradient of the sum is the per-row gradient softmax(z) - onehot.
     const result = await engine.crossEntropy(logits, Int32Array.from(hardClasses as number[]), { shape: [rows, classes], reduction: 'none' });
+    loss.set(result.loss as Float32Array);
+    grad.set(result.grad!);
+    return { loss, grad };
+  }
+  if (logits.every(Number.isFinite)) {
+    const result = await engine.crossEntropy(logits, Float32Array.from(targets), { shape: [rows, classes], reduction: 'none' });
     loss.set(result.loss as Float32Array);
     grad.set(result.grad!);
     return { loss, grad };

@@ -38,7 +38,7 @@ export function mountExamples(root: HTMLElement, engine: Engine, cpu: Engine): v
   const body = element('tbody', {});
   table.append(body);
   const addButton = element('button', { id: 'add-row' }, 'Add a row');
-  root.append(table, addButton, element('p', { class: 'hint' }, 'Rows 1-5 have one-hot (hard) targets and go through the fused crossEntropy kernel; soft rows use logSoftmax.'));
+  root.append(table, addButton, element('p', { class: 'hint' }, 'Every row goes through the fused crossEntropy kernel: class indices for one-hot targets, probability targets for soft ones (a prediction with a zero entry falls back to the formula with 0 log 0 = 0, where PyTorch gives NaN).'));
 
   const rows: Row[] = [];
   let pending = 0;
