@@ -153,7 +153,7 @@ interface Runner {
 const now = () => performance.now();
 
 /** Register tfjs-backend-webgpu on `device` (the engine's) as tfjs's 'webgpu' backend and make it current. */
-async function tfjsOn(device: GPUDevice): Promise<WebGPUBackend> {
+export async function tfjsOn(device: GPUDevice): Promise<WebGPUBackend> {
   // tfjs registers its kernels for the backend *name* 'webgpu'; in a browser its import already registered a
   // 'webgpu' backend that requests its own device, so replace it with one on the engine's device.
   if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');

@@ -1,217 +1,29 @@
 /**
- * `npm run bench:linear-ce`: the fused linear cross-entropy (issue 7) against the unfused path and against tfjs, in
- * Node on Dawn, one device, the timing of bench/core.ts: each contender runs once and is validated, then samples are
- * taken round-robin, one sample = launch a call, submit, await device.queue.onSubmittedWorkDone(); median per call.
- *
- *   xentropy-fused  engine.gpu.linearCrossEntropy(hidden, weight, target): loss, gradHidden, gradWeight
- *   unfused         tfjs matMul -> logits [N, V] on the GPU -> engine.gpu.crossEntropy (the fused CE kernel, on the
- *                   logits' buffer, zero copy) -> tfjs matMuls of its dlogits (gradHidden = G W, gradWeight = G^T H)
- *   tfjs            tf.valueAndGrads of losses.softmaxCrossEntropy(oneHot(target), matMul(hidden, weight^T))
- *
- * Peak GPU memory beyond the inputs and the results: xentropy's from engine.stats() (live + pooled bytes after a
- * call with the pool trimmed before it: the pool keeps every buffer released during the call, so this bounds what the
- * call held at once), tfjs's from its backend's numBytesAllocatedInGPU read before the call's tensors are freed.
- * Default size: N=256, D=128, V=8192 (a minute or two on SwiftShader); `--full`: the issue's N=4096, D=768, V=50257
- * (a real GPU; the unfused path and tfjs need 2-3 buffers of N x V x 4 = 823 MB there). `--shape N,D,V` for any other.
- * Validation: the fused result against the f64 reference when N*V*D <= 2e9 (else against the unfused path), with the
- * tests' tolerances (test/helpers/linearCrossEntropy.ts); the unfused path and tfjs against the fused result with the
- * same loss tolerance and gradients at 1e-3 * max|expected| (they are contenders, checked so a broken one cannot pass).
+ * `npm run bench:linear-ce`: the fused linear cross-entropy bench (bench/linearCe.ts: contenders, validation, timing,
+ * the table) in Node on Dawn. Flags: --full, --shape N,D,V, --repeats, --adapter auto|swiftshader|llvmpipe|vulkan,
+ * --contenders. The same bench in headless Chromium: `npm run bench:browser -- --linear-ce`.
  */
-import * as tf from 'bench-tfjs/core';
-import 'bench-tfjs/gradients';
-import { WebGPUBackend } from 'bench-tfjs/webgpu';
 import { create } from 'webgpu';
-import { createEngine, reference, type Engine, type GpuTensor } from 'xentropy';
-import { classTargets, normal } from '../test/helpers/data.js';
+import { createEngine, type Engine } from 'xentropy';
+import { parseLinearCeArgs, runLinearCeBench } from './linearCe.js';
 
-const args = process.argv.slice(2);
-const flag = (name: string): string | undefined => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-};
-const full = args.includes('--full');
-const [N, D, V] = (flag('--shape') ?? (full ? '4096,768,50257' : '256,128,8192')).split(',').map(Number) as [number, number, number];
-const repeats = Number(flag('--repeats') ?? 3);
-const adapter = (flag('--adapter') ?? 'auto') as 'auto' | 'swiftshader' | 'llvmpipe' | 'vulkan';
-const contenders = (flag('--contenders') ?? 'xentropy-fused,unfused,tfjs').split(',');
-
-const engine: Engine = await createEngine({ backend: 'webgpu', adapter });
-const device = engine.device!;
-const info = engine.adapterInfo!;
-if (info.cpuBased) {
+const options = parseLinearCeArgs(process.argv.slice(2));
+const engine: Engine = await createEngine({ backend: 'webgpu', adapter: options.adapter });
+if (engine.adapterInfo!.cpuBased) {
   // As bench/node.ts: dawn.node's setImmediate polling takes a core from a CPU adapter's workers (bench process only).
   (globalThis as { setImmediate: unknown }).setImmediate = (fn: (...a: unknown[]) => void, ...a: unknown[]) => setTimeout(fn, 1, ...a);
 }
+// tfjs-backend-webgpu refuses to construct without navigator.gpu; Node has none (as bench/node.ts).
 const nav = ((globalThis as { navigator?: object }).navigator ??= {}) as { gpu?: GPU };
 Object.defineProperty(nav, 'gpu', { value: create([]), configurable: true, writable: true });
-if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
-const backend = new WebGPUBackend(device, (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo);
-tf.registerBackend('webgpu', () => backend);
-if (!(await tf.setBackend('webgpu'))) throw new Error('tfjs: could not set the webgpu backend');
-const flushTf = () => {
-  backend.endComputePassEncoder();
-  backend.ensureCommandEncoderReady();
-  backend.submitQueue();
-};
-
-console.log(`linear cross-entropy bench: N=${N} D=${D} V=${V} on ${info.source} ${info.vendor}/${info.architecture} ${info.description}; logits would be ${((N * V * 4) / 2 ** 20).toFixed(1)} MiB`);
-const hidden = normal(N * D, 1, 1);
-const weight = normal(V * D, 2 / Math.sqrt(D), 2);
-const target = classTargets(N, V, 3);
-const [hGpu, wGpu, tGpu] = [engine.gpu.upload(hidden), engine.gpu.upload(weight), engine.gpu.upload(target)];
-const hTf = tf.tensor2d(hidden, [N, D]);
-const wTf = tf.tensor2d(weight, [V, D]);
-const tTf = tf.tensor1d(target, 'int32');
-
-interface Output { loss: number; gradHidden: Float32Array; gradWeight: Float32Array }
-interface Call { read(): Promise<Output>; free(): void; tfBytes: number }
-interface Contender { name: string; launch(): Promise<Call> }
-
-const tfBytes = () => (backend as unknown as { memory(): { numBytesAllocatedInGPU: number } }).memory().numBytesAllocatedInGPU;
-const readTf = async (t: tf.Tensor) => (await t.data()) as Float32Array;
-
-const all: Contender[] = [
-  {
-    name: 'xentropy-fused',
-    launch: async () => {
-      const r = await engine.gpu.linearCrossEntropy(hGpu, wGpu, tGpu, { shape: [N, D] });
-      const tensors = [r.loss, r.gradHidden!, r.gradWeight!, r.weightSum];
-      return {
-        tfBytes: 0,
-        read: async () => ({ loss: (await r.loss.read())[0]!, gradHidden: (await r.gradHidden!.read()) as Float32Array, gradWeight: (await r.gradWeight!.read()) as Float32Array }),
-        free: () => tensors.forEach((t) => t.release()),
-      };
-    },
-  },
-  {
-    name: 'unfused',
-    launch: async () => {
-      const logits = tf.matMul(hTf, wTf, false, true);
-      const data = logits.dataToGPU();
-      flushTf();
-      const wrapped = engine.gpu.wrap(data.buffer, { dtype: 'f32', length: N * V });
-      const ce = await engine.gpu.crossEntropy(wrapped, tGpu, { shape: [N, V] });
-      const g = tf.tensor({ buffer: ce.grad!.buffer, zeroCopy: true }, [N, V], 'float32');
-      const gradHidden = tf.matMul(g, wTf);
-      const gradWeight = tf.matMul(g, hTf, true, false);
-      flushTf();
-      const bytes = tfBytes();
-      return {
-        tfBytes: bytes,
-        read: async () => ({ loss: (await ce.loss.read())[0]!, gradHidden: await readTf(gradHidden), gradWeight: await readTf(gradWeight) }),
-        free: () => {
-          tf.dispose([logits, g, gradHidden, gradWeight]);
-          data.tensorRef.dispose();
-          for (const t of [wrapped, ce.loss, ce.grad!, ce.weightSum] as GpuTensor[]) t.release();
-        },
-      };
-    },
-  },
-  {
-    name: 'tfjs',
-    launch: async () => {
-      const f = (h: tf.Tensor, w: tf.Tensor) => tf.losses.softmaxCrossEntropy(tf.oneHot(tTf, V, 1, 0, 'float32'), tf.matMul(h, w, false, true));
-      const { value, grads } = tf.valueAndGrads(f)([hTf, wTf]);
-      flushTf();
-      const bytes = tfBytes();
-      return {
-        tfBytes: bytes,
-        read: async () => ({ loss: (await readTf(value))[0]!, gradHidden: await readTf(grads[0]!), gradWeight: await readTf(grads[1]!) }),
-        free: () => tf.dispose([value, ...grads]),
-      };
-    },
-  },
-];
-const runners = all.filter((c) => contenders.includes(c.name));
-
-function worst(got: ArrayLike<number>, want: ArrayLike<number>, atolScale: number, rtol: number): { ratio: number; text: string } {
-  let max = 0;
-  for (let i = 0; i < want.length; i++) max = Math.max(max, Math.abs(want[i]!));
-  let ratio = 0;
-  let err = 0;
-  for (let i = 0; i < want.length; i++) {
-    const e = Math.abs(got[i]! - want[i]!);
-    err = Math.max(err, e);
-    ratio = Math.max(ratio, Number.isNaN(e) ? Infinity : e / (atolScale * max + rtol * Math.abs(want[i]!)));
-  }
-  return { ratio, text: `max |err| ${err.toExponential(2)} (${(ratio * 100).toFixed(1)}% of the tolerance)` };
-}
-
-function check(name: string, got: Output, want: { loss: number; gradHidden: ArrayLike<number>; gradWeight: ArrayLike<number> }, gradScale: number): string {
-  const lossErr = Math.abs(got.loss - want.loss);
-  const parts = [`loss err ${lossErr.toExponential(2)}`];
-  let ok = lossErr <= 1e-4 + 1e-5 * Math.abs(want.loss);
-  for (const [label, g, w] of [['gradHidden', got.gradHidden, want.gradHidden], ['gradWeight', got.gradWeight, want.gradWeight]] as const) {
-    const r = worst(g, w, gradScale, 1e-4);
-    ok &&= r.ratio <= 1;
-    parts.push(`${label} ${r.text}`);
-  }
-  const text = parts.join('; ');
-  if (!ok) throw new Error(`VALIDATION FAILED ${name}: ${text}`);
-  return text;
-}
 
 let status = 0;
 try {
-  // Validate: the fused result first (against the f64 reference where affordable), then the others against it.
-  const fusedCall = await runners.find((r) => r.name === 'xentropy-fused')!.launch();
-  const fused = await fusedCall.read();
-  fusedCall.free();
-  if (N * V * D <= 2e9) {
-    const t0 = performance.now();
-    const ref = reference.linearCrossEntropy(hidden, weight, target, N, D, V, { reduction: 'mean', ignoreIndex: -100, grad: true });
-    console.log(`xentropy-fused vs f64 reference (${((performance.now() - t0) / 1000).toFixed(1)} s): ${check('xentropy-fused', fused, { loss: ref.loss as number, gradHidden: ref.gradHidden!, gradWeight: ref.gradWeight! }, 1e-4)}`);
-  }
-  for (const r of runners) {
-    if (r.name === 'xentropy-fused') continue;
-    const call = await r.launch();
-    try {
-      console.log(`${r.name} vs xentropy-fused: ${check(r.name, await call.read(), fused, 1e-3)}`);
-    } finally {
-      call.free();
-    }
-  }
-  // Time round-robin; memory from the first timed call of each.
-  const times = new Map<string, number[]>(runners.map((r) => [r.name, []]));
-  const memory = new Map<string, number>();
-  const tfMemory = new Map<string, number>();
-  for (let round = 0; round < repeats; round++) {
-    for (const r of runners) {
-      engine.trim();
-      const before = engine.stats();
-      const start = performance.now();
-      const call = await r.launch();
-      await device.queue.onSubmittedWorkDone();
-      times.get(r.name)!.push(performance.now() - start);
-      const after = engine.stats();
-      // The fused call's results (gradHidden, gradWeight, loss, weightSum) are engine buffers; the others' are tfjs's.
-      const results = r.name === 'xentropy-fused' ? 4 * (N * D + V * D) + 12 : 0;
-      const engineBytes = after.liveBytes + after.pooledBytes - before.liveBytes - before.pooledBytes - results;
-      if (round === 0) memory.set(r.name, engineBytes);
-      if (round === 0 && r.name !== 'xentropy-fused') tfMemory.set(r.name, call.tfBytes - 4 * (2 * N * D + 2 * V * D + N));
-      call.free();
-    }
-  }
-  const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1]!;
-  const base = median(times.get('xentropy-fused') ?? [NaN]);
-  console.log(`\n| contender | ms per call (median of ${repeats}) | vs xentropy-fused | xentropy engine extra (MiB) | tfjs allocated (MiB) |\n| --- | --- | --- | --- | --- |`);
-  for (const r of runners) {
-    const ms = median(times.get(r.name)!);
-    const tfm = tfMemory.get(r.name);
-    console.log(`| ${r.name} | ${ms.toFixed(1)} | ${(ms / base).toFixed(2)}x | ${(memory.get(r.name)! / 2 ** 20).toFixed(1)} | ${tfm === undefined ? '-' : (tfm / 2 ** 20).toFixed(1)} |`);
-  }
-  console.log(
-    `\nxentropy engine extra: engine buffers (live + pooled) added by one call, beyond the inputs and the fused call's results: its peak.` +
-      `\ntfjs allocated: tfjs's buffer manager after the call (its pool included, so a high-water mark shared by 'unfused' and 'tfjs'),` +
-      ` less the inputs (uploaded to both) and the two gradients. Logits alone are ${((N * V * 4) / 2 ** 20).toFixed(1)} MiB.`,
-  );
+  await runLinearCeBench(engine, options, (line) => console.log(line));
 } catch (error) {
   console.error(error instanceof Error ? (error.stack ?? error.message) : error);
   status = 1;
 } finally {
-  for (const t of [hGpu, wGpu, tGpu]) t.release();
-  tf.dispose([hTf, wTf, tTf]);
-  backend.dispose();
   engine.destroy();
 }
 process.exit(status);

@@ -22,7 +22,7 @@ declare module 'bench-tfjs/core' {
   export function registerBackend(name: string, factory: () => unknown, priority?: number): boolean;
   export function setBackend(name: string): Promise<boolean>;
   export const losses: { softmaxCrossEntropy(onehotLabels: Tensor, logits: Tensor): Tensor };
-  // bench/linearCrossEntropy.ts
+  // bench/linearCe.ts (the linear-CE bench)
   export interface Tensor {
     dataToGPU(): { buffer: GPUBuffer; tensorRef: Tensor };
   }

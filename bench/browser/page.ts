@@ -5,6 +5,7 @@
  */
 import { createEngine, type Engine } from 'xentropy'; // the library source: bench/browser.ts aliases it to src/
 import { runBench } from '../core.js';
+import { parseLinearCeArgs, runLinearCeBench } from '../linearCe.js';
 import type { BenchOptions } from '../options.js';
 
 interface BenchWindow {
@@ -12,6 +13,8 @@ interface BenchWindow {
   benchDone(reportJson: string): Promise<void>;
   benchFailed(message: string): Promise<void>;
   startBench(options: BenchOptions): void;
+  startLinearCe(args: string[]): void;
+  benchLog(line: string): Promise<void>;
   benchReady: boolean;
 }
 
@@ -25,6 +28,22 @@ page.startBench = (options) => {
       engine = await createEngine({ backend: 'webgpu' });
       const report = await runBench({ engine, runtime: 'browser', poll: "the browser's event loop", progress: (line) => void page.benchProgress(line) }, options);
       await page.benchDone(JSON.stringify(report));
+    } catch (error) {
+      await page.benchFailed(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    } finally {
+      engine?.destroy();
+    }
+  })();
+};
+// `npm run bench:browser -- --linear-ce`: the linear cross-entropy bench (bench/linearCe.ts) with the command's flags;
+// its lines go to Node's stdout through benchLog, then benchDone with no report.
+page.startLinearCe = (args) => {
+  void (async () => {
+    let engine: Engine | undefined;
+    try {
+      engine = await createEngine({ backend: 'webgpu' });
+      await runLinearCeBench(engine, parseLinearCeArgs(args), (line) => void page.benchLog(line));
+      await page.benchDone('');
     } catch (error) {
       await page.benchFailed(error instanceof Error ? (error.stack ?? error.message) : String(error));
     } finally {
