@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { reference, type GpuTensor } from '../../src/index.js';
 import { expectClose } from '../helpers/compare.js';
-import { classTargets, logitsFor, normal, rng } from '../helpers/data.js';
+import { classTargets, logitsFor, normal, rng, rowsPastOneBinding } from '../helpers/data.js';
 import { useGpuEngine } from '../helpers/engine.js';
 
 const engine = useGpuEngine();
@@ -73,8 +73,7 @@ describe('loss family on the GPU', () => {
   it('crossEntropy with weights and smoothing when the logits exceed one storage binding (split by rows)', async () => {
     const e = engine();
     const cols = 128256;
-    const limit = e.device?.limits.maxStorageBufferBindingSize ?? 128 * 2 ** 20;
-    const rows = Math.min(Math.floor(limit / (cols * 4)) + 3, 300);
+    const rows = rowsPastOneBinding(e.device, cols);
     const target = classTargets(rows, cols, 13, 9);
     const x = logitsFor('normal', rows, cols, 14);
     const weight = positiveWeights(cols, 15);

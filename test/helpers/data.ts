@@ -65,3 +65,12 @@ export function logitsFor(family: ValueFamily, rows: number, cols: number, seed:
   }
   return x;
 }
+
+/**
+ * Rows of `cols` f32 values just past one storage binding of `device` (llvmpipe: 128 MiB), capped at 300 so the test
+ * stays small where bindings are larger (the default limit without a device).
+ */
+export function rowsPastOneBinding(device: GPUDevice | null, cols: number): number {
+  const limit = device?.limits.maxStorageBufferBindingSize ?? 128 * 2 ** 20;
+  return Math.min(Math.floor(limit / (cols * 4)) + 3, 300);
+}
