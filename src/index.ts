@@ -7,6 +7,7 @@ export type { AdapterInfo, NodeAdapter } from './gpu/adapter.js';
 export type { DispatchTiming, EngineStats } from './gpu/context.js';
 export type { PoolStats } from './gpu/pool.js';
 export { GpuTensor, type DType } from './gpu/tensor.js';
+export { fromFloat16Bits, roundToFloat16, toFloat16Bits } from './float16.js';
 export { sumErrorBound, sumPlan, type SumPlan } from './ops/sum.js';
 export * as reference from './reference/index.js';
 export type * from './types.js';
