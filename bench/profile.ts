@@ -1,12 +1,12 @@
 // Per-dispatch GPU times of the engine's ops (engine.profile: timestamp queries around each dispatch), for tuning.
-// Usage: npm run build && npm run bench:build && node bench/dist/profile.mjs [--adapter=vulkan] [--wg=256,1024]
+// Usage: npm run build && npm run bench:build && node bench/dist/profile.mjs [--adapter=vulkan] [--wg=256,1024] [--cases=4096x1000,65537x10]
 // Prints, for each case and op, every dispatch of one call with its kernel variant, workgroups and GPU time.
 import { createEngine, type NodeAdapter } from 'xentropy';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
 const adapter = (args.get('adapter') ?? 'auto') as NodeAdapter;
 const sizes = (args.get('wg') ?? '256').split(',').map(Number);
-const cases: [number, number][] = [[4096, 1000], [1024, 32000], [256, 128256], [64, 262144], [65537, 10]];
+const cases: [number, number][] = (args.get('cases') ?? '4096x1000,1024x32000,256x128256,64x262144,65537x10').split(',').map((c) => c.split('x').map(Number) as [number, number]);
 
 for (const maxWorkgroupSize of sizes) {
   const engine = await createEngine({ backend: 'webgpu', adapter, maxWorkgroupSize });

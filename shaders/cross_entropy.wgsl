@@ -138,6 +138,17 @@ fn capped(v: f32) -> f32 {
   return v;
 }
 
+// The values c .. c + 3 of a row whose columns end at `end` (c < end < c + 4): the columns past the end repeat the
+// last one (read in bounds, no loop, no branch); callers mask or skip them.
+fn tail_block(base: u32, c: u32, end: u32) -> vec4<f32> {
+  let last = base + end - 1u;
+  return vec4<f32>(x[base + c], x[min(base + c + 1u, last)], x[min(base + c + 2u, last)], x[min(base + c + 3u, last)]);
+}
+
+fn capped4(v: vec4<f32>) -> vec4<f32> {
+  return vec4<f32>(capped(v.x), capped(v.y), capped(v.z), capped(v.w));
+}
+
 fn class_w(c: u32) -> f32 {
   if (WEIGHTED) { return class_weight[c]; }
   return 1.0;
@@ -147,21 +158,53 @@ fn soft_target(i: u32) -> f32 {
   return bitcast<f32>(target_bits[i]);
 }
 
+// sum_k w_c ((1 - eps) y_c + eps / C) over classes c = c0 .. c0 + n - 1 of the row at rel_base (contiguous layout).
+fn soft_coefs(rel_base: u32, c0: u32, n: u32, eps: f32, smooth_each: f32) -> f32 {
+  var total = 0.0;
+  for (var k = 0u; k < n; k++) {
+    total += class_w(c0 + k) * ((1.0 - eps) * soft_target(params.target_offset + rel_base + c0 + k) + smooth_each);
+  }
+  return total;
+}
+
+// The hard-label gradient of 4 classes c .. c + 3 from their raw logits: (p * k - [c == t] * hit) * cap' * scale with
+// k = total (+ the z-loss term). The target is matched without indexing a vector by a run-time value (slow on CPU
+// adapters). A masked logit has p = exp(-Inf) = 0.
+fn hard_label_grad(raw: vec4<f32>, c: u32, t: i32, hit: f32, row_max: f32, inv_sum: f32, k: f32, scale: f32) -> vec4<f32> {
+  var v = raw;
+  var slope = vec4<f32>(1.0);
+  if (SOFTCAP) {
+    let th = vec4<f32>(saturating_tanh(raw.x / params.softcap), saturating_tanh(raw.y / params.softcap),
+                       saturating_tanh(raw.z / params.softcap), saturating_tanh(raw.w / params.softcap));
+    v = params.softcap * th;
+    slope = 1.0 - th * th;
+  }
+  let p = exp(v - vec4<f32>(row_max)) * inv_sum;
+  let is_target = vec4<u32>(c, c + 1u, c + 2u, c + 3u) == vec4<u32>(u32(t));
+  return (p * k - select(vec4<f32>(0.0), vec4<f32>(hit), is_target)) * slope * scale;
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) lid: u32,
         @builtin(workgroup_id) wid: vec3<u32>,
         @builtin(num_workgroups) nwg: vec3<u32>) {
   let lane = lid % TPR;
   let unit = (wid.y * nwg.x + wid.x) * (WG / TPR) + lid / TPR;  // (row, segment); one segment per row unless split
-  let row = unit / params.segments;
-  let segment = unit % params.segments;
+  // Integer division is slow on CPU adapters (no vector divide): skipped where the divisor is known to be 1.
+  var row = unit;
+  var segment = 0u;
+  if (PHASE != 0u) {
+    row = unit / params.segments;
+    segment = unit % params.segments;
+  }
   let row_in_range = row < params.rows;
   let cols = params.cols;
   let seg_start = segment * params.segment_len;
   let seg_end = min(cols, seg_start + params.segment_len);
   let inner = params.inner;
   // Element (row, c) is at x_base + c * inner (relative to the dispatch's first element).
-  let rel_base = (row / inner) * cols * inner + row % inner;
+  var rel_base = row * cols;
+  if (!CONTIGUOUS) { rel_base = (row / inner) * cols * inner + row % inner; }
   let x_base = params.x_offset + rel_base;
   let eps = params.smoothing;
   let smooth_each = eps / f32(cols);
@@ -185,27 +228,28 @@ fn main(@builtin(local_invocation_index) lid: u32,
   var s = 0.0;
   var coef_total = 0.0;
   if (!skip && INPUTS == INPUT_LOGITS && CONTIGUOUS && PHASE != 2u) {
-    // Blocks of 4 classes per step (row_stats.wgsl) over this unit's segment; columns past it read as -Inf.
-    var running = vec4<f32>(m_floor, 0.0, 0.0, 0.0);
-    var saw_nan = false;
-    for (var c = seg_start + 4u * lane; c < seg_end; c += 4u * TPR) {
-      var v = vec4<f32>(m_floor);
-      if (c + 4u <= seg_end) {
-        v = vec4<f32>(capped(x[x_base + c]), capped(x[x_base + c + 1u]), capped(x[x_base + c + 2u]), capped(x[x_base + c + 3u]));
-      } else {
-        for (var k = 0u; c + k < seg_end; k++) { v[k] = capped(x[x_base + c + k]); }
+    // Blocks of 4 classes per step (row_stats.wgsl) over this unit's segment, lanes interleaved by blocks: full blocks
+    // in groups of BLOCKS_PER_INNER_SUM (no branch inside), then this lane's last partial block padded with -Inf.
+    var running = stats_start();
+    let stride = 4u * TPR;
+    var c = seg_start + 4u * lane;
+    while (c + 4u <= seg_end) {
+      let group_end = c + stride * BLOCKS_PER_INNER_SUM;
+      for (; c + 4u <= seg_end && c < group_end; c += stride) {
+        let v = vec4<f32>(capped(x[x_base + c]), capped(x[x_base + c + 1u]), capped(x[x_base + c + 2u]), capped(x[x_base + c + 3u]));
+        running = add_block(running, v);
+        if (SOFT_TARGET) { coef_total += soft_coefs(rel_base, c, 4u, eps, smooth_each); }
       }
-      saw_nan = saw_nan || has_nan(v);
+      running = fold_inner(running);
+    }
+    if (c < seg_end) {
+      let v = select(vec4<f32>(m_floor), capped4(tail_block(x_base, c, seg_end)), vec4<u32>(c, c + 1u, c + 2u, c + 3u) < vec4<u32>(seg_end));
       running = add_block(running, v);
-      if (SOFT_TARGET) {
-        for (var k = 0u; k < 4u && c + k < cols; k++) {
-          coef_total += class_w(c + k) * ((1.0 - eps) * soft_target(params.target_offset + rel_base + c + k) + smooth_each);
-        }
-      }
+      if (SOFT_TARGET) { coef_total += soft_coefs(rel_base, c, seg_end - c, eps, smooth_each); }
     }
     let state = block_total(running);
     m = state.x;
-    s = select(state.y, bitcast<f32>(NAN_BITS), saw_nan);
+    s = state.y;
   } else if (!skip && INPUTS == INPUT_LOGITS) {
     for (var c = lane; c < cols; c += TPR) {
       let v = capped(x[x_base + c * inner]);
@@ -241,7 +285,7 @@ fn main(@builtin(local_invocation_index) lid: u32,
   var total = stats.z;
   if (!SOFT_TARGET) { total = (1.0 - eps) * w_t + smooth_each * params.all_weights; }
   var row_bad = !skip && !SOFT_TARGET && !in_range;
-  if (INPUTS == INPUT_LOGITS) { row_bad = row_bad || (!skip && (is_nan(row_sum) || row_sum == 0.0)); }
+  if (INPUTS == INPUT_LOGITS) { row_bad = row_bad || (!skip && stats_bad(vec2<f32>(row_max, row_sum))); }
 
   var scale = 1.0;
   if (params.reduction == REDUCTION_MEAN) { scale = 1.0 / weight_sum[0]; }
@@ -255,30 +299,23 @@ fn main(@builtin(local_invocation_index) lid: u32,
     // g = (p * total - [c == t] * w_t + 2 z lse p) * cap' * scale. A masked logit has p = exp(-Inf) = 0.
     let z_term = select(0.0, 2.0 * params.z_coef * lse, Z_LOSS);
     let g_base = params.grad_offset + rel_base;
-    for (var c = seg_start + 4u * lane; c < seg_end; c += 4u * TPR) {
-      let n = min(4u, seg_end - c);
-      var raw = vec4<f32>(0.0);
-      for (var k = 0u; k < n; k++) { raw[k] = x[x_base + c + k]; }
-      var v = raw;
-      var slope = vec4<f32>(1.0);
-      if (SOFTCAP) {
-        let th = vec4<f32>(saturating_tanh(raw.x / params.softcap), saturating_tanh(raw.y / params.softcap),
-                           saturating_tanh(raw.z / params.softcap), saturating_tanh(raw.w / params.softcap));
-        v = params.softcap * th;
-        slope = 1.0 - th * th;
-      }
-      let p = exp(v - vec4<f32>(row_max)) * inv_sum;
-      var g = p * (total + z_term);
-      if (t >= i32(c) && t < i32(c + 4u)) { g[u32(t) - c] -= (1.0 - eps) * w_t; }
-      g = g * slope * scale;
-      if (n == 4u) {
-        grad[g_base + c] = g.x;
-        grad[g_base + c + 1u] = g.y;
-        grad[g_base + c + 2u] = g.z;
-        grad[g_base + c + 3u] = g.w;
-      } else {
-        for (var k = 0u; k < n; k++) { grad[g_base + c + k] = g[k]; }
-      }
+    let hit = (1.0 - eps) * w_t;
+    let stride = 4u * TPR;
+    // Full blocks without a branch, then this lane's last partial block.
+    var c = seg_start + 4u * lane;
+    for (; c + 4u <= seg_end; c += stride) {
+      let raw = vec4<f32>(x[x_base + c], x[x_base + c + 1u], x[x_base + c + 2u], x[x_base + c + 3u]);
+      let g = hard_label_grad(raw, c, t, hit, row_max, inv_sum, total + z_term, scale);
+      grad[g_base + c] = g.x;
+      grad[g_base + c + 1u] = g.y;
+      grad[g_base + c + 2u] = g.z;
+      grad[g_base + c + 3u] = g.w;
+    }
+    if (c < seg_end) {
+      let g = hard_label_grad(tail_block(x_base, c, seg_end), c, t, hit, row_max, inv_sum, total + z_term, scale);
+      grad[g_base + c] = g.x;
+      if (c + 1u < seg_end) { grad[g_base + c + 1u] = g.y; }
+      if (c + 2u < seg_end) { grad[g_base + c + 2u] = g.z; }
     }
   } else if (!skip && !row_bad && (dense || WANT_GRAD)) {
     for (var c = lane; c < cols; c += TPR) {

@@ -49,17 +49,11 @@ fn combine(a: vec4<f32>, b: vec4<f32>, kind: u32) -> vec4<f32> {
   return vec4<f32>(combine_stats(a.xy, b.xy), 0.0, 0.0);
 }
 
-// Values [c, c + 4) of the row starting at `base`, with columns at or past `end` read as -Inf.
-fn load_block(base: u32, c: u32, end: u32) -> vec4<f32> {
-  let neg_inf = bitcast<f32>(NEG_INF_BITS);
-  if (c + 4u <= end) {
-    return vec4<f32>(x[base + c], x[base + c + 1u], x[base + c + 2u], x[base + c + 3u]);
-  }
-  var v = vec4<f32>(neg_inf);
-  for (var k = 0u; k < 4u; k++) {
-    if (c + k < end) { v[k] = x[base + c + k]; }
-  }
-  return v;
+// The values c .. c + 3 of the row at `base` whose columns end at `end` (c < end < c + 4): the columns past the end
+// repeat the last one (read in bounds, with no loop or branch); callers mask or skip them.
+fn tail_block(base: u32, c: u32, end: u32) -> vec4<f32> {
+  let last = base + end - 1u;
+  return vec4<f32>(x[base + c], x[min(base + c + 1u, last)], x[min(base + c + 2u, last)], x[min(base + c + 3u, last)]);
 }
 
 fn store(base: u32, c: u32, value: f32, row_max: f32, log_sum: f32, inv_sum: f32, row_nan: bool) {
@@ -86,18 +80,24 @@ fn main(@builtin(local_invocation_index) lid: u32,
   // 1. Statistics of this unit's columns (skipped in PHASE 2, which reads them from `partials`).
   var state = vec2<f32>(bitcast<f32>(NEG_INF_BITS), 0.0);
   if (PHASE != 2u) {
-    var saw_nan = false;
-    var running = vec4<f32>(bitcast<f32>(NEG_INF_BITS), 0.0, 0.0, 0.0);
+    // Full blocks in groups of BLOCKS_PER_INNER_SUM (no branch inside), then this lane's last partial block.
+    var running = stats_start();
+    let stride = 4u * TPR;
+    var c = start + 4u * lane;
     if (unit_in_range) {
-      for (var c = start + 4u * lane; c < end; c += 4u * TPR) {
-        let v = load_block(x_base, c, end);
-        saw_nan = saw_nan || has_nan(v);
-        running = add_block(running, v);
+      while (c + 4u <= end) {
+        let group_end = c + stride * BLOCKS_PER_INNER_SUM;
+        for (; c + 4u <= end && c < group_end; c += stride) {
+          running = add_block(running, vec4<f32>(x[x_base + c], x[x_base + c + 1u], x[x_base + c + 2u], x[x_base + c + 3u]));
+        }
+        running = fold_inner(running);
+      }
+      if (c < end) {
+        let in_row = vec4<u32>(c, c + 1u, c + 2u, c + 3u) < vec4<u32>(end);
+        running = add_block(running, select(vec4<f32>(bitcast<f32>(NEG_INF_BITS)), tail_block(x_base, c, end), in_row));
       }
     }
-    state = block_total(running);
-    if (saw_nan) { state.y = bitcast<f32>(NAN_BITS); }
-    state = reduce_unit(vec4<f32>(state, 0.0, 0.0), lid, 0u).xy;
+    state = reduce_unit(vec4<f32>(block_total(running), 0.0, 0.0), lid, 0u).xy;
   }
   if (!unit_in_range) { return; }
   if (PHASE == 1u) {
@@ -111,18 +111,17 @@ fn main(@builtin(local_invocation_index) lid: u32,
 
   // 2. Write this unit's columns.
   let row_max = state.x;
-  let row_nan = is_nan(state.y) || state.y == 0.0;  // a NaN/+Inf in the row, or a row of only -Inf (as PyTorch)
+  let row_nan = stats_bad(state);  // a NaN/+Inf in the row, or a row of only -Inf (as PyTorch)
   let log_sum = log(state.y);
   let inv_sum = 1.0 / state.y;
   let y_base = params.y_offset + row * cols;
-  for (var c = start + 4u * lane; c < end; c += 4u * TPR) {
-    if (c + 4u <= end) {
-      store(y_base, c, x[x_base + c], row_max, log_sum, inv_sum, row_nan);
-      store(y_base, c + 1u, x[x_base + c + 1u], row_max, log_sum, inv_sum, row_nan);
-      store(y_base, c + 2u, x[x_base + c + 2u], row_max, log_sum, inv_sum, row_nan);
-      store(y_base, c + 3u, x[x_base + c + 3u], row_max, log_sum, inv_sum, row_nan);
-    } else {
-      for (var k = c; k < end; k++) { store(y_base, k, x[x_base + k], row_max, log_sum, inv_sum, row_nan); }
-    }
+  // Full blocks without a branch, then this lane's last partial block.
+  var c = start + 4u * lane;
+  for (; c + 4u <= end; c += 4u * TPR) {
+    store(y_base, c, x[x_base + c], row_max, log_sum, inv_sum, row_nan);
+    store(y_base, c + 1u, x[x_base + c + 1u], row_max, log_sum, inv_sum, row_nan);
+    store(y_base, c + 2u, x[x_base + c + 2u], row_max, log_sum, inv_sum, row_nan);
+    store(y_base, c + 3u, x[x_base + c + 3u], row_max, log_sum, inv_sum, row_nan);
   }
+  for (; c < end; c++) { store(y_base, c, x[x_base + c], row_max, log_sum, inv_sum, row_nan); }
 }
