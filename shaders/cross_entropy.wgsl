@@ -32,7 +32,13 @@
 // plan while a thread walks at most 256 classes (TPR = 1 for strided class layouts, so neighbouring threads read
 // neighbouring addresses), else enough threads per row to keep each one's loops short (llvmpipe stops a shader's loops
 // after 65535 iterations in total) and its serial sums accurate. Bindings: 0 params, 1 x, 2 target (class indices as i32 bits, or
-// probabilities as f32 bits), 3 class weights, 4 weight_sum, 5 grad, 6 row_loss, 7 row_z.
+// probabilities as f32 bits), 3 class weights, 4 weight_sum, 5 grad, 6 row_loss, 7 row_z, 8 partials.
+// Element I/O (x and grad; src/shaders.ts prepends one of shaders/element_io_*.wgsl): f32, or f16 (array<f16> with
+// shader-f16, else f16 pairs in u32 words) read as f32, all math and sums in f32, and each gradient value rounded to
+// f16 once at the store (the target's -w_t term is subtracted in f32, never from a rounded probability). In place the
+// gradient is written over x: every thread reads its elements before any thread of the row writes (io_barrier after
+// the statistics; each thread then reads only the elements it writes), and the target's value for the loss is read
+// at the start (split rows: kept in `partials` between the phases), since the gradient pass overwrites it.
 
 override WG: u32 = 256u;
 override TPR: u32 = 256u;
@@ -45,7 +51,8 @@ override Z_LOSS: bool = false;
 override CONTIGUOUS: bool = true;
 override DENSE: bool = false;
 // Split rows (few long rows, hard labels, contiguous logits): 0 whole rows; 1 each (row, segment) unit writes its partial
-// (max, sum) to `partials`; 2 each unit combines its row's partials and writes its segment's gradient (segment 0 the loss).
+// (max, sum) to `partials` (and segment 0 the target's value, after every unit's pair); 2 each unit combines its row's
+// partials and writes its segment's gradient (segment 0 the loss).
 override PHASE: u32 = 0u;       // soft targets or label smoothing > 0: the loss needs every class's log-probability   // classes are the last dimension (inner == 1): the statistics pass reads blocks of 4
 
 const INPUT_LOGITS: u32 = 0u;
@@ -78,11 +85,12 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
+// Binding 1 (the input x) and binding 5 (the gradient) come from the element-I/O snippet the host prepends
+// (element_io_*.wgsl): elements are read with load_x(i) and written with store_out(i, v), f32 or f16, with the
+// gradient in its own buffer or written over x (in place: then binding 5 is not declared).
 @group(0) @binding(2) var<storage, read> target_bits: array<u32>;
 @group(0) @binding(3) var<storage, read> class_weight: array<f32>;
 @group(0) @binding(4) var<storage, read> weight_sum: array<f32>;
-@group(0) @binding(5) var<storage, read_write> grad: array<f32>;
 @group(0) @binding(6) var<storage, read_write> row_loss: array<f32>;
 @group(0) @binding(7) var<storage, read_write> row_z: array<f32>;
 @group(0) @binding(8) var<storage, read_write> partials: array<vec2<f32>>;
@@ -142,7 +150,7 @@ fn capped(v: f32) -> f32 {
 // last one (read in bounds, no loop, no branch); callers mask or skip them.
 fn tail_block(base: u32, c: u32, end: u32) -> vec4<f32> {
   let last = base + end - 1u;
-  return vec4<f32>(x[base + c], x[min(base + c + 1u, last)], x[min(base + c + 2u, last)], x[min(base + c + 3u, last)]);
+  return vec4<f32>(load_x(base + c), load_x(min(base + c + 1u, last)), load_x(min(base + c + 2u, last)), load_x(min(base + c + 3u, last)));
 }
 
 fn capped4(v: vec4<f32>) -> vec4<f32> {
@@ -220,6 +228,10 @@ fn main(@builtin(local_invocation_index) lid: u32,
     in_range = t >= 0 && u32(t) < cols;
   }
   let skip = !row_in_range || ignored;
+  // The target's input value, for the NLL term at the end, read before any thread of the row writes (in place the
+  // gradient overwrites it). Split rows: PHASE 1 keeps it in `partials` after the units' pairs, for PHASE 2.
+  var v_t = 0.0;
+  if (!SOFT_TARGET && !skip && in_range && lane == 0u && segment == 0u && PHASE != 2u) { v_t = load_x(x_base + u32(t) * inner); }
 
   // 1. Logits only (the other inputs are log-probabilities already): online max and sum of exponentials, and for
   //    soft targets A = sum_c a_c, which the logits' gradient needs.
@@ -236,7 +248,7 @@ fn main(@builtin(local_invocation_index) lid: u32,
     while (c + 4u <= seg_end) {
       let group_end = c + stride * BLOCKS_PER_INNER_SUM;
       for (; c + 4u <= seg_end && c < group_end; c += stride) {
-        let v = vec4<f32>(capped(x[x_base + c]), capped(x[x_base + c + 1u]), capped(x[x_base + c + 2u]), capped(x[x_base + c + 3u]));
+        let v = vec4<f32>(capped(load_x(x_base + c)), capped(load_x(x_base + c + 1u)), capped(load_x(x_base + c + 2u)), capped(load_x(x_base + c + 3u)));
         running = add_block(running, v);
         if (SOFT_TARGET) { coef_total += soft_coefs(rel_base, c, 4u, eps, smooth_each); }
       }
@@ -252,7 +264,7 @@ fn main(@builtin(local_invocation_index) lid: u32,
     s = state.y;
   } else if (!skip && INPUTS == INPUT_LOGITS) {
     for (var c = lane; c < cols; c += TPR) {
-      let v = capped(x[x_base + c * inner]);
+      let v = capped(load_x(x_base + c * inner));
       if (is_nan(v) || bitcast<u32>(v) == 0x7f800000u) {  // NaN or +Inf: the row is NaN, as in PyTorch
         s = bitcast<f32>(NAN_BITS);
       } else if (v > m) {
@@ -267,14 +279,19 @@ fn main(@builtin(local_invocation_index) lid: u32,
     }
   }
   var stats = reduce_unit(vec4<f32>(m, s, coef_total, 0.0), lid, KIND_STATS);
+  io_barrier();  // in place: every read above comes before the writes below
   if (PHASE == 1u) {
-    if (row_in_range && lane == 0u) { partials[unit] = stats.xy; }
+    if (row_in_range && lane == 0u) {
+      partials[unit] = stats.xy;
+      if (segment == 0u) { partials[params.rows * params.segments + row] = vec2<f32>(v_t, 0.0); }
+    }
     return;
   }
   if (PHASE == 2u && !skip) {
     var merged = vec2<f32>(m_floor, 0.0);
     for (var k = 0u; k < params.segments; k++) { merged = combine_stats(merged, partials[row * params.segments + k]); }
     stats = vec4<f32>(merged, 0.0, 0.0);
+    v_t = partials[params.rows * params.segments + row].x;
   }
   let row_max = stats.x;
   let row_sum = stats.y;
@@ -304,23 +321,23 @@ fn main(@builtin(local_invocation_index) lid: u32,
     // Full blocks without a branch, then this lane's last partial block.
     var c = seg_start + 4u * lane;
     for (; c + 4u <= seg_end; c += stride) {
-      let raw = vec4<f32>(x[x_base + c], x[x_base + c + 1u], x[x_base + c + 2u], x[x_base + c + 3u]);
+      let raw = vec4<f32>(load_x(x_base + c), load_x(x_base + c + 1u), load_x(x_base + c + 2u), load_x(x_base + c + 3u));
       let g = hard_label_grad(raw, c, t, hit, row_max, inv_sum, total + z_term, scale);
-      grad[g_base + c] = g.x;
-      grad[g_base + c + 1u] = g.y;
-      grad[g_base + c + 2u] = g.z;
-      grad[g_base + c + 3u] = g.w;
+      store_out(g_base + c, g.x);
+      store_out(g_base + c + 1u, g.y);
+      store_out(g_base + c + 2u, g.z);
+      store_out(g_base + c + 3u, g.w);
     }
     if (c < seg_end) {
       let g = hard_label_grad(tail_block(x_base, c, seg_end), c, t, hit, row_max, inv_sum, total + z_term, scale);
-      grad[g_base + c] = g.x;
-      if (c + 1u < seg_end) { grad[g_base + c + 1u] = g.y; }
-      if (c + 2u < seg_end) { grad[g_base + c + 2u] = g.z; }
+      store_out(g_base + c, g.x);
+      if (c + 1u < seg_end) { store_out(g_base + c + 1u, g.y); }
+      if (c + 2u < seg_end) { store_out(g_base + c + 2u, g.z); }
     }
   } else if (!skip && !row_bad && (dense || WANT_GRAD)) {
     for (var c = lane; c < cols; c += TPR) {
       let i = rel_base + c * inner;
-      let raw = x[params.x_offset + i];
+      let raw = load_x(params.x_offset + i);
       var v = raw;
       var slope = 1.0;
       if (INPUTS == INPUT_LOGITS && SOFTCAP) {
@@ -366,14 +383,14 @@ fn main(@builtin(local_invocation_index) lid: u32,
         } else {
           g = -a;
         }
-        grad[params.grad_offset + i] = g * scale;
+        store_out(params.grad_offset + i, g * scale);
       }
     }
   }
   if (WANT_GRAD && row_in_range && (skip || row_bad)) {
     var fill = 0.0;
     if (row_bad) { fill = bitcast<f32>(NAN_BITS); }
-    for (var c = seg_start + lane; c < seg_end; c += TPR) { grad[params.grad_offset + rel_base + c * inner] = fill; }
+    for (var c = seg_start + lane; c < seg_end; c += TPR) { store_out(params.grad_offset + rel_base + c * inner, fill); }
   }
 
   // Reduce the loss terms across the row's lanes (only when the loss needs every class).
@@ -396,8 +413,7 @@ fn main(@builtin(local_invocation_index) lid: u32,
       value = -acc;
       flags = scale_flags(-1.0, acc_flags);
     } else {
-      // -w_t l_t, the NLL term.
-      let v_t = x[x_base + u32(t) * inner];
+      // -w_t l_t, the NLL term (v_t read at the start).
       if (INPUTS == INPUT_LOGITS) {
         let vt = capped(v_t);
         if (is_neg_inf(vt)) { flags = scale_flags(-w_t, NEG_INF); } else { value = w_t * (log_sum - (vt - row_max)); }

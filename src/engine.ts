@@ -5,7 +5,7 @@
  */
 import { acquireDevice, describe, type AdapterInfo, type NodeAdapter } from './gpu/adapter.js';
 import { GpuContext, type Batch, type DispatchTiming, type EngineStats, type Tuning } from './gpu/context.js';
-import { GpuTensor, type DType } from './gpu/tensor.js';
+import { GpuTensor, byteLengthOf, type DType } from './gpu/tensor.js';
 import { encodeBinaryCrossEntropy } from './ops/binaryCrossEntropy.js';
 import { encodeCrossEntropy } from './ops/crossEntropy.js';
 import { encodeEntropy } from './ops/entropy.js';
@@ -68,9 +68,14 @@ export interface EngineOptions {
   subgroups?: boolean;
   /** The largest workgroup the kernels use (a power of two; default 256; the device's limit caps it). */
   maxWorkgroupSize?: number;
+  /**
+   * f16 tensors use the device's `shader-f16` feature (array<f16>) when it has it (default true); false forces the
+   * path every device has (f16 pairs packed in u32 words), e.g. to compare the two. See `engine.shaderF16`.
+   */
+  shaderF16?: boolean;
 }
 
-const ENGINE_OPTIONS = ['backend', 'device', 'adapter', 'tuning', 'subgroups', 'maxWorkgroupSize'];
+const ENGINE_OPTIONS = ['backend', 'device', 'adapter', 'tuning', 'subgroups', 'maxWorkgroupSize', 'shaderF16'];
 const SHAPE_OPTIONS = ['shape'];
 const NLL_OPTIONS = ['shape', 'reduction', 'ignoreIndex', 'grad', 'weight', 'classDim'];
 const CROSS_ENTROPY_OPTIONS = [...NLL_OPTIONS, 'labelSmoothing', 'zLoss', 'softcap', 'inputs'];
@@ -105,8 +110,9 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   if (maxWorkgroupSize < 1 || (maxWorkgroupSize & (maxWorkgroupSize - 1)) !== 0) {
     throw new XentropyArgumentError('createEngine', 'maxWorkgroupSize', `must be a power of two (got ${maxWorkgroupSize})`);
   }
+  const shaderF16 = checkBoolean('createEngine', 'shaderF16', options.shaderF16, true);
   const contextFor = async (device: GPUDevice, owned: boolean, info: AdapterInfo): Promise<GpuContext> => {
-    const ctx = new GpuContext(device, owned, tuningFor(info), maxWorkgroupSize);
+    const ctx = new GpuContext(device, owned, tuningFor(info), maxWorkgroupSize, shaderF16);
     if (subgroups) await ctx.enableSubgroups();
     return ctx;
   };
@@ -147,8 +153,22 @@ interface Recorder {
 
 /** Options of a GPU-resident loss: write the gradient into the caller's tensor (a copy on the GPU, same submission). */
 export interface GradientOutput {
-  /** An f32 GpuTensor of the input's length that receives the gradient (returned as `grad`); needs grad: true. */
+  /**
+   * A GpuTensor of the input's length and dtype that receives the gradient (returned as `grad`); needs grad: true.
+   * crossEntropy and nllLoss: the input tensor itself (same buffer and byteOffset) means `inPlace: true`.
+   */
   gradOut?: GpuTensor;
+}
+
+/** Options of the GPU-resident crossEntropy and nllLoss: the gradient written over the input. */
+export interface InPlaceGradient {
+  /**
+   * Write the gradient over the input's own buffer (as Liger-Kernel does): `grad` is returned as the input tensor
+   * itself, and no gradient buffer of the input's size is allocated. The input's values are gone afterwards. Needs
+   * grad: true and the input in a GpuTensor (an engine-owned one or a wrapped caller buffer), whose buffer holds no
+   * other operand of the call (targets). Default false.
+   */
+  inPlace?: boolean;
 }
 
 /** Options of the GPU-resident row-wise ops: write the result into the caller's tensor (no copy) instead of a new one. */
@@ -174,29 +194,43 @@ function checkHome(ctx: GpuContext, op: string, operands: Record<string, unknown
   }
 }
 
-/** A caller's output tensor: f32, `length` elements, made on this engine, and not overlapping `input`. */
-function checkOut(ctx: GpuContext, op: string, name: string, out: unknown, length: number, input?: GpuTensor): GpuTensor {
+/** A caller's output tensor: `dtype` (f32 unless the input is f16), `length` elements, made on this engine, and not overlapping `input`. */
+function checkOut(ctx: GpuContext, op: string, name: string, out: unknown, length: number, input?: GpuTensor, dtype: DType = 'f32', inPlaceHint = ''): GpuTensor {
   if (!(out instanceof GpuTensor)) throw new XentropyArgumentError(op, name, `must be a GpuTensor (got ${typeName(out)})`);
   checkHome(ctx, op, { [name]: out });
-  if (out.dtype !== 'f32') throw new XentropyArgumentError(op, name, `must hold f32 values (got a ${out.dtype} GpuTensor)`);
+  if (out.dtype !== dtype) throw new XentropyArgumentError(op, name, `must hold ${dtype} values (got a ${out.dtype} GpuTensor)`);
   if (out.length < length) throw new XentropyArgumentError(op, name, `has ${out.length} elements but the result needs ${length}`);
-  if (input && input.buffer === out.buffer && out.byteOffset < input.byteOffset + input.byteLength && input.byteOffset < out.byteOffset + length * 4) {
-    throw new XentropyArgumentError(op, name, 'overlaps the input in the same buffer (the kernels do not work in place)');
+  if (input && overlaps(input, out.buffer, out.byteOffset, byteLengthOf(dtype, length))) {
+    throw new XentropyArgumentError(op, name, `overlaps the input in the same buffer (${inPlaceHint || 'this op does not work in place'})`);
   }
   return out;
+}
+
+/** True when `tensor` shares bytes with [byteOffset, byteOffset + byteLength) of `buffer`. */
+function overlaps(tensor: GpuTensor, buffer: GPUBuffer, byteOffset: number, byteLength: number): boolean {
+  return tensor.buffer === buffer && byteOffset < tensor.byteOffset + tensor.byteLength && tensor.byteOffset < byteOffset + byteLength;
 }
 
 /** Ops on data already on the GPU: inputs and results are GpuTensors; nothing is read back unless asked. */
 export class GpuOps {
   constructor(private readonly engine: Engine, private readonly context: () => GpuContext) {}
 
-  /** Copy host data to a new engine-owned tensor (release it when done). */
-  upload(data: Float32Array | Int32Array): GpuTensor {
-    if (!(data instanceof Float32Array) && !(data instanceof Int32Array)) {
-      throw new XentropyArgumentError('gpu.upload', 'data', `must be a Float32Array or an Int32Array (got ${typeName(data)})`);
+  /**
+   * Copy host data to a new engine-owned tensor (release it when done): a Float32Array as f32, an Int32Array as i32.
+   * `dtype: 'f16'`: a Float32Array's values rounded to the nearest f16 (ties to even; 65520 and up become Infinity),
+   * or a Uint16Array of f16 bits as they are.
+   */
+  upload(data: Float32Array | Int32Array | Uint16Array, options: { dtype?: DType } = {}): GpuTensor {
+    const op = 'gpu.upload';
+    checkOptions(op, options, ['dtype']);
+    const dtype = checkChoice(op, 'dtype', options.dtype, ['f32', 'i32', 'f16'] as const, data instanceof Int32Array ? 'i32' : data instanceof Uint16Array ? 'f16' : 'f32');
+    const fits = dtype === 'f16' ? data instanceof Float32Array || data instanceof Uint16Array : dtype === 'i32' ? data instanceof Int32Array : data instanceof Float32Array;
+    if (!fits) {
+      const wanted = { f32: 'a Float32Array', i32: 'an Int32Array', f16: 'a Float32Array (rounded to f16) or a Uint16Array of f16 bits' }[dtype];
+      throw new XentropyArgumentError(op, 'data', `must be ${wanted} for dtype '${dtype}' (got ${typeName(data)})`);
     }
-    checkNotDetached('gpu.upload', 'data', data);
-    return this.context().upload(data, 'upload');
+    checkNotDetached(op, 'data', data);
+    return this.context().upload(data, 'upload', dtype);
   }
 
   /**
@@ -210,13 +244,15 @@ export class GpuOps {
       throw new XentropyArgumentError(op, 'buffer', `must be a GPUBuffer (got ${typeName(buffer)})`);
     }
     checkOptions(op, options, ['dtype', 'length', 'byteOffset']);
-    const dtype = checkChoice(op, 'dtype', options.dtype, ['f32', 'i32'] as const, 'f32');
+    const dtype = checkChoice(op, 'dtype', options.dtype, ['f32', 'i32', 'f16'] as const, 'f32');
     const length = checkInteger(op, 'length', options.length, -1);
     if (length < 0) throw new XentropyArgumentError(op, 'length', `must be an integer >= 0 (got ${String(options.length)})`);
     const byteOffset = checkInteger(op, 'byteOffset', options.byteOffset, 0);
     if (byteOffset < 0 || byteOffset % 4 !== 0) throw new XentropyArgumentError(op, 'byteOffset', `must be a multiple of 4, >= 0 (got ${byteOffset})`);
-    if (byteOffset + length * 4 > buffer.size) {
-      throw new XentropyArgumentError(op, 'buffer', `is too small: ${buffer.size} bytes, but ${length} elements at byte ${byteOffset} need ${byteOffset + length * 4}`);
+    const bytes = byteLengthOf(dtype, length);
+    if (byteOffset + bytes > buffer.size) {
+      const padding = dtype === 'f16' && length % 2 === 1 ? ' (an odd number of f16 values covers a whole last word)' : '';
+      throw new XentropyArgumentError(op, 'buffer', `is too small: ${buffer.size} bytes, but ${length} ${dtype} elements at byte ${byteOffset} need ${byteOffset + bytes}${padding}`);
     }
     if (!(buffer.usage & GPUBufferUsage.STORAGE)) throw new XentropyArgumentError(op, 'buffer', 'needs GPUBufferUsage.STORAGE (buffers with MAP_READ or MAP_WRITE usage cannot have it)');
     if (buffer.mapState !== 'unmapped') throw new XentropyArgumentError(op, 'buffer', `is ${buffer.mapState}: unmap it before the GPU uses it`);
@@ -255,12 +291,12 @@ export class GpuOps {
   }
 
   /** F.cross_entropy: class-index targets (i32) or probability targets (f32, the logits' shape). See Engine.crossEntropy. */
-  async crossEntropy(logits: GpuTensor, target: GpuTensor | Int32Array | Float32Array, options: CrossEntropyOptions & GradientOutput): Promise<CrossEntropyGpuResult> {
+  async crossEntropy(logits: GpuTensor, target: GpuTensor | Int32Array | Float32Array, options: CrossEntropyOptions & GradientOutput & InPlaceGradient): Promise<CrossEntropyGpuResult> {
     return this.withUploads((r) => this.crossEntropyOn(r, 'gpu.crossEntropy', logits, target, options, false));
   }
 
   /** F.nll_loss of log-probabilities. See Engine.nllLoss. */
-  async nllLoss(logProbs: GpuTensor, target: GpuTensor | Int32Array, options: NllLossOptions & GradientOutput): Promise<LossGpuResult> {
+  async nllLoss(logProbs: GpuTensor, target: GpuTensor | Int32Array, options: NllLossOptions & GradientOutput & InPlaceGradient): Promise<LossGpuResult> {
     return this.withUploads((r) => this.crossEntropyOn(r, 'gpu.nllLoss', logProbs, target, options, true));
   }
 
@@ -319,14 +355,31 @@ export class GpuOps {
   }
 
   /** @internal Record cross-entropy or nll_loss (validated here) with `recorder`. */
-  crossEntropyOn(r: Recorder, op: string, input: Operand, target: Operand, options: CrossEntropyOptions & GradientOutput, nll: boolean, validated?: CrossEntropyArgs) {
-    const { gradOut, ...lossOptions } = (options ?? {}) as CrossEntropyOptions & GradientOutput;
+  crossEntropyOn(r: Recorder, op: string, input: Operand, target: Operand, options: CrossEntropyOptions & GradientOutput & InPlaceGradient, nll: boolean, validated?: CrossEntropyArgs) {
+    const { gradOut, inPlace: inPlaceOption, ...lossOptions } = (options ?? {}) as CrossEntropyOptions & GradientOutput & InPlaceGradient;
     const o = validated ?? this.engine.crossEntropyArgs(op, input, target, lossOptions, nll);
-    checkHome(r.ctx, op, { [nll ? 'logProbs' : 'logits']: input, target });
-    const out = this.gradOutput(r.ctx, op, gradOut, o.grad, input);
+    const inputName = nll ? 'logProbs' : o.inputs === 'probabilities' ? 'input' : 'logits';
+    checkHome(r.ctx, op, { [inputName]: input, target });
+    let inPlace = checkBoolean(op, 'inPlace', inPlaceOption, false);
+    // gradOut naming the input's own elements is the in-place form too.
+    const sameAsInput = gradOut instanceof GpuTensor && input instanceof GpuTensor && gradOut.buffer === input.buffer && gradOut.byteOffset === input.byteOffset;
+    if (inPlace && gradOut !== undefined && !sameAsInput) throw new XentropyArgumentError(op, 'gradOut', `and inPlace: true both say where the gradient goes; give one of them`);
+    const out = sameAsInput ? undefined : this.gradOutput(r.ctx, op, gradOut, o.grad, input, 'in place: inPlace: true, or gradOut the input tensor itself');
+    if (sameAsInput) {
+      checkOut(r.ctx, op, 'gradOut', gradOut, input.length, undefined, input.dtype);
+      inPlace = true;
+    }
+    if (inPlace) {
+      const what = gradOut !== undefined ? 'gradOut' : 'inPlace';
+      if (!o.grad) throw new XentropyArgumentError(op, what, 'needs grad: true (in place, the gradient is written over the input)');
+      if (!(input instanceof GpuTensor)) throw new XentropyArgumentError(op, what, `needs the ${inputName} in a GpuTensor (the gradient is written over it)`);
+      if (o.target instanceof GpuTensor && o.target.buffer === input.buffer) {
+        throw new XentropyArgumentError(op, 'target', `is in the same GPUBuffer as the ${inputName}, which in place is bound writable: WebGPU forbids one buffer read-only and writable in one dispatch (give the targets their own buffer)`);
+      }
+    }
     const [x, t] = [r.onGpu(input), r.onGpu(o.target)];
     const weight = o.weight ? r.onGpu(o.weight) : undefined;
-    return r.run(op, (batch) => withGradOut(batch, encodeCrossEntropy(r.ctx, batch, x, t, { ...o, weight }), out));
+    return r.run(op, (batch) => withGradOut(batch, encodeCrossEntropy(r.ctx, batch, x, t, { ...o, weight, inPlace }), out));
   }
 
   /** @internal */
@@ -398,10 +451,11 @@ export class GpuOps {
     });
   }
 
-  private gradOutput(ctx: GpuContext, op: string, gradOut: unknown, grad: boolean, input: Operand): GpuTensor | undefined {
+  private gradOutput(ctx: GpuContext, op: string, gradOut: unknown, grad: boolean, input: Operand, inPlaceHint = ''): GpuTensor | undefined {
     if (gradOut === undefined) return undefined;
     if (!grad) throw new XentropyArgumentError(op, 'gradOut', 'needs grad: true');
-    return checkOut(ctx, op, 'gradOut', gradOut, input.length, input instanceof GpuTensor ? input : undefined);
+    const tensor = input instanceof GpuTensor ? input : undefined;
+    return checkOut(ctx, op, 'gradOut', gradOut, input.length, tensor, tensor?.dtype ?? 'f32', inPlaceHint);
   }
 }
 
@@ -453,11 +507,11 @@ export class GpuEncoding {
     return this.ops.rowwise(this.recorder, 'encode.softmax', input, options, false) as GpuTensor;
   }
 
-  crossEntropy(logits: GpuTensor, target: GpuTensor | Int32Array | Float32Array, options: CrossEntropyOptions & GradientOutput): CrossEntropyGpuResult {
+  crossEntropy(logits: GpuTensor, target: GpuTensor | Int32Array | Float32Array, options: CrossEntropyOptions & GradientOutput & InPlaceGradient): CrossEntropyGpuResult {
     return this.ops.crossEntropyOn(this.recorder, 'encode.crossEntropy', logits, target, options, false) as CrossEntropyGpuResult;
   }
 
-  nllLoss(logProbs: GpuTensor, target: GpuTensor | Int32Array, options: NllLossOptions & GradientOutput): LossGpuResult {
+  nllLoss(logProbs: GpuTensor, target: GpuTensor | Int32Array, options: NllLossOptions & GradientOutput & InPlaceGradient): LossGpuResult {
     return this.ops.crossEntropyOn(this.recorder, 'encode.nllLoss', logProbs, target, options, true) as LossGpuResult;
   }
 
@@ -624,6 +678,14 @@ export class Engine extends EventTarget {
   /** True when row reductions use subgroup operations. */
   get subgroups(): boolean {
     return this.ctx?.subgroups ?? false;
+  }
+
+  /**
+   * True when f16 tensors are read and written as array<f16> (the device has `shader-f16` and createEngine's
+   * `shaderF16` was not false); false: as f16 pairs packed in u32 words, which every device can (see README, f16).
+   */
+  get shaderF16(): boolean {
+    return this.ctx?.nativeF16 ?? false;
   }
 
   /** The launch shapes in use ('cpu' or 'gpu'; null on the CPU backend). */
@@ -804,7 +866,7 @@ export class Engine extends EventTarget {
     checkOptions(op, options, nll ? NLL_OPTIONS : CROSS_ENTROPY_OPTIONS);
     const inputs = nll ? ('logProbs' as const) : checkChoice(op, 'inputs', options.inputs, ['logits', 'probabilities'] as const, 'logits');
     const inputName = nll ? 'logProbs' : inputs === 'probabilities' ? 'input' : 'logits';
-    const length = checkFloatInput(op, inputName, input);
+    const length = checkFloatInput(op, inputName, input, true);
     checkShape(op, options.shape, length, inputName);
     const { rows, cols, inner } = checkClassDim(op, options.classDim, Array.from(options.shape));
     const reduction = checkReduction(op, options.reduction);

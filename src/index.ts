@@ -2,7 +2,7 @@
  * xentropy: WebGPU kernels for classifier losses (stable log-softmax, cross-entropy forward and backward fused in one
  * pass, deterministic parallel sum) with an f64 CPU reference as fallback and oracle.
  */
-export { createEngine, DeviceLostEvent, Engine, GpuEncoding, GpuOps, type EngineOptions, type GradientOutput, type RowwiseGpuOptions, type SumGpuOptions } from './engine.js';
+export { createEngine, DeviceLostEvent, Engine, GpuEncoding, GpuOps, type EngineOptions, type GradientOutput, type InPlaceGradient, type RowwiseGpuOptions, type SumGpuOptions } from './engine.js';
 export type { AdapterInfo, NodeAdapter } from './gpu/adapter.js';
 export type { DispatchTiming, EngineStats } from './gpu/context.js';
 export type { PoolStats } from './gpu/pool.js';

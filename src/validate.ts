@@ -72,18 +72,21 @@ export function checkNotDetached(op: string, argument: string, view: ArrayBuffer
   if (isDetached(view)) throw new XentropyArgumentError(op, argument, `is a ${typeName(view)} whose ArrayBuffer was detached (transferred); pass data that is still readable`);
 }
 
-/** Float data: a Float32Array or an f32 GpuTensor. Returns its length. */
-export function checkFloatInput(op: string, argument: string, value: unknown): number {
+/** Float data: a Float32Array or an f32 GpuTensor (or f16 where the op takes it: `f16`). Returns its length. */
+export function checkFloatInput(op: string, argument: string, value: unknown, f16 = false): number {
   if (value instanceof Float32Array) {
     checkNotDetached(op, argument, value);
     return value.length;
   }
+  const tensors = f16 ? 'an f32 or f16 GpuTensor' : 'an f32 GpuTensor';
   if (value instanceof GpuTensor) {
-    if (value.dtype !== 'f32') throw new XentropyArgumentError(op, argument, `must hold f32 values (got a ${value.dtype} GpuTensor)`);
+    if (value.dtype !== 'f32' && !(f16 && value.dtype === 'f16')) {
+      throw new XentropyArgumentError(op, argument, `must hold ${f16 ? 'f32 or f16' : 'f32'} values (got a ${value.dtype} GpuTensor)`);
+    }
     if (value.isReleased) throw new XentropyArgumentError(op, argument, 'is a GpuTensor that was already released');
     return value.length;
   }
-  throw new XentropyArgumentError(op, argument, `must be a Float32Array or an f32 GpuTensor (got ${typeName(value)})`);
+  throw new XentropyArgumentError(op, argument, `must be a Float32Array or ${tensors} (got ${typeName(value)})`);
 }
 
 export function checkReduction(op: string, value: unknown): Reduction {

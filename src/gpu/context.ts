@@ -3,9 +3,10 @@
  * per kernel variant and cached), buffers (pooled), uniform parameters, command submission and readback.
  * Ops (src/ops/*.ts) describe their work as dispatches on a `Batch`; they never create GPU objects themselves.
  */
-import { kernelSource, type KernelName } from '../shaders.js';
+import { fromFloat16Bits, toFloat16Bits } from '../float16.js';
+import { kernelSource, type ElementIo, type KernelName } from '../shaders.js';
 import { BufferPool, type PoolStats } from './pool.js';
-import { GpuTensor, type DType } from './tensor.js';
+import { GpuTensor, byteLengthOf, elementBytes, type DType } from './tensor.js';
 
 /** Usage of every storage buffer the engine makes (GPUBufferUsage is a global only once WebGPU is loaded). */
 function storageUsage(): number {
@@ -81,14 +82,17 @@ export class GpuContext {
   private pendingEncodings = 0;
   private deferredDestroy: GPUBuffer[] = [];
   /** The WGSL source of a kernel (replaceable by tests that need a kernel that does not compile). @internal */
-  sourceOf: (kernel: KernelName, subgroups: boolean) => string = kernelSource;
+  sourceOf: (kernel: KernelName, subgroups: boolean, io?: ElementIo) => string = kernelSource;
+  /** f16 elements are array<f16> (the device has shader-f16 and the engine may use it), else packed u32 pairs. */
+  readonly nativeF16: boolean;
 
   /**
    * @param tuning launch shapes for a CPU-emulated adapter (SwiftShader, llvmpipe: workgroup barriers are costly
    *   there, so one thread walks a whole row) or for a real GPU (many threads share a row).
    */
-  constructor(readonly device: GPUDevice, private readonly ownsDevice: boolean, readonly tuning: Tuning = 'gpu', maxWorkgroupSize = 256) {
+  constructor(readonly device: GPUDevice, private readonly ownsDevice: boolean, readonly tuning: Tuning = 'gpu', maxWorkgroupSize = 256, shaderF16 = true) {
     this.pool = new BufferPool(device);
+    this.nativeF16 = shaderF16 && device.features.has('shader-f16');
     const limits = device.limits;
     this.workgroupSize = Math.min(maxWorkgroupSize, limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX);
     void device.lost.then((info) => {
@@ -173,21 +177,27 @@ export class GpuContext {
     }
   }
 
-  /** The cache key of one variant of a kernel. */
-  pipelineKey(kernel: KernelName, constants: Constants): string {
-    return `${kernel}${JSON.stringify({ WG: this.workgroupSize, ...constants })}`;
+  /** The element-I/O variant of a row kernel for elements of `dtype` (f32 or f16), written over the input or not. */
+  elementIo(dtype: DType, inPlace: boolean): ElementIo {
+    const base = dtype === 'f16' ? (this.nativeF16 ? 'f16' : 'f16-packed') : 'f32';
+    return inPlace ? `${base}-in-place` : base;
+  }
+
+  /** The cache key of one variant of a kernel (the element I/O follows the constants; 'f32' is left out). */
+  pipelineKey(kernel: KernelName, constants: Constants, io: ElementIo = 'f32'): string {
+    return `${kernel}${JSON.stringify({ WG: this.workgroupSize, ...constants })}${io === 'f32' ? '' : `[${io}]`}`;
   }
 
   /** The pipeline for one variant of a kernel, created on first use. */
-  pipeline(kernel: KernelName, constants: Constants): GPUComputePipeline {
+  pipeline(kernel: KernelName, constants: Constants, io: ElementIo = 'f32'): GPUComputePipeline {
     const full: Constants = { WG: this.workgroupSize, ...constants };
-    const cacheKey = this.pipelineKey(kernel, constants);
+    const cacheKey = this.pipelineKey(kernel, constants, io);
     let pipeline = this.pipelines.get(cacheKey);
     if (!pipeline) {
-      const moduleKey = `${kernel}:${this.subgroupReductions ? 'subgroup' : 'workgroup'}`;
+      const moduleKey = `${kernel}:${this.subgroupReductions ? 'subgroup' : 'workgroup'}:${io}`;
       let module = this.modules.get(moduleKey);
       if (!module) {
-        module = this.device.createShaderModule({ code: this.sourceOf(kernel, this.subgroupReductions), label: `xentropy:${kernel}.wgsl` });
+        module = this.device.createShaderModule({ code: this.sourceOf(kernel, this.subgroupReductions, io), label: `xentropy:${kernel}.wgsl${io === 'f32' ? '' : `[${io}]`}` });
         this.modules.set(moduleKey, module);
       }
       const numeric: Record<string, number> = {};
@@ -203,11 +213,12 @@ export class GpuContext {
   }
 
   /**
-   * The bind group for one dispatch: binding 0 the uniform `params` (u32 words; omitted when null), then `bindings`.
+   * The bind group for one dispatch: binding 0 the uniform `params` (u32 words; omitted when null), then `bindings`
+   * (a null one leaves its binding number out).
    * Cached by recipe (see dispatchCache), so steady-state calls create nothing.
    */
-  bindGroup(pipelineKey: string, pipeline: GPUComputePipeline, params: Uint32Array<ArrayBuffer> | null, bindings: readonly GPUBufferBinding[]): GPUBindGroup {
-    const ranges = bindings.map((b) => `${this.bufferId(b.buffer)}@${b.offset ?? 0}+${b.size ?? ''}`).join(',');
+  bindGroup(pipelineKey: string, pipeline: GPUComputePipeline, params: Uint32Array<ArrayBuffer> | null, bindings: readonly (GPUBufferBinding | null)[]): GPUBindGroup {
+    const ranges = bindings.map((b) => (b ? `${this.bufferId(b.buffer)}@${b.offset ?? 0}+${b.size ?? ''}` : '-')).join(',');
     const key = `${pipelineKey}|${params ? params.join(',') : '-'}|${ranges}`;
     const hit = this.dispatchCache.get(key);
     if (hit) {
@@ -223,7 +234,9 @@ export class GpuContext {
       entries.push({ binding: 0, resource: { buffer: uniform } });
     }
     const first = params ? 1 : 0;
-    bindings.forEach((resource, i) => entries.push({ binding: first + i, resource }));
+    bindings.forEach((resource, i) => {
+      if (resource) entries.push({ binding: first + i, resource }); // null: a binding the variant does not have
+    });
     const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries, label: `xentropy:${pipelineKey}` });
     this.dispatchCache.set(key, { bindGroup, uniform });
     if (this.dispatchCache.size > DISPATCH_CACHE_SIZE) {
@@ -245,7 +258,7 @@ export class GpuContext {
 
   /** An engine-owned tensor of `length` elements; release it (or hand it to the caller) when done. */
   allocate(length: number, dtype: DType, label: string): GpuTensor {
-    const buffer = this.pool.acquire(Math.max(4, length * 4), storageUsage(), label);
+    const buffer = this.pool.acquire(Math.max(4, byteLengthOf(dtype, length)), storageUsage(), label);
     const tensor = this.own(buffer, dtype, length, 0);
     this.recording?.results.push(tensor); // released if the batch fails
     return tensor;
@@ -265,10 +278,20 @@ export class GpuContext {
     return tensor;
   }
 
-  /** Copy host data into a new engine-owned tensor. */
-  upload(data: Float32Array | Int32Array, label: string): GpuTensor {
-    const tensor = this.allocate(data.length, data instanceof Int32Array ? 'i32' : 'f32', label);
-    if (data.byteLength > 0) this.device.queue.writeBuffer(tensor.buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+  /**
+   * Copy host data into a new engine-owned tensor. `f16`: Float32Array values are rounded to the nearest f16 (ties to
+   * even), a Uint16Array holds f16 bits already.
+   */
+  upload(data: Float32Array | Int32Array | Uint16Array, label: string, dtype: DType = data instanceof Int32Array ? 'i32' : data instanceof Uint16Array ? 'f16' : 'f32'): GpuTensor {
+    let bytes: ArrayBufferView = data;
+    if (dtype === 'f16') {
+      const bits = data instanceof Uint16Array ? data : toFloat16Bits(data as Float32Array);
+      // writeBuffer takes whole words: an odd count gets a zero half-word of padding.
+      if (bits.length % 2 === 0) bytes = bits;
+      else (bytes = new Uint16Array(bits.length + 1)).set(bits);
+    }
+    const tensor = this.allocate(data.length, dtype, label);
+    if (bytes.byteLength > 0) this.device.queue.writeBuffer(tensor.buffer, 0, bytes.buffer, bytes.byteOffset, bytes.byteLength);
     return tensor;
   }
 
@@ -278,13 +301,19 @@ export class GpuContext {
     const bytes = tensor.byteLength;
     const Type = tensor.dtype === 'i32' ? Int32Array : Float32Array;
     if (bytes === 0) return new Type(0);
+    if (tensor.dtype === 'f16') return fromFloat16Bits(new Uint16Array(await this.readBytes(tensor, bytes), 0, tensor.length));
+    return new Type(await this.readBytes(tensor, bytes));
+  }
+
+  /** The first `bytes` bytes of a tensor (a multiple of 4), copied back to the CPU. */
+  private async readBytes(tensor: GpuTensor, bytes: number): Promise<ArrayBuffer> {
     const staging = this.pool.acquire(bytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, 'readback');
     try {
       const encoder = this.device.createCommandEncoder({ label: 'xentropy:readback' });
       encoder.copyBufferToBuffer(tensor.buffer, tensor.byteOffset, staging, 0, bytes);
       this.device.queue.submit([encoder.finish()]);
       await staging.mapAsync(GPUMapMode.READ, 0, bytes);
-      const out = new Type(staging.getMappedRange(0, bytes).slice(0));
+      const out = staging.getMappedRange(0, bytes).slice(0);
       staging.unmap();
       return out;
     } finally {
@@ -299,13 +328,15 @@ export class GpuContext {
    */
   bind(tensor: GpuTensor, start: number, count: number): BoundRange {
     const alignment = this.limits.minStorageBufferOffsetAlignment;
-    const byteStart = tensor.byteOffset + start * 4;
+    const bytesPer = elementBytes(tensor.dtype);
+    const byteStart = tensor.byteOffset + start * bytesPer;
     const offset = Math.floor(byteStart / alignment) * alignment;
-    const size = Math.max(4, byteStart - offset + count * 4);
-    return { binding: { buffer: tensor.buffer, offset, size }, shift: (byteStart - offset) / 4 };
+    // Whole words (f16 pairs share one): a binding's size is a multiple of 4.
+    const size = Math.max(4, Math.ceil((byteStart - offset + count * bytesPer) / 4) * 4);
+    return { binding: { buffer: tensor.buffer, offset, size }, shift: (byteStart - offset) / bytesPer };
   }
 
-  /** The largest number of f32 elements one binding can cover, leaving room for the alignment shift. */
+  /** The largest number of f32 elements (or more f16 ones) one binding can cover, leaving room for the alignment shift. */
   get maxBindingElements(): number {
     return Math.floor((this.limits.maxStorageBufferBindingSize - this.limits.minStorageBufferOffsetAlignment) / 4);
   }
@@ -428,7 +459,7 @@ export class Batch {
 
   /** Temporary storage that lives until this batch is submitted. */
   scratchTensor(length: number, dtype: DType, label: string): GpuTensor {
-    const buffer = this.ctx.pool.acquire(Math.max(4, length * 4), storageUsage(), label);
+    const buffer = this.ctx.pool.acquire(Math.max(4, byteLengthOf(dtype, length)), storageUsage(), label);
     this.scratch.push(buffer);
     return this.ctx.own(buffer, dtype, length, 0, false);
   }
@@ -436,24 +467,27 @@ export class Batch {
   /**
    * Record one dispatch of `kernel`. `params` fills the kernel's uniform Params struct at binding 0 (u32 fields; i32
    * fields are passed as their two's-complement bits; `hasParams` false for kernels without one), `bindings` are the
-   * storage bindings in order after it, `groups` the workgroup count,
+   * storage bindings in order after it (null for a binding number the variant does not declare, e.g. the output of
+   * an in-place variant), `groups` the workgroup count,
    * folded into a 2-D grid beyond maxComputeWorkgroupsPerDimension (kernels index rows as wid.y * nwg.x + wid.x).
+   * `io`: the element-I/O variant of a row kernel (see src/shaders.ts).
    */
-  dispatch(kernel: KernelName, constants: Constants, params: readonly number[], bindings: readonly GPUBufferBinding[], groups: number, hasParams = true): void {
+  dispatch(kernel: KernelName, constants: Constants, params: readonly number[], bindings: readonly (GPUBufferBinding | null)[], groups: number, hasParams = true, io: ElementIo = 'f32'): void {
     this.kernels.add(kernel);
-    const pipeline = this.ctx.pipeline(kernel, constants);
+    const pipeline = this.ctx.pipeline(kernel, constants, io);
     let words: Uint32Array<ArrayBuffer> | null = null;
     if (hasParams) {
       words = new Uint32Array(Math.ceil(params.length / 4) * 4);
       params.forEach((value, i) => (words![i] = value >>> 0));
     }
-    const bindGroup = this.ctx.bindGroup(this.ctx.pipelineKey(kernel, constants), pipeline, words, bindings);
+    const pipelineKey = this.ctx.pipelineKey(kernel, constants, io);
+    const bindGroup = this.ctx.bindGroup(pipelineKey, pipeline, words, bindings);
     if (this.ctx.profiling) {
       this.endPass();
       this.queries ??= { set: this.ctx.device.createQuerySet({ type: 'timestamp', count: 2 * PROFILE_QUERIES_PER_BATCH }), labels: [] };
       const index = this.queries.labels.length;
       if (index >= PROFILE_QUERIES_PER_BATCH) throw new Error(`${this.label}: too many dispatches to profile in one batch`);
-      this.queries.labels.push({ op: this.label, kernel: this.ctx.pipelineKey(kernel, constants), groups });
+      this.queries.labels.push({ op: this.label, kernel: pipelineKey, groups });
       this.pass = this.encoder.beginComputePass({
         label: `xentropy:${this.label}`,
         timestampWrites: { querySet: this.queries.set, beginningOfPassWriteIndex: 2 * index, endOfPassWriteIndex: 2 * index + 1 },

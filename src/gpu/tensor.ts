@@ -4,7 +4,21 @@
  * (`engine.gpu.wrap(buffer, ...)`: `release()` does nothing and the caller keeps destroying it).
  */
 
-export type DType = 'f32' | 'i32';
+/**
+ * Element type. 'f16' (IEEE binary16) packs two elements per 32-bit word, element 2k in the low half; its `read()`
+ * gives f32 values. Which ops take f16: see README (cross-entropy's logits and gradient, log-softmax).
+ */
+export type DType = 'f32' | 'i32' | 'f16';
+
+/** Bytes per element. */
+export function elementBytes(dtype: DType): number {
+  return dtype === 'f16' ? 2 : 4;
+}
+
+/** Bytes `length` elements of `dtype` cover: whole 32-bit words (an odd-length f16 tensor includes 2 padding bytes). */
+export function byteLengthOf(dtype: DType, length: number): number {
+  return Math.ceil((length * elementBytes(dtype)) / 4) * 4;
+}
 
 export class GpuTensor {
   private released = false;
@@ -22,9 +36,9 @@ export class GpuTensor {
     private readonly onRead?: (tensor: GpuTensor) => Promise<Float32Array | Int32Array>,
   ) {}
 
-  /** Bytes covered by the tensor. */
+  /** Bytes covered by the tensor: 4 per element, f16 2 per element rounded up to a multiple of 4. */
   get byteLength(): number {
-    return this.length * 4;
+    return byteLengthOf(this.dtype, this.length);
   }
 
   /** True once `release()` was called. */
@@ -32,7 +46,7 @@ export class GpuTensor {
     return this.released;
   }
 
-  /** Copy the data back to the CPU. */
+  /** Copy the data back to the CPU (f16 tensors as f32 values, exactly). */
   async read(): Promise<Float32Array | Int32Array> {
     if (this.released) throw new Error('GpuTensor.read: the tensor was released');
     if (!this.onRead) throw new Error('GpuTensor.read: this tensor has no engine to read it');

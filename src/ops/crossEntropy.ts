@@ -49,6 +49,8 @@ export interface CrossEntropyEncodeOptions {
   labelSmoothing: number;
   zLoss: number;
   softcap: number | undefined;
+  /** Write the gradient over the input (the returned `grad` is the input tensor). */
+  inPlace?: boolean;
 }
 
 export interface CrossEntropyEncoded {
@@ -113,8 +115,11 @@ export function encodeCrossEntropy(ctx: GpuContext, batch: Batch, input: GpuTens
 
   const rowLoss = o.reduction === 'none' ? ctx.allocate(rows, 'f32', 'cross-entropy-loss') : batch.scratchTensor(rows, 'f32', 'cross-entropy-row-loss');
   const rowZ = withZ ? (o.reduction === 'none' ? ctx.allocate(rows, 'f32', 'cross-entropy-z-loss') : batch.scratchTensor(rows, 'f32', 'cross-entropy-row-z')) : batch.scratchTensor(1, 'f32', 'cross-entropy-no-z');
-  const grad = o.grad ? ctx.allocate(rows * cols, 'f32', 'cross-entropy-grad') : undefined;
+  // The gradient has the input's dtype (f16 logits: an f16 gradient, computed in f32 and rounded once).
+  const inPlace = o.grad && o.inPlace === true;
+  const grad = inPlace ? input : o.grad ? ctx.allocate(rows * cols, input.dtype, 'cross-entropy-grad') : undefined;
   const gradSink = grad ?? batch.scratchTensor(1, 'f32', 'cross-entropy-no-grad');
+  const io = ctx.elementIo(input.dtype, inPlace);
   // Few long rows are split into segments (two dispatches, see PHASE in the shader) when only the hard-label fast path
   // runs: contiguous logits, no soft targets, no smoothing.
   const canSplit = inner === 1 && o.inputs === 'logits' && !o.softTarget && !(o.labelSmoothing > 0);
@@ -143,7 +148,8 @@ export function encodeCrossEntropy(ctx: GpuContext, batch: Batch, input: GpuTens
     const first = firstBlock * inner;
     const chunkRows = count * inner;
     const x = ctx.bind(input, firstBlock * block, count * block);
-    const g = grad ? ctx.bind(grad, firstBlock * block, count * block) : ctx.bind(gradSink, 0, 1);
+    // In place the gradient goes through the input's binding (the variant declares no binding 5).
+    const g = inPlace ? x : grad ? ctx.bind(grad, firstBlock * block, count * block) : ctx.bind(gradSink, 0, 1);
     const t = o.softTarget ? ctx.bind(target, firstBlock * block, count * block) : ctx.bind(target, first, chunkRows);
     const loss = ctx.bind(rowLoss, first, chunkRows);
     const z = withZ ? ctx.bind(rowZ, first, chunkRows) : ctx.bind(rowZ, 0, 1);
@@ -151,14 +157,15 @@ export function encodeCrossEntropy(ctx: GpuContext, batch: Batch, input: GpuTens
     if (withZ && z.shift !== loss.shift) throw new Error('crossEntropy: internal error: row_z and row_loss alignment differ');
     const plan = canSplit ? planRows(ctx, chunkRows, cols) : { segments: 1, segmentLength: Math.ceil(cols / 4) * 4 };
     const units = chunkRows * plan.segments;
-    const partials = batch.scratchTensor(plan.segments > 1 ? 2 * units : 2, 'f32', 'cross-entropy-partials');
+    // Split rows: (max, sum) per unit, then the target's logit per row (read in PHASE 1, before PHASE 2 writes).
+    const partials = batch.scratchTensor(plan.segments > 1 ? 2 * (units + chunkRows) : 2, 'f32', 'cross-entropy-partials');
     const params = [
       chunkRows, cols, inner, x.shift, t.shift, g.shift, loss.shift, o.ignoreIndex, REDUCTION_CODE[o.reduction],
       f32Bits(o.labelSmoothing), f32Bits(o.zLoss), f32Bits(o.softcap ?? 1), f32Bits(o.allWeights), plan.segments, plan.segmentLength,
     ];
-    const bindings = [x.binding, t.binding, weightBinding, ws.binding, g.binding, loss.binding, z.binding, ctx.bind(partials, 0, partials.length).binding];
+    const bindings = [x.binding, t.binding, weightBinding, ws.binding, inPlace ? null : g.binding, loss.binding, z.binding, ctx.bind(partials, 0, partials.length).binding];
     for (const phase of plan.segments > 1 ? [1, 2] : [0]) {
-      batch.dispatch('cross_entropy', { ...constants, PHASE: phase }, params, bindings, Math.ceil(units / (wg / tpr)));
+      batch.dispatch('cross_entropy', { ...constants, PHASE: phase }, params, bindings, Math.ceil(units / (wg / tpr)), true, io);
     }
   }
 

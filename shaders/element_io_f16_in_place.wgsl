@@ -1,0 +1,9 @@
+// element_io_f16_in_place.wgsl: f16 elements on a shader-f16 device, the output written over the input (one
+// read_write binding). Contract: element_io_f32.wgsl; conversions: element_io_f16.wgsl.
+enable f16;
+
+@group(0) @binding({{X}}) var<storage, read_write> io_x: array<f16>;
+
+fn load_x(i: u32) -> f32 { return f32(io_x[i]); }
+fn store_out(i: u32, v: f32) { io_x[i] = bitcast<vec2<f16>>(f16_bits(v)).x; }
+fn io_barrier() { if (TPR > 1u) { storageBarrier(); } }

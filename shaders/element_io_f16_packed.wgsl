@@ -1,0 +1,17 @@
+// element_io_f16_packed.wgsl: f16 elements on any device (no shader-f16 needed): pairs of f16 in u32 words, element
+// 2k in the low half of word k (the layout of a packed array<f16>). Loads decode the half (f16_bits.wgsl, exact).
+// Stores: neighbouring elements belong to different threads wherever a row (or a thread's share of one) starts on an
+// odd element, and a plain u32 store would race with the neighbour's, so each store changes only its own half with two
+// atomics: atomicAnd clears it, atomicOr sets it (the other half is never touched; no order between threads matters,
+// so the result is deterministic). Cost: two atomic read-modify-writes of a word per element instead of a 2-byte store.
+// Contract: element_io_f32.wgsl.
+@group(0) @binding({{X}}) var<storage, read> io_x: array<u32>;
+@group(0) @binding({{OUT}}) var<storage, read_write> io_out: array<atomic<u32>>;
+
+fn load_x(i: u32) -> f32 { return f16_value(io_x[i >> 1u] >> ((i & 1u) << 4u)); }
+fn store_out(i: u32, v: f32) {
+  let shift = (i & 1u) << 4u;
+  atomicAnd(&io_out[i >> 1u], ~(0xffffu << shift));
+  atomicOr(&io_out[i >> 1u], f16_bits(v) << shift);
+}
+fn io_barrier() {}

@@ -1,0 +1,15 @@
+// element_io_f32.wgsl: f32 elements, the output in its own buffer (the default). An element-I/O snippet gives a row
+// kernel (cross_entropy.wgsl, log_softmax.wgsl) its input and output arrays; the host (src/shaders.ts) prepends it,
+// putting the kernel's binding numbers for {{X}} and {{OUT}}. The kernel only calls:
+//   load_x(i) -> f32       element i of the input (i counts elements from the start of the binding)
+//   store_out(i, v: f32)   element i of the output
+//   io_barrier()           in uniform control flow, between the reads of a row and the first write of any thread of
+//                          the row: a storage barrier where the output is the input (in place), else nothing
+// The variants: element_io_f32_in_place.wgsl, element_io_f16[_in_place].wgsl (shader-f16) and
+// element_io_f16_packed[_in_place].wgsl (any device).
+@group(0) @binding({{X}}) var<storage, read> io_x: array<f32>;
+@group(0) @binding({{OUT}}) var<storage, read_write> io_out: array<f32>;
+
+fn load_x(i: u32) -> f32 { return io_x[i]; }
+fn store_out(i: u32, v: f32) { io_out[i] = v; }
+fn io_barrier() {}

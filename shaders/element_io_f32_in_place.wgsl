@@ -1,0 +1,9 @@
+// element_io_f32_in_place.wgsl: f32 elements, the output written over the input (one read_write binding {{X}}; WebGPU
+// forbids binding one buffer both read-only and writable in a dispatch). Contract: element_io_f32.wgsl. The kernel
+// reads each element before any thread writes it (io_barrier orders the reads of a row's other threads before the
+// writes; without it only the reduction's barrier, which WGSL does not promise orders storage, would).
+@group(0) @binding({{X}}) var<storage, read_write> io_x: array<f32>;
+
+fn load_x(i: u32) -> f32 { return io_x[i]; }
+fn store_out(i: u32, v: f32) { io_x[i] = v; }
+fn io_barrier() { if (TPR > 1u) { storageBarrier(); } }
