@@ -40,8 +40,8 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+// Binding 1 (x) and binding 2 (y) come from the element-I/O snippet the host prepends (element_io_*.wgsl): read with
+// load_x(i), written with store_out(i, v); f32, or f16 (y then has x's dtype; the math stays f32).
 @group(0) @binding(3) var<storage, read_write> partials: array<vec2<f32>>;
 
 // The reduction snippet's hook: states are (max, sum, unused, unused).
@@ -53,7 +53,7 @@ fn combine(a: vec4<f32>, b: vec4<f32>, kind: u32) -> vec4<f32> {
 // repeat the last one (read in bounds, with no loop or branch); callers mask or skip them.
 fn tail_block(base: u32, c: u32, end: u32) -> vec4<f32> {
   let last = base + end - 1u;
-  return vec4<f32>(x[base + c], x[min(base + c + 1u, last)], x[min(base + c + 2u, last)], x[min(base + c + 3u, last)]);
+  return vec4<f32>(load_x(base + c), load_x(min(base + c + 1u, last)), load_x(min(base + c + 2u, last)), load_x(min(base + c + 3u, last)));
 }
 
 fn store(base: u32, c: u32, value: f32, row_max: f32, log_sum: f32, inv_sum: f32, row_nan: bool) {
@@ -61,7 +61,7 @@ fn store(base: u32, c: u32, value: f32, row_max: f32, log_sum: f32, inv_sum: f32
   var out: f32;
   if (LOG) { out = shifted - log_sum; } else { out = exp(shifted) * inv_sum; }
   if (row_nan) { out = bitcast<f32>(NAN_BITS); }
-  y[base + c] = out;
+  store_out(base + c, out);
 }
 
 @compute @workgroup_size(WG)
@@ -88,7 +88,7 @@ fn main(@builtin(local_invocation_index) lid: u32,
       while (c + 4u <= end) {
         let group_end = c + stride * BLOCKS_PER_INNER_SUM;
         for (; c + 4u <= end && c < group_end; c += stride) {
-          running = add_block(running, vec4<f32>(x[x_base + c], x[x_base + c + 1u], x[x_base + c + 2u], x[x_base + c + 3u]));
+          running = add_block(running, vec4<f32>(load_x(x_base + c), load_x(x_base + c + 1u), load_x(x_base + c + 2u), load_x(x_base + c + 3u)));
         }
         running = fold_inner(running);
       }
@@ -118,10 +118,10 @@ fn main(@builtin(local_invocation_index) lid: u32,
   // Full blocks without a branch, then this lane's last partial block.
   var c = start + 4u * lane;
   for (; c + 4u <= end; c += 4u * TPR) {
-    store(y_base, c, x[x_base + c], row_max, log_sum, inv_sum, row_nan);
-    store(y_base, c + 1u, x[x_base + c + 1u], row_max, log_sum, inv_sum, row_nan);
-    store(y_base, c + 2u, x[x_base + c + 2u], row_max, log_sum, inv_sum, row_nan);
-    store(y_base, c + 3u, x[x_base + c + 3u], row_max, log_sum, inv_sum, row_nan);
+    store(y_base, c, load_x(x_base + c), row_max, log_sum, inv_sum, row_nan);
+    store(y_base, c + 1u, load_x(x_base + c + 1u), row_max, log_sum, inv_sum, row_nan);
+    store(y_base, c + 2u, load_x(x_base + c + 2u), row_max, log_sum, inv_sum, row_nan);
+    store(y_base, c + 3u, load_x(x_base + c + 3u), row_max, log_sum, inv_sum, row_nan);
   }
-  for (; c < end; c++) { store(y_base, c, x[x_base + c], row_max, log_sum, inv_sum, row_nan); }
+  for (; c < end; c++) { store(y_base, c, load_x(x_base + c), row_max, log_sum, inv_sum, row_nan); }
 }

@@ -173,7 +173,7 @@ export interface InPlaceGradient {
 
 /** Options of the GPU-resident row-wise ops: write the result into the caller's tensor (no copy) instead of a new one. */
 export interface RowwiseGpuOptions extends ShapeOptions {
-  /** An f32 GpuTensor of the input's length, not overlapping the input: the kernel writes there; it is returned. */
+  /** A GpuTensor of the input's length and dtype, not overlapping the input: the kernel writes there; it is returned. */
   out?: GpuTensor;
 }
 
@@ -440,12 +440,13 @@ export class GpuOps {
   /** @internal */
   rowwise(r: Recorder, op: string, input: Operand, options: RowwiseGpuOptions, log: boolean) {
     checkOptions(op, options, ['shape', 'out']);
-    const { rows, cols } = checkShape(op, options.shape, checkFloatInput(op, 'input', input));
+    const { rows, cols } = checkShape(op, options.shape, checkFloatInput(op, 'input', input, true));
     checkHome(r.ctx, op, { input });
-    const given = options.out === undefined ? undefined : checkOut(r.ctx, op, 'out', options.out, rows * cols, input instanceof GpuTensor ? input : undefined);
+    const dtype = input instanceof GpuTensor ? input.dtype : 'f32'; // the output has the input's dtype
+    const given = options.out === undefined ? undefined : checkOut(r.ctx, op, 'out', options.out, rows * cols, input instanceof GpuTensor ? input : undefined, dtype);
     const x = r.onGpu(input);
     return r.run(op, (batch) => {
-      const out = given ?? r.ctx.allocate(rows * cols, 'f32', op);
+      const out = given ?? r.ctx.allocate(rows * cols, dtype, op);
       encodeLogSoftmax(r.ctx, batch, x, out, rows, cols, log);
       return out;
     });
@@ -973,7 +974,7 @@ export class Engine extends EventTarget {
 
   private async rowwise(op: string, input: FloatInput, options: ShapeOptions, log: boolean): Promise<Float32Array> {
     checkOptions(op, options, SHAPE_OPTIONS);
-    const { rows, cols } = checkShape(op, options.shape, checkFloatInput(op, 'input', input));
+    const { rows, cols } = checkShape(op, options.shape, checkFloatInput(op, 'input', input, true));
     if (!this.ctx) {
       const x = this.hostFloats(op, input);
       return Float32Array.from(log ? reference.logSoftmax(x, rows, cols) : reference.softmax(x, rows, cols));

@@ -1,7 +1,8 @@
 /**
  * Host side of shaders/log_softmax.wgsl (CPU reference: src/reference/logSoftmax.ts).
  * Records log-softmax or softmax of a [rows, cols] tensor into `output`: one dispatch per row chunk, or two (partial
- * statistics, then combine and write) when the plan splits long rows into segments.
+ * statistics, then combine and write) when the plan splits long rows into segments. f16 input: f16 output (same
+ * dtype), f32 math.
  */
 import type { Batch, GpuContext } from '../gpu/context.js';
 import type { GpuTensor } from '../gpu/tensor.js';
@@ -18,7 +19,7 @@ export function encodeLogSoftmax(ctx: GpuContext, batch: Batch, input: GpuTensor
     const bindings = [x.binding, y.binding, ctx.bind(partials, 0, partials.length).binding];
     const phases = plan.segments > 1 ? [1, 2] : [0];
     for (const phase of phases) {
-      batch.dispatch('log_softmax', { ...plan.constants, LOG: log, PHASE: phase }, params, bindings, plan.groups);
+      batch.dispatch('log_softmax', { ...plan.constants, LOG: log, PHASE: phase }, params, bindings, plan.groups, true, ctx.elementIo(input.dtype, false));
     }
   });
 }

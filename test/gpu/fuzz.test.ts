@@ -196,7 +196,7 @@ describe('malformed inputs', () => {
     expect(() => engine.gpu.wrap(mapped, { dtype: 'f32', length: 4, byteOffset: 2 })).toThrow(/^gpu\.wrap: byteOffset must be a multiple of 4/);
     expect(() => engine.gpu.wrap(new ArrayBuffer(8) as unknown as GPUBuffer, { dtype: 'f32', length: 1 })).toThrow(/^gpu\.wrap: buffer must be a GPUBuffer \(got ArrayBuffer\)/);
     const ints = engine.gpu.wrap(mapped, { dtype: 'i32', length: 6 });
-    await expectClearError(() => engine.gpu.logSoftmax(ints, { shape: [2, 3] }), /^gpu\.logSoftmax: input must hold f32 values \(got a i32 GpuTensor\)/);
+    await expectClearError(() => engine.gpu.logSoftmax(ints, { shape: [2, 3] }), /^gpu\.logSoftmax: input must hold f32 or f16 values \(got a i32 GpuTensor\)/);
     const released = engine.gpu.upload(new Float32Array(6));
     released.release();
     await expectClearError(() => engine.gpu.softmax(released, { shape: [2, 3] }), /^gpu\.softmax: input is a GpuTensor that was already released/);
