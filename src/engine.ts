@@ -883,7 +883,8 @@ export class Engine extends EventTarget {
     const weight = options.weight === undefined ? undefined : checkWeights(op, 'weight', options.weight, [cols], `one per class (${cols})`);
     let allWeights = cols;
     if (weight) allWeights = weight.reduce((a, b) => a + b, 0);
-    const softTarget = target instanceof Float32Array || (target instanceof GpuTensor && target.dtype === 'f32');
+    // An f16 GpuTensor is taken for probabilities too, so that it is refused as such (probability targets are f32).
+    const softTarget = target instanceof Float32Array || (target instanceof GpuTensor && target.dtype !== 'i32');
     let checkedTarget: Int32Array | Float32Array | GpuTensor;
     if (softTarget) {
       if (nll) throw new XentropyArgumentError(op, 'target', 'must hold class indices (an Int32Array or an i32 GpuTensor); nll_loss has no probability targets');
