@@ -14,7 +14,7 @@
 import * as tf from 'bench-tfjs/core';
 import 'bench-tfjs/gradients';
 import { WebGPUBackend } from 'bench-tfjs/webgpu';
-import { reference, sumErrorBound, sumPlan, type Engine, type GpuTensor } from 'xentropy';
+import { reference, roundToFloat16, sumErrorBound, sumPlan, toFloat16Bits, type Engine, type GpuTensor } from 'xentropy';
 import { classTargets, normal } from '../test/helpers/data.js';
 import { elementCount, opsFor, shapeLabel, type BenchOptions, type Contender, type Op, type Shape } from './options.js';
 import { Rooflines, type PreparedRoofline } from './roofline.js';
@@ -85,9 +85,9 @@ export interface BenchHost {
   partial?(report: BenchReport): void;
 }
 
-/** Bytes an op must move at least (f32): read the input, write the output where there is one. */
+/** Bytes an op must move at least: read the input, write the output where there is one (4 bytes a value, f16 2). */
 export function bytesMoved(op: Op, elements: number): number {
-  return (op === 'log-softmax' || op === 'ce-fwd-bwd' ? 8 : 4) * elements;
+  return (op === 'log-softmax' || op === 'ce-fwd-bwd' ? 8 : 4) * elements; // ce-fwd-bwd-f16: 2 read + 2 written
 }
 
 /** The core issue's tolerance against the f64 reference (test/helpers/compare.ts, DEFAULT_TOLERANCE). */
@@ -98,6 +98,11 @@ const OUR_TOLERANCE = { atol: 1e-6, rtol: 1e-5 };
  * sums).
  */
 const TFJS_TOLERANCE = { atol: 1e-5, rtol: 1e-4 };
+/**
+ * f16 gradients (ce-fwd-bwd-f16) against the reference on the f16-rounded logits: our tolerance plus one f16 rounding
+ * of the result (half an ulp, 2^-11 relative; test/gpu/f16.test.ts says why). The loss keeps OUR_TOLERANCE.
+ */
+const F16_TOLERANCE = { atol: 1.1e-6, rtol: 5e-4 };
 
 /** Elementwise |a - e| <= atol + rtol |e| (NaN only where expected); throws with the worst elements otherwise. */
 function checkClose(label: string, actual: ArrayLike<number>, expected: ArrayLike<number>, tol: { atol: number; rtol: number }): string {
@@ -203,6 +208,10 @@ export async function runBench(host: BenchHost, options: BenchOptions): Promise<
     const target = classTargets(rows, cols, options.seed + 1);
     const xGpu = engine.gpu.upload(x);
     const targetGpu = engine.gpu.upload(target);
+    // ce-fwd-bwd-f16: the same logits rounded to f16 (the reference runs on the rounded values).
+    const withF16 = ops.includes('ce-fwd-bwd-f16');
+    const xGpu16 = withF16 ? engine.gpu.upload(x, { dtype: 'f16' }) : null;
+    const x16 = withF16 ? roundToFloat16(x) : null;
     const xTf = tfBackend ? ('n' in shape ? tf.tensor1d(x) : tf.tensor2d(x, [rows, cols])) : null;
     const targetTf = tfBackend ? tf.tensor1d(target, 'int32') : null;
     try {
@@ -211,7 +220,7 @@ export async function runBench(host: BenchHost, options: BenchOptions): Promise<
         const label = `[${step}/${work.length}] ${op} ${shapeLabel(shape)}`;
         const say = (what: string) => host.progress(`${label}: ${what} (${((now() - started) / 1000).toFixed(0)} s)`);
         say('CPU reference');
-        const runners = makeRunners({ op, shape, rows, cols, n, x, target, xGpu, targetGpu, xTf, targetTf, engine, rooflines, options, tfBackend });
+        const runners = makeRunners({ op, shape, rows, cols, n, x, target, xGpu, targetGpu, xGpu16, x16, xTf, targetTf, engine, rooflines, options, tfBackend });
         try {
           const result: CaseResult = { op, shape: shapeLabel(shape), elements: n, bytes: bytesMoved(op, n), results: {} };
           const calibrated: { runner: Runner; inner: number; samples: number; times: number[]; validation: string }[] = [];
@@ -286,6 +295,7 @@ export async function runBench(host: BenchHost, options: BenchOptions): Promise<
     } finally {
       xGpu.release();
       targetGpu.release();
+      xGpu16?.release();
       xTf?.dispose();
       targetTf?.dispose();
     }
@@ -319,6 +329,9 @@ interface RunnerContext {
   target: Int32Array;
   xGpu: GpuTensor;
   targetGpu: GpuTensor;
+  /** The logits as f16, and their values (rounded), for ce-fwd-bwd-f16. */
+  xGpu16: GpuTensor | null;
+  x16: Float32Array | null;
   xTf: tf.Tensor | null;
   targetTf: tf.Tensor | null;
   engine: Engine;
@@ -351,7 +364,8 @@ function runReference(c: RunnerContext): ReferenceResult {
     for (let i = 0; i < x.length; i++) sumAbs += Math.abs(x[i]!);
     return { ms, sum, sumAbs };
   }
-  const r = reference.crossEntropy(x, target, rows, cols, { reduction: 'mean', ignoreIndex: -100, grad: op === 'ce-fwd-bwd' });
+  const f16 = op === 'ce-fwd-bwd-f16';
+  const r = reference.crossEntropy(f16 ? c.x16! : x, target, rows, cols, { reduction: 'mean', ignoreIndex: -100, grad: op !== 'ce-fwd' });
   const ms = now() - start;
   return r.grad ? { ms, loss: r.loss as number, values: r.grad } : { ms, loss: r.loss as number };
 }
@@ -361,7 +375,8 @@ function makeRunners(c: RunnerContext): (Runner & { dispose?: () => void })[] {
   const shapeOption = { shape: [rows, cols] };
   const ref = runReference(c);
   const runners: (Runner & { dispose?: () => void })[] = [];
-  const outputBytes = op === 'log-softmax' || op === 'ce-fwd-bwd' ? 4 * n : 16;
+  const f16 = op === 'ce-fwd-bwd-f16';
+  const outputBytes = op === 'log-softmax' || op === 'ce-fwd-bwd' ? 4 * n : f16 ? 2 * n + 4 : 16;
 
   for (const name of options.contenders) {
     if (name === 'xentropy') {
@@ -374,7 +389,7 @@ function makeRunners(c: RunnerContext): (Runner & { dispose?: () => void })[] {
           const out = await engine.gpu.sum(c.xGpu);
           return { free: () => out.release(), read: async () => ({ scalar: (await out.read())[0]! }) };
         }
-        const r = await engine.gpu.crossEntropy(c.xGpu, c.targetGpu, { ...shapeOption, grad: op === 'ce-fwd-bwd' });
+        const r = await engine.gpu.crossEntropy(f16 ? c.xGpu16! : c.xGpu, c.targetGpu, { ...shapeOption, grad: op !== 'ce-fwd' });
         return {
           free: () => [r.loss, r.grad, r.weightSum].forEach((t) => t?.release()),
           read: async () => ({ values: r.grad ? ((await r.grad.read()) as Float32Array) : undefined, scalar: (await r.loss.read())[0]! }),
@@ -396,14 +411,17 @@ function makeRunners(c: RunnerContext): (Runner & { dispose?: () => void })[] {
           const call = await launch();
           try {
             const got = await call.read();
-            return validateAgainst(`xentropy ${op}`, op, got, ref, OUR_TOLERANCE, n, sumErrorBound(n, ref.sumAbs ?? 0, sumPlan(engine.tuning ?? 'gpu', engine.workgroupSize)));
+            const label = f16 ? `xentropy ${op} (${engine.shaderF16 ? 'array<f16>' : 'packed f16 pairs'})` : `xentropy ${op}`;
+            return validateAgainst(label, op, got, ref, OUR_TOLERANCE, n, sumErrorBound(n, ref.sumAbs ?? 0, sumPlan(engine.tuning ?? 'gpu', engine.workgroupSize)), f16 ? F16_TOLERANCE : OUR_TOLERANCE);
           } finally {
             call.free();
           }
         },
       });
     } else if (name === 'roofline') {
-      const prepared: PreparedRoofline = c.rooflines.prepare(op === 'log-softmax' || op === 'ce-fwd-bwd' ? 'copy' : 'read', c.xGpu.buffer, n);
+      // f16: a copy of the f16 words (the same bytes as the op reads and writes).
+      const prepared: PreparedRoofline = f16 ? c.rooflines.prepare('copy', c.xGpu16!.buffer, Math.ceil(n / 2)) : c.rooflines.prepare(op === 'log-softmax' || op === 'ce-fwd-bwd' ? 'copy' : 'read', c.xGpu.buffer, n);
+      const sourceWords = f16 ? new Uint32Array(toFloat16Bits(c.x).buffer, 0, Math.floor(n / 2)) : new Uint32Array(c.x.buffer, c.x.byteOffset, c.x.length);
       runners.push({
         name,
         outputBytes: 0,
@@ -415,10 +433,11 @@ function makeRunners(c: RunnerContext): (Runner & { dispose?: () => void })[] {
           prepared.submit();
           const out = await prepared.readOutput();
           if (prepared.kind === 'copy') {
+            const words = new Uint32Array(out.buffer, out.byteOffset, out.length);
             for (let i = 0; i < prepared.coveredFloats; i++) {
-              if (!Object.is(out[i], c.x[i])) throw new Error(`VALIDATION FAILED roofline copy: [${i}] ${out[i]} != ${c.x[i]}`);
+              if (words[i] !== sourceWords[i]) throw new Error(`VALIDATION FAILED roofline copy: word [${i}] ${words[i]} != ${sourceWords[i]}`);
             }
-            return `exact copy of ${prepared.coveredFloats} floats`;
+            return `exact copy of ${prepared.coveredFloats} ${f16 ? 'words of f16 pairs' : 'floats'}`;
           }
           let got = 0;
           for (const v of out) got += v;
@@ -436,7 +455,8 @@ function makeRunners(c: RunnerContext): (Runner & { dispose?: () => void })[] {
         gpuMilliseconds: (inner) => prepared.gpuMilliseconds(inner),
         dispose: () => prepared.destroy(),
       });
-    } else if (name === 'tfjs' && c.xTf && c.targetTf && c.tfBackend) {
+    } else if (name === 'tfjs' && c.xTf && c.targetTf && c.tfBackend && !f16) {
+      // (tfjs-backend-webgpu has no f16 tensors: no tfjs contender for ce-fwd-bwd-f16.)
       const xTf = c.xTf;
       const targetTf = c.targetTf;
       const backend = c.tfBackend;
@@ -504,13 +524,14 @@ function validateAgainst(
   tol: { atol: number; rtol: number },
   n: number,
   sumBound: number,
+  valuesTol = tol,
 ): string {
   if (op === 'sum') return checkSum(label, got.scalar, ref.sum!, sumBound);
   const parts: string[] = [];
   if (op !== 'log-softmax') parts.push(`loss ${checkClose(`${label} loss`, [got.scalar], [ref.loss!], tol)}`);
   if (op !== 'ce-fwd') {
     if (!got.values || got.values.length !== n) throw new Error(`VALIDATION FAILED ${label}: no output of ${n} values`);
-    parts.push(`${op === 'log-softmax' ? 'output' : 'grad'} ${checkClose(`${label} ${op === 'log-softmax' ? 'output' : 'grad'}`, got.values, ref.values!, tol)}`);
+    parts.push(`${op === 'log-softmax' ? 'output' : 'grad'} ${checkClose(`${label} ${op === 'log-softmax' ? 'output' : 'grad'}`, got.values, ref.values!, valuesTol)}`);
   }
   return parts.join('; ');
 }

@@ -62,7 +62,7 @@ export function renderMarkdown(report: BenchReport): string {
   }
   lines.push('');
   lines.push(
-    'GB/s: bytes an ideal kernel moves (logits read, plus output/gradient written for log-softmax and CE fwd+bwd; the 4-byte-per-row targets not counted) / time. ' +
+    'GB/s: bytes an ideal kernel moves (logits read, plus output/gradient written for log-softmax and CE fwd+bwd, 2 bytes a value for f16; the 4-byte-per-row targets not counted) / time. ' +
       '% of roofline: roofline time / xentropy time (roofline: vec4 copy of N*C floats for ops that write, vec4 read-and-reduce for CE fwd and the sum). ' +
       'speedup vs tfjs: tfjs time / xentropy time (tfjs builds one-hot labels inside the timed call: it has no class-index form).' +
       (withGpu ? ' GPU ms: the same calls timed by timestamp queries around each dispatch (xentropy: the sum of a call\'s dispatches, each in its own pass; the wall-clock overhead is the difference).' : ''),
@@ -75,7 +75,7 @@ export function renderMarkdown(report: BenchReport): string {
 }
 
 function opLabel(c: CaseResult): string {
-  return { 'log-softmax': 'log-softmax', 'ce-fwd': 'CE fwd', 'ce-fwd-bwd': 'CE fwd+bwd', sum: 'sum' }[c.op];
+  return { 'log-softmax': 'log-softmax', 'ce-fwd': 'CE fwd', 'ce-fwd-bwd': 'CE fwd+bwd', 'ce-fwd-bwd-f16': 'CE fwd+bwd f16', sum: 'sum' }[c.op];
 }
 
 /** Issue 4's targets, checked on this run's numbers (each line says which adapter kind the target is for). */

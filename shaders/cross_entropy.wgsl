@@ -248,7 +248,7 @@ fn main(@builtin(local_invocation_index) lid: u32,
     while (c + 4u <= seg_end) {
       let group_end = c + stride * BLOCKS_PER_INNER_SUM;
       for (; c + 4u <= seg_end && c < group_end; c += stride) {
-        let v = vec4<f32>(capped(load_x(x_base + c)), capped(load_x(x_base + c + 1u)), capped(load_x(x_base + c + 2u)), capped(load_x(x_base + c + 3u)));
+        let v = capped4(load_x4(x_base + c));
         running = add_block(running, v);
         if (SOFT_TARGET) { coef_total += soft_coefs(rel_base, c, 4u, eps, smooth_each); }
       }
@@ -321,12 +321,9 @@ fn main(@builtin(local_invocation_index) lid: u32,
     // Full blocks without a branch, then this lane's last partial block.
     var c = seg_start + 4u * lane;
     for (; c + 4u <= seg_end; c += stride) {
-      let raw = vec4<f32>(load_x(x_base + c), load_x(x_base + c + 1u), load_x(x_base + c + 2u), load_x(x_base + c + 3u));
+      let raw = load_x4(x_base + c);
       let g = hard_label_grad(raw, c, t, hit, row_max, inv_sum, total + z_term, scale);
-      store_out(g_base + c, g.x);
-      store_out(g_base + c + 1u, g.y);
-      store_out(g_base + c + 2u, g.z);
-      store_out(g_base + c + 3u, g.w);
+      store_out4(g_base + c, g);
     }
     if (c < seg_end) {
       let g = hard_label_grad(tail_block(x_base, c, seg_end), c, t, hit, row_max, inv_sum, total + z_term, scale);

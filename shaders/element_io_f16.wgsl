@@ -8,4 +8,11 @@ enable f16;
 
 fn load_x(i: u32) -> f32 { return f32(io_x[i]); }
 fn store_out(i: u32, v: f32) { io_out[i] = bitcast<vec2<f16>>(f16_bits(v)).x; }
+fn load_x4(i: u32) -> vec4<f32> { return vec4<f32>(load_x(i), load_x(i + 1u), load_x(i + 2u), load_x(i + 3u)); }
+fn store_out4(i: u32, v: vec4<f32>) {
+  store_out(i, v.x);
+  store_out(i + 1u, v.y);
+  store_out(i + 2u, v.z);
+  store_out(i + 3u, v.w);
+}
 fn io_barrier() {}

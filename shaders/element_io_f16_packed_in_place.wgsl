@@ -9,4 +9,24 @@ fn store_out(i: u32, v: f32) {
   atomicAnd(&io_x[i >> 1u], ~(0xffffu << shift));
   atomicOr(&io_x[i >> 1u], f16_bits(v) << shift);
 }
+// Elements i .. i + 3 (all in the row): the words they fill alone are loaded once and stored whole, with atomicStore
+// (no other thread touches them); only a half-word at either end goes through store_out.
+fn load_x4(i: u32) -> vec4<f32> {
+  let w = i >> 1u;
+  let a = atomicLoad(&io_x[w]);
+  let b = atomicLoad(&io_x[w + 1u]);
+  if ((i & 1u) == 0u) { return vec4<f32>(f16_value(a), f16_value(a >> 16u), f16_value(b), f16_value(b >> 16u)); }
+  return vec4<f32>(f16_value(a >> 16u), f16_value(b), f16_value(b >> 16u), f16_value(atomicLoad(&io_x[w + 2u])));
+}
+fn store_out4(i: u32, v: vec4<f32>) {
+  let w = i >> 1u;
+  if ((i & 1u) == 0u) {
+    atomicStore(&io_x[w], f16_bits(v.x) | (f16_bits(v.y) << 16u));
+    atomicStore(&io_x[w + 1u], f16_bits(v.z) | (f16_bits(v.w) << 16u));
+  } else {
+    store_out(i, v.x);
+    atomicStore(&io_x[w + 1u], f16_bits(v.y) | (f16_bits(v.z) << 16u));
+    store_out(i + 3u, v.w);
+  }
+}
 fn io_barrier() { if (TPR > 1u) { storageBarrier(); } }

@@ -88,7 +88,7 @@ fn main(@builtin(local_invocation_index) lid: u32,
       while (c + 4u <= end) {
         let group_end = c + stride * BLOCKS_PER_INNER_SUM;
         for (; c + 4u <= end && c < group_end; c += stride) {
-          running = add_block(running, vec4<f32>(load_x(x_base + c), load_x(x_base + c + 1u), load_x(x_base + c + 2u), load_x(x_base + c + 3u)));
+          running = add_block(running, load_x4(x_base + c));
         }
         running = fold_inner(running);
       }

@@ -10,9 +10,9 @@
 // in u32 words with atomic stores of each half. SwiftShader and llvmpipe have no shader-f16, so here the packed path
 // is what runs; bench/core.ts' ce-fwd-bwd-f16 op shows the native path on a GPU that has it.
 import { describe, expect, it } from 'vitest';
-import { createEngine, reference, roundToFloat16, toFloat16Bits, XentropyArgumentError, type CrossEntropyOptions, type Engine } from '../../src/index.js';
+import { createEngine, fromFloat16Bits, reference, roundToFloat16, toFloat16Bits, XentropyArgumentError, type CrossEntropyOptions, type Engine } from '../../src/index.js';
 import { expectClose, type Tolerance } from '../helpers/compare.js';
-import { classTargets, logitsFor, normal, rowsPastOneBinding } from '../helpers/data.js';
+import { classTargets, logitsFor, normal, rng, rowsPastOneBinding } from '../helpers/data.js';
 import { useGpuEngine } from '../helpers/engine.js';
 
 const F16_RESULT: Tolerance = { atol: 1.1e-6, rtol: 5e-4 };
@@ -148,6 +148,42 @@ describe('f16 tensors', () => {
     expect(e.shaderF16).toBe(has);
     if (info.source === 'swiftshader' || info.source === 'llvmpipe') expect(has, `${info.source} has no shader-f16`).toBe(false);
     console.info(`[f16] ${info.source}: ${has ? 'shader-f16 available: the native array<f16> path ran' : 'no shader-f16: the native path is not available here; the packed-pair path (u32 words, atomic half stores) ran'}`);
+  });
+
+  it('the kernels decode every f16 bit pattern exactly and round to the f16 nearest, ties to even, as the host does', async () => {
+    const e = engine();
+    if (e.backend === 'cpu') return;
+    // Decode: nll_loss of one class per row gives -x exactly (f32), here for all 65536 patterns.
+    const patterns = Uint16Array.from({ length: 65536 }, (_, i) => i);
+    const logProbs = e.gpu.upload(patterns);
+    const r = await e.gpu.nllLoss(logProbs, new Int32Array(65536), { shape: [65536, 1], reduction: 'none', grad: false });
+    const loss = await r.loss.read();
+    const values = fromFloat16Bits(patterns);
+    for (let i = 0; i < 65536; i++) {
+      const v = values[i]!;
+      if (Number.isNaN(v)) expect(loss[i], `pattern 0x${i.toString(16)}`).toBeNaN();
+      else if (Number.isFinite(v) || v === -Infinity) expect(loss[i], `pattern 0x${i.toString(16)}`).toBe(-v);
+    }
+    for (const t of [logProbs, r.loss, r.weightSum]) t.release();
+    // Encode: with class weights and 'sum', nll_loss's gradient at row r's target is exactly -w (f32), stored as f16.
+    const next = rng(43);
+    const w: number[] = [0, 65504, 65519.99, 65520, 1e6, 2 ** -24, 2 ** -25, 2 ** -25 * 1.5, 3 * 2 ** -25, 2 ** -14, 1 + 2 ** -11, 1 + 3 * 2 ** -11];
+    const halves = fromFloat16Bits(Uint16Array.from({ length: 0x7bff }, (_, i) => i));
+    for (let k = 0; k < 200; k++) {
+      const i = Math.floor(next() * 0x7bfe);
+      w.push((halves[i]! + halves[i + 1]!) / 2); // an exact tie
+    }
+    while (w.length < 512) w.push(Math.fround(2 ** (next() * 46 - 28)));
+    const n = w.length;
+    const weight = Float32Array.from(w);
+    const x = e.gpu.upload(new Float32Array(n * n), { dtype: 'f16' });
+    const target = Int32Array.from({ length: n }, (_, i) => i);
+    const g = await e.gpu.nllLoss(x, target, { shape: [n, n], weight, reduction: 'sum', inPlace: true });
+    const grad = await g.grad!.read();
+    const want = roundToFloat16(weight.map((v) => -v));
+    const diagonal = Float32Array.from({ length: n }, (_, i) => grad[i * n + i]!);
+    expect([...diagonal]).toEqual([...want]);
+    for (const t of [x, g.loss, g.weightSum]) t.release();
   });
 
   it('upload rounds to nearest even, read widens exactly; odd lengths; Uint16Array bits', async () => {
