@@ -1,0 +1,54 @@
+// The shader-f16 variants (array<f16>, element_io_f16*.wgsl) where they can be checked on this machine: neither
+// SwiftShader nor llvmpipe has shader-f16, but Dawn's null backend advertises it and runs Tint's full WGSL validation
+// and pipeline creation (it executes nothing, so no result is compared here: the numbers of the native path come from
+// a GPU that has the feature, e.g. the bench's ce-fwd-bwd-f16 op, which validates against the reference). This catches
+// a native variant that does not compile before it reaches such a GPU. Run in the swiftshader project only (a second
+// Dawn instance beside the OpenGL ES one is not worth the risk there).
+import { describe, expect, it } from 'vitest';
+import { createEngine } from '../../src/index.js';
+import { classTargets, logitsFor } from '../helpers/data.js';
+
+const skip = process.env.XENTROPY_ADAPTER === 'llvmpipe';
+
+describe.skipIf(skip)('shader-f16 variants on Dawn\'s null backend (compile and validate only)', () => {
+  it('cross-entropy (separate gradient and in place, every kernel path) and log-softmax over array<f16> pass validation', async () => {
+    let dawn: { create(options: string[]): GPU; globals: Record<string, unknown> };
+    try {
+      dawn = (await import('webgpu')) as unknown as typeof dawn;
+    } catch {
+      return; // no Dawn bindings: nothing to check
+    }
+    Object.assign(globalThis, dawn.globals);
+    const gpu = dawn.create(['backend=null']);
+    const adapter = await gpu.requestAdapter();
+    if (!adapter?.features.has('shader-f16')) return;
+    const device = await adapter.requestDevice({ requiredFeatures: ['shader-f16'] });
+    const e = await createEngine({ device, tuning: 'gpu' });
+    try {
+      expect(e.shaderF16).toBe(true);
+      const run = async (rows: number, cols: number, options: Record<string, unknown>, shape = [rows, cols]) => {
+        const logits = e.gpu.upload(logitsFor('normal', rows, cols, rows + cols), { dtype: 'f16' });
+        const r = await e.gpu.crossEntropy(logits, classTargets(rows, cols, cols), { shape, ...options });
+        expect(r.grad?.dtype ?? 'f16').toBe('f16');
+        for (const t of new Set([logits, r.grad, r.loss, r.weightSum, r.zLoss])) t?.release();
+      };
+      for (const inPlace of [false, true]) {
+        await run(7, 1001, { inPlace }); // hard labels, the 4-wide fast path
+        await run(7, 1001, { inPlace, labelSmoothing: 0.1 }); // the per-class (dense) path
+        await run(7, 1001, { inPlace, zLoss: 1e-3, softcap: 3, reduction: 'none' });
+        await run(3, 20001, { inPlace }); // split rows (PHASE 1 and 2)
+        await run(6, 7, { inPlace, classDim: 1 }, [2, 7, 3]); // strided classes
+      }
+      const x = e.gpu.upload(logitsFor('normal', 3, 20001, 1), { dtype: 'f16' });
+      for (const out of [await e.gpu.logSoftmax(x, { shape: [3, 20001] }), await e.gpu.softmax(x, { shape: [9, 6667] })]) {
+        expect(out.dtype).toBe('f16');
+        out.release();
+      }
+      x.release();
+      expect(e.stats().liveBuffers).toBe(0);
+    } finally {
+      e.destroy();
+      device.destroy();
+    }
+  });
+});
