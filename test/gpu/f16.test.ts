@@ -246,6 +246,11 @@ describe('f16 tensors', () => {
     const noGrad = await e.gpu.crossEntropy(logits, target, { shape: [rows, cols], grad: false });
     expect(noGrad.grad).toBeUndefined();
     expectClose((await noGrad.loss.read())[0]!, want.loss as number, 'f16 grad: false');
+    // The host-returning forms read f16 results back as f32.
+    const host = await e.crossEntropy(logits, target, { shape: [rows, cols] });
+    expectClose(host.grad!, want.grad!, 'host form over f16 logits', F16_RESULT);
+    expectClose(host.loss as number, want.loss as number, 'host form loss');
+    expectClose(await e.logSoftmax(logits, { shape: [rows, cols] }), reference.logSoftmax(roundToFloat16(x), rows, cols), 'host logSoftmax of f16', F16_RESULT);
     for (const t of [logits, out, r.loss, r.weightSum, noGrad.loss, noGrad.weightSum]) t.release();
 
     const packed = await createEngine({ adapter: (process.env.XENTROPY_ADAPTER ?? 'auto') as 'auto', shaderF16: false });
