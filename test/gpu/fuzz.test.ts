@@ -191,7 +191,7 @@ describe('malformed inputs', () => {
     const mapped = device.createBuffer({ size: 64, usage: GPUBufferUsage.STORAGE, mappedAtCreation: true });
     expect(() => engine.gpu.wrap(mapped, { dtype: 'f32', length: 4 })).toThrow(/^gpu\.wrap: buffer is mapped: unmap it/);
     mapped.unmap();
-    expect(() => engine.gpu.wrap(mapped, { dtype: 'f32', length: 17 })).toThrow(/^gpu\.wrap: buffer is too small: 64 bytes, but 17 elements/);
+    expect(() => engine.gpu.wrap(mapped, { dtype: 'f32', length: 17 })).toThrow(/^gpu\.wrap: buffer is too small: 64 bytes, but 17 f32 elements/);
     expect(() => engine.gpu.wrap(mapped, { dtype: 'f64' as 'f32', length: 4 })).toThrow(/^gpu\.wrap: dtype must be 'f32', 'i32'/);
     expect(() => engine.gpu.wrap(mapped, { dtype: 'f32', length: 4, byteOffset: 2 })).toThrow(/^gpu\.wrap: byteOffset must be a multiple of 4/);
     expect(() => engine.gpu.wrap(new ArrayBuffer(8) as unknown as GPUBuffer, { dtype: 'f32', length: 1 })).toThrow(/^gpu\.wrap: buffer must be a GPUBuffer \(got ArrayBuffer\)/);

@@ -16,7 +16,7 @@ const BAD_CALLS: [string, () => Promise<unknown>, RegExp][] = [
   ['non-integer target', () => engine().crossEntropy(x, [0, 1.5, 2, 0], { shape: [4, 3] }), /target\[1\] must be an integer class index \(got 1.5\)/],
   // (a Float32Array target now means probability targets: see lossValidation.test.ts for their length check)
   ['wrong-typed target', () => engine().crossEntropy(x, new Float64Array(4) as never, { shape: [4, 3] }), /target must be an Int32Array of class indices \(got Float64Array\)/],
-  ['wrong-typed logits', () => engine().crossEntropy(new Float64Array(12) as never, t, { shape: [4, 3] }), /logits must be a Float32Array or an f32 GpuTensor \(got Float64Array\)/],
+  ['wrong-typed logits', () => engine().crossEntropy(new Float64Array(12) as never, t, { shape: [4, 3] }), /logits must be a Float32Array or an f32 or f16 GpuTensor \(got Float64Array\)/],
   ['empty shape', () => engine().logSoftmax(x, { shape: [] }), /logSoftmax: shape is empty/],
   ['zero dimension', () => engine().softmax(x, { shape: [0, 12] }), /shape\[0\] must be a positive integer \(got 0\)/],
   ['missing options', () => engine().logSoftmax(x, undefined as never), /options must be an object/],
