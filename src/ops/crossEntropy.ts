@@ -60,6 +60,9 @@ export interface CrossEntropyEncoded {
   zLoss?: GpuTensor;
 }
 
+/** Blocks of 4 classes each lane keeps in registers in cross_entropy.wgsl's CACHED path (its CACHE_BLOCKS). */
+const CACHE_BLOCKS = 8;
+
 /** Rows each thread of target_weight_sum.wgsl takes (a workgroup covers WG * this many rows). */
 const TARGET_ROWS_PER_THREAD = 64;
 
@@ -157,8 +160,10 @@ export function encodeCrossEntropy(ctx: GpuContext, batch: Batch, input: GpuTens
       f32Bits(o.labelSmoothing), f32Bits(o.zLoss), f32Bits(o.softcap ?? 1), f32Bits(o.allWeights), plan.segments, plan.segmentLength,
     ];
     const bindings = [x.binding, t.binding, weightBinding, ws.binding, g.binding, loss.binding, z.binding, ctx.bind(partials, 0, partials.length).binding];
+    // The row kept in registers (see CACHED in the shader): GPUs only, whole rows that fit the lanes' blocks.
+    const cached = ctx.tuning === 'gpu' && canSplit && o.grad && o.softcap === undefined && plan.segments === 1 && cols <= tpr * 4 * CACHE_BLOCKS;
     for (const phase of plan.segments > 1 ? [1, 2] : [0]) {
-      batch.dispatch('cross_entropy', { ...constants, PHASE: phase }, params, bindings, Math.ceil(units / (wg / tpr)));
+      batch.dispatch('cross_entropy', { ...constants, PHASE: phase, CACHED: cached }, params, bindings, Math.ceil(units / (wg / tpr)));
     }
   }
 
