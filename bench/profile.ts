@@ -33,7 +33,7 @@ for (const maxWorkgroupSize of sizes) {
       }
       const total = best!.timings.reduce((a, d) => a + d.ms, 0);
       const gbps = (rows * cols * 4 * (name === 'ce-fwd' ? 1 : 2)) / (total * 1e6);
-      const parts = best!.timings.map((d) => `${d.kernel.replace(/"/g, '')}[${d.groups}] ${(d.ms * 1000).toFixed(1)}us`).join(' + ');
+      const parts = best!.timings.map((d) => `${d.kernel}[${d.groups}] ${(d.ms * 1000).toFixed(1)}us`).join(' + ');
       console.log(`${name} ${rows}x${cols}: ${(total * 1000).toFixed(1)} us (${gbps.toFixed(1)} GB/s) = ${parts}`);
     }
     x.release();

@@ -22,7 +22,7 @@ export interface EngineStats extends PoolStats {
 export interface DispatchTiming {
   /** The batch (op) that recorded it, e.g. 'crossEntropy'. */
   op: string;
-  /** The kernel and its pipeline constants, e.g. 'cross_entropy{"WG":64,"TPR":1,...}'. */
+  /** The kernel and its pipeline constants, e.g. 'cross_entropy{WG:64,TPR:1,...}'. */
   kernel: string;
   /** Workgroups dispatched. */
   groups: number;
@@ -173,15 +173,20 @@ export class GpuContext {
     }
   }
 
-  /** The cache key of one variant of a kernel. */
+  /**
+   * The cache key of one variant of a kernel, e.g. 'cross_entropy{WG:256,TPR:1,DENSE:false}'. Built by hand: it is
+   * computed for every dispatch, and JSON.stringify of the constants was about 40% of a small call's host time in
+   * Node. Constants listed in another order give another key (a duplicate pipeline, never a wrong one).
+   */
   pipelineKey(kernel: KernelName, constants: Constants): string {
-    return `${kernel}${JSON.stringify({ WG: this.workgroupSize, ...constants })}`;
+    let key = `${kernel}{WG:${constants.WG ?? this.workgroupSize}`;
+    for (const name in constants) if (name !== 'WG') key += `,${name}:${constants[name]}`;
+    return `${key}}`;
   }
 
-  /** The pipeline for one variant of a kernel, created on first use. */
-  pipeline(kernel: KernelName, constants: Constants): GPUComputePipeline {
+  /** The pipeline for one variant of a kernel, created on first use (cacheKey: its pipelineKey). */
+  pipeline(kernel: KernelName, constants: Constants, cacheKey = this.pipelineKey(kernel, constants)): GPUComputePipeline {
     const full: Constants = { WG: this.workgroupSize, ...constants };
-    const cacheKey = this.pipelineKey(kernel, constants);
     let pipeline = this.pipelines.get(cacheKey);
     if (!pipeline) {
       const moduleKey = `${kernel}:${this.subgroupReductions ? 'subgroup' : 'workgroup'}`;
@@ -441,19 +446,20 @@ export class Batch {
    */
   dispatch(kernel: KernelName, constants: Constants, params: readonly number[], bindings: readonly GPUBufferBinding[], groups: number, hasParams = true): void {
     this.kernels.add(kernel);
-    const pipeline = this.ctx.pipeline(kernel, constants);
+    const key = this.ctx.pipelineKey(kernel, constants);
+    const pipeline = this.ctx.pipeline(kernel, constants, key);
     let words: Uint32Array<ArrayBuffer> | null = null;
     if (hasParams) {
       words = new Uint32Array(Math.ceil(params.length / 4) * 4);
-      params.forEach((value, i) => (words![i] = value >>> 0));
+      for (let i = 0; i < params.length; i++) words[i] = params[i]! >>> 0;
     }
-    const bindGroup = this.ctx.bindGroup(this.ctx.pipelineKey(kernel, constants), pipeline, words, bindings);
+    const bindGroup = this.ctx.bindGroup(key, pipeline, words, bindings);
     if (this.ctx.profiling) {
       this.endPass();
       this.queries ??= { set: this.ctx.device.createQuerySet({ type: 'timestamp', count: 2 * PROFILE_QUERIES_PER_BATCH }), labels: [] };
       const index = this.queries.labels.length;
       if (index >= PROFILE_QUERIES_PER_BATCH) throw new Error(`${this.label}: too many dispatches to profile in one batch`);
-      this.queries.labels.push({ op: this.label, kernel: this.ctx.pipelineKey(kernel, constants), groups });
+      this.queries.labels.push({ op: this.label, kernel: key, groups });
       this.pass = this.encoder.beginComputePass({
         label: `xentropy:${this.label}`,
         timestampWrites: { querySet: this.queries.set, beginningOfPassWriteIndex: 2 * index, endOfPassWriteIndex: 2 * index + 1 },
