@@ -396,7 +396,7 @@ function makeRunners(c: RunnerContext): (Runner & { dispose?: () => void })[] {
           const call = await launch();
           try {
             const got = await call.read();
-            return validateAgainst(`xentropy ${op}`, op, got, ref, OUR_TOLERANCE, n, sumErrorBound(n, ref.sumAbs ?? 0, sumPlan(engine.tuning ?? 'gpu', engine.workgroupSize)));
+            return validateAgainst(`xentropy ${op}`, op, got, ref, OUR_TOLERANCE, n, sumErrorBound(n, ref.sumAbs ?? 0, sumPlan(engine.tuning ?? 'gpu', engine.workgroupSize, n)));
           } finally {
             call.free();
           }
