@@ -50,7 +50,7 @@ esac
 case $parts in *" huge "*) run huge "${XENT_HUGE_TIMEOUT:-90}" node bench/dist/huge.mjs --adapter="$adapter"; tail -n 8 "$log";; esac
 # Every dispatch of one call per case, on the GPU clock (bench/profile.ts), with workgroups of 256 (the default) and
 # 1024 (where rows of up to 32768 classes fit the registers: the CACHED path).
-case $parts in *" profile "*) run profile 60 node bench/dist/profile.mjs --adapter="$adapter"; tail -n 20 "$log";; esac
+case $parts in *" profile "*) run profile 60 node bench/dist/profile.mjs --adapter="$adapter" --wg=256,1024; tail -n 36 "$log";; esac
 # The fused linear cross-entropy at the size (bench/linearCe.ts).
 case $parts in *" linear-ce "*) run linear-ce "${XENT_LCE_TIMEOUT:-120}" node bench/dist/linear-ce.mjs --full --adapter="$adapter"; tail -n 12 "$log";; esac
 
