@@ -412,7 +412,7 @@ function makeRunners(c: RunnerContext): (Runner & { dispose?: () => void })[] {
           try {
             const got = await call.read();
             const label = f16 ? `xentropy ${op} (${engine.shaderF16 ? 'array<f16>' : 'packed f16 pairs'})` : `xentropy ${op}`;
-            return validateAgainst(label, op, got, ref, OUR_TOLERANCE, n, sumErrorBound(n, ref.sumAbs ?? 0, sumPlan(engine.tuning ?? 'gpu', engine.workgroupSize)), f16 ? F16_TOLERANCE : OUR_TOLERANCE);
+            return validateAgainst(label, op, got, ref, OUR_TOLERANCE, n, sumErrorBound(n, ref.sumAbs ?? 0, sumPlan(engine.tuning ?? 'gpu', engine.workgroupSize, n)), f16 ? F16_TOLERANCE : OUR_TOLERANCE);
           } finally {
             call.free();
           }

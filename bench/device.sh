@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # The GPU-machine recipe (issue 4, section 3): the Node bench on the NVIDIA GPU over Vulkan, all cases, then PyTorch's
-# eager F.cross_entropy on the same GPU as the side-by-side anchor (bench/torch_anchor.py). About 3-4 minutes.
+# eager F.cross_entropy on the same GPU as the side-by-side anchor (bench/torch_anchor.py), plus the 8192 x 128256 case
+# (bench/huge.ts), per-dispatch GPU times (bench/profile.ts) and the fused linear cross-entropy at full size. About
+# 3-4 minutes; XENT_PARTS (default "bench huge profile linear-ce torch") picks parts.
 #
 # Prepare here (CPU machine, project root):  npm run build && npm run bench:build && bash ../shared/device/pack.sh
 # Run there (tool `run`), carry [".devcarry", "bench/dist"]:  bash bench/device.sh
-# Results go to $OUT (the tool's folder; bench/results/device when unset), flat, 6 files:
-#   node-vulkan-*.json/.md (the bench), torch-*.json/.md (the anchor), device.log (both logs), gpu.txt (nvidia-smi).
+# Results go to $OUT (the tool's folder; bench/results/device when unset), flat: node-vulkan-*.json/.md (the bench),
+#   torch-*.json/.md (the anchor), device.log (every part's output), gpu.txt (nvidia-smi).
 # Environment: XENT_BENCH_ADAPTER (default vulkan: fail rather than bench a software adapter; 'auto' for a dry run
 # with XENT_VK_ICD=/usr/lib/chromium/vk_swiftshader_icd.json), XENT_BENCH_CASES / XENT_BENCH_REPEATS (both parts),
-# XENT_NODE_TIMEOUT / XENT_TORCH_TIMEOUT (seconds, default 170 / 70).
+# XENT_BENCH_CONTENDERS, XENT_NODE_TIMEOUT / XENT_HUGE_TIMEOUT / XENT_LCE_TIMEOUT / XENT_TORCH_TIMEOUT (seconds).
 set -u
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 out=${OUT:-bench/results/device}
@@ -22,22 +24,41 @@ if [ -f .devcarry/gpu-env.sh ] && [ -z "${XENT_GPU_ENV_DONE:-}" ]; then
 fi
 [ -f bench/dist/node.mjs ] || { echo "device.sh: bench/dist/node.mjs missing: run 'npm run bench:build' here and carry bench/dist" | tee -a "$log" >&2; exit 1; }
 { nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.memory --format=csv 2>&1 || echo "no nvidia-smi"; } > "$out/gpu.txt"
-echo "== $(date -u +%FT%TZ) node bench ($(node --version 2>&1), VK_ICD_FILENAMES=${VK_ICD_FILENAMES:-unset})" | tee -a "$log"
-node_status=0
+parts=" ${XENT_PARTS:-bench huge profile linear-ce torch} "
+adapter=${XENT_BENCH_ADAPTER:-vulkan}
+status=0
+# run NAME TIMEOUT COMMAND...: one part, its output appended to the log (and its last lines shown), its status kept.
+run() {
+  local name=$1 limit=$2; shift 2
+  echo "== $(date -u +%FT%TZ) $name: $*" | tee -a "$log"
+  local rc=0
+  timeout "$limit" "$@" >> "$log" 2>&1 || rc=$?
+  echo "== $name exit status $rc" | tee -a "$log"
+  [ "$rc" = 0 ] || status=1
+}
+echo "node $(node --version 2>&1), VK_ICD_FILENAMES=${VK_ICD_FILENAMES:-unset}" | tee -a "$log"
 # Real GPU: one call takes microseconds, so each sample is >= 25 ms of back-to-back calls (--min-sample-ms auto) and
-# 10 samples per contender cost little; the CPU reference is timed once on cases above 4.2M elements (its validation run).
+# 10 samples per contender cost little. The CPU reference is not a timed contender here (it still validates every
+# case): slow contenders running round-robin between our samples let the GPU clock down (suspected in the first runs).
 # --keep-going: a result outside the tolerance is marked INVALID in the table (exit status 1) instead of ending the run.
-timeout "${XENT_NODE_TIMEOUT:-170}" node bench/dist/node.mjs --adapter="${XENT_BENCH_ADAPTER:-vulkan}" \
-  --repeats="${XENT_BENCH_REPEATS:-10}" --budget-s=10 --keep-going --out="$out" >> "$log" 2>&1 || node_status=$?
-echo "== node bench exit status $node_status" | tee -a "$log"
-tail -n 30 "$log"
+case $parts in *" bench "*)
+  run bench "${XENT_NODE_TIMEOUT:-170}" node bench/dist/node.mjs --adapter="$adapter" --contenders="${XENT_BENCH_CONTENDERS:-xentropy,roofline,tfjs}" \
+    --repeats="${XENT_BENCH_REPEATS:-10}" --budget-s=10 --keep-going --out="$out" ${XENT_BENCH_CASES:+--cases="$XENT_BENCH_CASES"}
+  tail -n 30 "$log";;
+esac
+# Issue 4's 8192 x 128256 f32 logits (4.2 GB), validated by streaming (bench/huge.ts).
+case $parts in *" huge "*) run huge "${XENT_HUGE_TIMEOUT:-90}" node bench/dist/huge.mjs --adapter="$adapter"; tail -n 8 "$log";; esac
+# Every dispatch of one call per case, on the GPU clock (bench/profile.ts), with workgroups of 256 (the default) and
+# 1024 (where rows of up to 32768 classes fit the registers: the CACHED path).
+case $parts in *" profile "*) run profile 60 node bench/dist/profile.mjs --adapter="$adapter" --wg=256,1024; tail -n 36 "$log";; esac
+# The fused linear cross-entropy at the issue's size (bench/linearCe.ts).
+case $parts in *" linear-ce "*) run linear-ce "${XENT_LCE_TIMEOUT:-120}" node bench/dist/linear-ce.mjs --full --adapter="$adapter"; tail -n 12 "$log";; esac
 
-python=${XENT_PYTHON:-python3}
-"$python" -c 'import torch' 2>/dev/null || python=/usr/bin/python3
-echo "== $(date -u +%FT%TZ) torch anchor ($python)" | tee -a "$log"
-torch_status=0
-timeout "${XENT_TORCH_TIMEOUT:-70}" "$python" bench/torch_anchor.py --out "$out" ${XENT_BENCH_CASES:+--cases "$XENT_BENCH_CASES"} >> "$log" 2>&1 || torch_status=$?
-echo "== torch anchor exit status $torch_status" | tee -a "$log"
-tail -n 12 "$log"
+case $parts in *" torch "*)
+  python=${XENT_PYTHON:-python3}
+  "$python" -c 'import torch' 2>/dev/null || python=/usr/bin/python3
+  run torch "${XENT_TORCH_TIMEOUT:-70}" "$python" bench/torch_anchor.py --out "$out" ${XENT_BENCH_CASES:+--cases "$XENT_BENCH_CASES"}
+  tail -n 12 "$log";;
+esac
 ls -la "$out"
-[ "$node_status" = 0 ] && [ "$torch_status" = 0 ]
+exit $status

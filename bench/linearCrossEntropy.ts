@@ -8,6 +8,9 @@ import { createEngine, type Engine } from 'xentropy';
 import { parseLinearCeArgs, runLinearCeBench } from './linearCe.js';
 
 const options = parseLinearCeArgs(process.argv.slice(2));
+// Timestamp queries at full resolution: Dawn rounds them to ~65 us by default (its timestamp_quantization toggle),
+// which made single dispatches read as 0 or multiples of 65.5 us. Read by the library's Node adapter code.
+process.env.XENTROPY_DAWN_OPTIONS ??= 'disable-dawn-features=timestamp_quantization';
 const engine: Engine = await createEngine({ backend: 'webgpu', adapter: options.adapter });
 if (engine.adapterInfo!.cpuBased) {
   // As bench/node.ts: dawn.node's setImmediate polling takes a core from a CPU adapter's workers (bench process only).

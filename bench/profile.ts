@@ -8,6 +8,9 @@ const adapter = (args.get('adapter') ?? 'auto') as NodeAdapter;
 const sizes = (args.get('wg') ?? '256').split(',').map(Number);
 const cases: [number, number][] = (args.get('cases') ?? '4096x1000,1024x32000,256x128256,64x262144,65537x10').split(',').map((c) => c.split('x').map(Number) as [number, number]);
 
+// Timestamp queries at full resolution: Dawn rounds them to ~65 us by default (its timestamp_quantization toggle),
+// which made single dispatches read as 0 or multiples of 65.5 us. Read by the library's Node adapter code.
+process.env.XENTROPY_DAWN_OPTIONS ??= 'disable-dawn-features=timestamp_quantization';
 for (const maxWorkgroupSize of sizes) {
   const engine = await createEngine({ backend: 'webgpu', adapter, maxWorkgroupSize });
   console.log(`\n## ${engine.adapterInfo?.source} ${engine.adapterInfo?.description}: tuning ${engine.tuning}, workgroup <= ${engine.workgroupSize}, subgroups ${engine.subgroups}`);
@@ -30,7 +33,7 @@ for (const maxWorkgroupSize of sizes) {
       }
       const total = best!.timings.reduce((a, d) => a + d.ms, 0);
       const gbps = (rows * cols * 4 * (name === 'ce-fwd' ? 1 : 2)) / (total * 1e6);
-      const parts = best!.timings.map((d) => `${d.kernel.replace(/"/g, '')}[${d.groups}] ${(d.ms * 1000).toFixed(1)}us`).join(' + ');
+      const parts = best!.timings.map((d) => `${d.kernel}[${d.groups}] ${(d.ms * 1000).toFixed(1)}us`).join(' + ');
       console.log(`${name} ${rows}x${cols}: ${(total * 1000).toFixed(1)} us (${gbps.toFixed(1)} GB/s) = ${parts}`);
     }
     x.release();

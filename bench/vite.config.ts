@@ -1,5 +1,7 @@
-// Bundles the Node bench (bench/node.ts, with the built package dist/index.js, tfjs and the bench's WGSL inlined) into
-// bench/dist/node.mjs, and the per-dispatch profiler (bench/profile.ts) into bench/dist/profile.mjs; `npm run bench` builds dist/ first. The bench imports the package by name, 'xentropy', as an
+// Bundles the Node benches (the built package dist/index.js, tfjs and the bench's WGSL inlined) into bench/dist/:
+// node.mjs (bench/node.ts, the main bench), profile.mjs (bench/profile.ts, per-dispatch GPU times), huge.mjs
+// (bench/huge.ts, the 8192 x 128256 case) and linear-ce.mjs (bench/linearCrossEntropy.ts, the fused linear
+// cross-entropy); `npm run bench` builds dist/ first. The benches import the package by name, 'xentropy', as an
 // application would (tsconfig.json maps the name to src/ for the type-checker).
 // Only `webgpu` (dawn.node) stays external: the GPU machine runs the bundle with the Node binary and dawn.node that
 // ../shared/device/pack.sh carries, and no other node_modules.
@@ -18,7 +20,7 @@ export default defineConfig({
     minify: false,
     sourcemap: false,
     rollupOptions: {
-      input: { node: 'bench/node.ts', profile: 'bench/profile.ts' },
+      input: { node: 'bench/node.ts', profile: 'bench/profile.ts', huge: 'bench/huge.ts', 'linear-ce': 'bench/linearCrossEntropy.ts' },
       external: ['webgpu', /^node:/],
       output: { entryFileNames: '[name].mjs', format: 'es' },
     },

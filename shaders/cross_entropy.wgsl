@@ -53,7 +53,14 @@ override DENSE: bool = false;
 // Split rows (few long rows, hard labels, contiguous logits): 0 whole rows; 1 each (row, segment) unit writes its partial
 // (max, sum) to `partials` (and segment 0 the target's value, after every unit's pair); 2 each unit combines its row's
 // partials and writes its segment's gradient (segment 0 the loss).
-override PHASE: u32 = 0u;       // soft targets or label smoothing > 0: the loss needs every class's log-probability   // classes are the last dimension (inner == 1): the statistics pass reads blocks of 4
+override PHASE: u32 = 0u;
+// The row kept in registers (hard labels, contiguous logits, no soft cap, PHASE 0, gradient wanted): each lane's part
+// of the row, at most CACHE_BLOCKS blocks of 4, is read once into `cache` and turned into exp(v - lane max) there; the
+// gradient is formed from it with no second read and no second exp. The host sets it on GPUs when the row fits (loops
+// of constant trip count, so the array can live in registers); not on CPU adapters, where SwiftShader keeps private
+// arrays in memory and the fixed 8 blocks cost more than a second read (measured 2x slower at 65537 x 10).
+override CACHED: bool = false;
+const CACHE_BLOCKS: u32 = 8u;
 
 const INPUT_LOGITS: u32 = 0u;
 const INPUT_PROBABILITIES: u32 = 1u;
@@ -239,7 +246,31 @@ fn main(@builtin(local_invocation_index) lid: u32,
   var m = m_floor;
   var s = 0.0;
   var coef_total = 0.0;
-  if (!skip && INPUTS == INPUT_LOGITS && CONTIGUOUS && PHASE != 2u) {
+  var cache: array<vec4<f32>, CACHE_BLOCKS>;
+  var lane_max = ROW_FLOOR;
+  if (CACHED && !skip) {
+    // Read this lane's blocks once (lanes interleaved by blocks, as below; past the row: -Inf), then exp(v - lane max)
+    // in place: its sum is the lane's statistics. Constant trip counts, so a compiler can keep `cache` in registers.
+    for (var b = 0u; b < CACHE_BLOCKS; b++) {
+      let c = seg_start + 4u * (lane + b * TPR);
+      var v = vec4<f32>(m_floor);
+      if (c + 4u <= seg_end) {
+        v = load_x4(x_base + c);
+      } else if (c < seg_end) {
+        v = select(v, tail_block(x_base, c, seg_end), vec4<u32>(c, c + 1u, c + 2u, c + 3u) < vec4<u32>(seg_end));
+      }
+      cache[b] = v;
+      lane_max = max(lane_max, max(max(v.x, v.y), max(v.z, v.w)));
+    }
+    var lane_sum = 0.0;
+    for (var b = 0u; b < CACHE_BLOCKS; b++) {
+      let e = exp(cache[b] - vec4<f32>(lane_max));
+      cache[b] = e;
+      lane_sum += (e.x + e.y) + (e.z + e.w);
+    }
+    m = lane_max;
+    s = lane_sum;
+  } else if (!skip && INPUTS == INPUT_LOGITS && CONTIGUOUS && PHASE != 2u) {
     // Blocks of 4 classes per step (row_stats.wgsl) over this unit's segment, lanes interleaved by blocks: full blocks
     // in groups of BLOCKS_PER_INNER_SUM (no branch inside), then this lane's last partial block padded with -Inf.
     var running = stats_start();
@@ -311,7 +342,24 @@ fn main(@builtin(local_invocation_index) lid: u32,
   // 2. Per class: the loss terms sum_c b_c l_c (b = a for soft targets, w for the smoothing term) and the gradient.
   var acc = 0.0;
   var acc_flags = 0u;
-  if (!DENSE && CONTIGUOUS && INPUTS == INPUT_LOGITS && WANT_GRAD && !skip && !row_bad) {
+  if (CACHED && !skip && !row_bad) {
+    // From the cached exp(v - lane max): p = e * exp(lane max - row max) / s (exactly e / s in the lane of the max).
+    let z_term = select(0.0, 2.0 * params.z_coef * lse, Z_LOSS);
+    let k = select(exp(lane_max - row_max), 1.0, lane_max == row_max) * inv_sum * (total + z_term) * scale;
+    let hit = vec4<f32>((1.0 - eps) * w_t * scale);
+    let g_base = params.grad_offset + rel_base;
+    for (var b = 0u; b < CACHE_BLOCKS; b++) {
+      let c = seg_start + 4u * (lane + b * TPR);
+      let g = cache[b] * k - select(vec4<f32>(0.0), hit, vec4<u32>(c, c + 1u, c + 2u, c + 3u) == vec4<u32>(u32(t)));
+      if (c + 4u <= seg_end) {
+        store_out4(g_base + c, g);
+      } else if (c < seg_end) {
+        store_out(g_base + c, g.x);
+        if (c + 1u < seg_end) { store_out(g_base + c + 1u, g.y); }
+        if (c + 2u < seg_end) { store_out(g_base + c + 2u, g.z); }
+      }
+    }
+  } else if (!DENSE && CONTIGUOUS && INPUTS == INPUT_LOGITS && WANT_GRAD && !skip && !row_bad) {
     // The common case (hard labels, no smoothing): only the gradient, 4 classes per step,
     // g = (p * total - [c == t] * w_t + 2 z lse p) * cap' * scale. A masked logit has p = exp(-Inf) = 0.
     let z_term = select(0.0, 2.0 * params.z_coef * lse, Z_LOSS);

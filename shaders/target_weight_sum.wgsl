@@ -48,19 +48,17 @@ fn main(@builtin(local_invocation_index) lid: u32,
   var bad = 0u;
   var weight = 0.0;
   if (!SOFT_TARGET) {
+    // Branch-free (selects; the rows past the end read a clamped, in-bounds label and count nothing): CPU adapters
+    // pay for every divergent branch.
+    let last = params.target_offset + max(params.rows, 1u) - 1u;
     for (var j = 0u; j < ITEMS; j++) {
       let r = first + j * WG + lid;
-      if (r < params.rows) {
-        let t = labels[params.target_offset + r];
-        if (t != params.ignore_index) {
-          if (t >= 0 && u32(t) < params.cols) {
-            valid += 1u;
-            if (WEIGHTED) { weight += class_weight[t]; }
-          } else {
-            bad += 1u;
-          }
-        }
-      }
+      let t = labels[min(params.target_offset + r, last)];
+      let counted = r < params.rows && t != params.ignore_index;
+      let ok = t >= 0 && u32(t) < params.cols;
+      valid += select(0u, 1u, counted && ok);
+      bad += select(0u, 1u, counted && !ok);
+      if (WEIGHTED) { weight += select(0.0, class_weight[select(0u, u32(t), ok)], counted && ok); }
     }
   }
   shared_valid[lid] = valid;

@@ -117,8 +117,11 @@ async function nodeDevice(choice: NodeAdapter): Promise<AcquiredDevice | null> {
   env.XDG_RUNTIME_DIR ??= ((await nodeImport('node:os')) as typeof import('node:os')).tmpdir(); // silences a harmless Dawn warning
   const { existsSync } = (await nodeImport('node:fs')) as typeof import('node:fs');
 
+  // Extra dawn.node options, space-separated (e.g. 'disable-dawn-features=timestamp_quantization': the benchmarks use it
+  // so timestamp queries are not rounded to ~65 us).
+  const extra = (env.XENTROPY_DAWN_OPTIONS ?? '').split(/\s+/).filter((o) => o !== '');
   if (choice === 'auto' || choice === 'vulkan') {
-    const gpu = dawn.create([]);
+    const gpu = dawn.create([...extra]);
     const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
     if (adapter) {
       const source = isSwiftShader(adapter) ? 'swiftshader' : 'vulkan';
@@ -131,14 +134,14 @@ async function nodeDevice(choice: NodeAdapter): Promise<AcquiredDevice | null> {
     // Never overwrite a driver choice the user made, except when SwiftShader was asked for by name.
     if (existsSync(icd) && (choice === 'swiftshader' || env.VK_ICD_FILENAMES === undefined)) {
       env.VK_ICD_FILENAMES = icd;
-      const gpu = dawn.create([]);
+      const gpu = dawn.create([...extra]);
       const adapter = await gpu.requestAdapter();
       if (adapter) return deviceFrom(adapter, 'swiftshader', 'core', gpu);
     }
     if (choice === 'swiftshader') return null;
   }
   env.EGL_PLATFORM ??= 'surfaceless';
-  const gpu = dawn.create(['backend=opengles']);
+  const gpu = dawn.create(['backend=opengles', ...extra]);
   const adapter = await gpu.requestAdapter({ featureLevel: 'compatibility' } as GPURequestAdapterOptions);
   return adapter ? deviceFrom(adapter, 'llvmpipe', 'compatibility', gpu) : null;
 }

@@ -23,7 +23,7 @@ export interface EngineStats extends PoolStats {
 export interface DispatchTiming {
   /** The batch (op) that recorded it, e.g. 'crossEntropy'. */
   op: string;
-  /** The kernel and its pipeline constants, e.g. 'cross_entropy{"WG":64,"TPR":1,...}'. */
+  /** The kernel and its pipeline constants, e.g. 'cross_entropy{WG:64,TPR:1,...}'. */
   kernel: string;
   /** Workgroups dispatched. */
   groups: number;
@@ -183,15 +183,21 @@ export class GpuContext {
     return inPlace ? `${base}-in-place` : base;
   }
 
-  /** The cache key of one variant of a kernel (the element I/O follows the constants; 'f32' is left out). */
+  /**
+   * The cache key of one variant of a kernel, e.g. 'cross_entropy{WG:256,TPR:1,DENSE:false}', with the element I/O
+   * after it unless 'f32' ('cross_entropy{...}[f16-packed]'). Built by hand: it is
+   * computed for every dispatch, and JSON.stringify of the constants was about 40% of a small call's host time in
+   * Node. Constants listed in another order give another key (a duplicate pipeline, never a wrong one).
+   */
   pipelineKey(kernel: KernelName, constants: Constants, io: ElementIo = 'f32'): string {
-    return `${kernel}${JSON.stringify({ WG: this.workgroupSize, ...constants })}${io === 'f32' ? '' : `[${io}]`}`;
+    let key = `${kernel}{WG:${constants.WG ?? this.workgroupSize}`;
+    for (const name in constants) if (name !== 'WG') key += `,${name}:${constants[name]}`;
+    return io === 'f32' ? `${key}}` : `${key}}[${io}]`;
   }
 
-  /** The pipeline for one variant of a kernel, created on first use. */
-  pipeline(kernel: KernelName, constants: Constants, io: ElementIo = 'f32'): GPUComputePipeline {
+  /** The pipeline for one variant of a kernel, created on first use (cacheKey: its pipelineKey). */
+  pipeline(kernel: KernelName, constants: Constants, io: ElementIo = 'f32', cacheKey = this.pipelineKey(kernel, constants, io)): GPUComputePipeline {
     const full: Constants = { WG: this.workgroupSize, ...constants };
-    const cacheKey = this.pipelineKey(kernel, constants, io);
     let pipeline = this.pipelines.get(cacheKey);
     if (!pipeline) {
       const moduleKey = `${kernel}:${this.subgroupReductions ? 'subgroup' : 'workgroup'}:${io}`;
@@ -474,20 +480,20 @@ export class Batch {
    */
   dispatch(kernel: KernelName, constants: Constants, params: readonly number[], bindings: readonly (GPUBufferBinding | null)[], groups: number, hasParams = true, io: ElementIo = 'f32'): void {
     this.kernels.add(kernel);
-    const pipeline = this.ctx.pipeline(kernel, constants, io);
+    const key = this.ctx.pipelineKey(kernel, constants, io);
+    const pipeline = this.ctx.pipeline(kernel, constants, io, key);
     let words: Uint32Array<ArrayBuffer> | null = null;
     if (hasParams) {
       words = new Uint32Array(Math.ceil(params.length / 4) * 4);
-      params.forEach((value, i) => (words![i] = value >>> 0));
+      for (let i = 0; i < params.length; i++) words[i] = params[i]! >>> 0;
     }
-    const pipelineKey = this.ctx.pipelineKey(kernel, constants, io);
-    const bindGroup = this.ctx.bindGroup(pipelineKey, pipeline, words, bindings);
+    const bindGroup = this.ctx.bindGroup(key, pipeline, words, bindings);
     if (this.ctx.profiling) {
       this.endPass();
       this.queries ??= { set: this.ctx.device.createQuerySet({ type: 'timestamp', count: 2 * PROFILE_QUERIES_PER_BATCH }), labels: [] };
       const index = this.queries.labels.length;
       if (index >= PROFILE_QUERIES_PER_BATCH) throw new Error(`${this.label}: too many dispatches to profile in one batch`);
-      this.queries.labels.push({ op: this.label, kernel: pipelineKey, groups });
+      this.queries.labels.push({ op: this.label, kernel: key, groups });
       this.pass = this.encoder.beginComputePass({
         label: `xentropy:${this.label}`,
         timestampWrites: { querySet: this.queries.set, beginningOfPassWriteIndex: 2 * index, endOfPassWriteIndex: 2 * index + 1 },

@@ -10,7 +10,7 @@ import type { CrossEntropyInputs } from '../reference/crossEntropy.js';
 import type { Reduction } from '../types.js';
 import { f32Bits } from './bits.js';
 import { planRows } from './rows.js';
-import { encodeSum } from './sum.js';
+import { encodeSum, sumPlan } from './sum.js';
 
 const REDUCTION_CODE: Record<Reduction, number> = { none: 0, mean: 1, sum: 2 };
 const INPUT_CODE: Record<CrossEntropyInputs, number> = { logits: 0, probabilities: 1, logProbs: 2 };
@@ -62,8 +62,15 @@ export interface CrossEntropyEncoded {
   zLoss?: GpuTensor;
 }
 
-/** Rows each thread of target_weight_sum.wgsl takes (a workgroup covers WG * this many rows). */
-const TARGET_ROWS_PER_THREAD = 64;
+/** Blocks of 4 classes each lane keeps in registers in cross_entropy.wgsl's CACHED path (its CACHE_BLOCKS). */
+const CACHE_BLOCKS = 8;
+
+/**
+ * Most rows one thread of target_weight_sum.wgsl adds when they carry class weights (an f32 chain; counts are exact
+ * u32). Unweighted, a thread takes as many as sum.wgsl's plan (sumPlan): on CPU adapters up to 2048, so up to 131072
+ * rows need one dispatch and no sum pass.
+ */
+const WEIGHTED_ROWS_PER_THREAD = 256;
 
 /**
  * The mean's denominator and the out-of-range count ([weight_sum, out_of_range] in a new 2-element tensor): one
@@ -83,14 +90,16 @@ export interface TargetWeightSumOptions {
 export function encodeTargetWeightSum(ctx: GpuContext, batch: Batch, target: GpuTensor, weight: GpuTensor, o: TargetWeightSumOptions): GpuTensor {
   const { rows, cols } = o;
   const weightSum = ctx.allocate(2, 'f32', 'cross-entropy-weight-sum');
-  const wg = ctx.workgroupSize;
-  const groups = Math.max(1, Math.ceil(rows / (wg * TARGET_ROWS_PER_THREAD)));
+  const plan = sumPlan(ctx.tuning, ctx.workgroupSize, rows);
+  const wg = plan.WG;
+  const items = o.weighted ? Math.min(plan.ITEMS, WEIGHTED_ROWS_PER_THREAD) : plan.ITEMS;
+  const groups = Math.max(1, Math.ceil(rows / (wg * items)));
   const partials = groups === 1 ? weightSum : batch.scratchTensor(2 * groups, 'f32', 'cross-entropy-weight-partials');
   const targets = o.softTarget ? ctx.bind(target, 0, 1) : ctx.bind(target, 0, rows);
   const out = ctx.bind(partials, 0, 2 * groups);
   batch.dispatch(
     'target_weight_sum',
-    { WG: wg, ITEMS: TARGET_ROWS_PER_THREAD, WEIGHTED: o.weighted, SOFT_TARGET: o.softTarget },
+    { WG: wg, ITEMS: items, WEIGHTED: o.weighted, SOFT_TARGET: o.softTarget },
     [rows, cols, targets.shift, o.ignoreIndex, groups, out.shift],
     [targets.binding, ctx.bind(weight, 0, o.weighted ? cols : 1).binding, out.binding],
     groups,
@@ -164,8 +173,10 @@ export function encodeCrossEntropy(ctx: GpuContext, batch: Batch, input: GpuTens
       f32Bits(o.labelSmoothing), f32Bits(o.zLoss), f32Bits(o.softcap ?? 1), f32Bits(o.allWeights), plan.segments, plan.segmentLength,
     ];
     const bindings = [x.binding, t.binding, weightBinding, ws.binding, inPlace ? null : g.binding, loss.binding, z.binding, ctx.bind(partials, 0, partials.length).binding];
+    // The row kept in registers (see CACHED in the shader): GPUs only, whole rows that fit the lanes' blocks.
+    const cached = ctx.tuning === 'gpu' && canSplit && o.grad && o.softcap === undefined && plan.segments === 1 && cols <= tpr * 4 * CACHE_BLOCKS;
     for (const phase of plan.segments > 1 ? [1, 2] : [0]) {
-      batch.dispatch('cross_entropy', { ...constants, PHASE: phase }, params, bindings, Math.ceil(units / (wg / tpr)), true, io);
+      batch.dispatch('cross_entropy', { ...constants, PHASE: phase, CACHED: cached }, params, bindings, Math.ceil(units / (wg / tpr)), true, io);
     }
   }
 

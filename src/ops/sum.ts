@@ -12,12 +12,24 @@ export interface SumPlan {
   ITEMS: number;
 }
 
+/** On CPU adapters, sums of up to CPU_ONE_PASS_ITEMS values per thread finish in one pass (see sumPlan). */
+const CPU_ONE_PASS_ITEMS = 2048;
+
 /**
- * CPU-emulated adapters pay for every workgroup barrier, so each thread adds more values (1024) in a smaller
- * workgroup (64); GPUs keep 256 threads adding 64 values each (blocks of 16384, enough workgroups for every SM).
+ * CPU-emulated adapters pay for every workgroup barrier and every dispatch, so each thread adds more values (1024) in
+ * a smaller workgroup (64), and a sum of at most 64 * 2048 values (`n`, when given) takes a single pass with the
+ * next power of two of n / 64 values per thread (65537 row losses: one dispatch instead of two; a few pipeline
+ * variants at most). GPUs keep 256 threads adding 64 values each (blocks of 16384, enough workgroups for every SM).
+ * The error bound of sumErrorBound holds for the plan of the same n; the plan without n gives a bound at least as
+ * large for any n.
  */
-export function sumPlan(tuning: Tuning, workgroupSize: number): SumPlan {
-  return tuning === 'cpu' ? { WG: Math.min(64, workgroupSize), ITEMS: 1024 } : { WG: workgroupSize, ITEMS: 64 };
+export function sumPlan(tuning: Tuning, workgroupSize: number, n?: number): SumPlan {
+  if (tuning !== 'cpu') return { WG: workgroupSize, ITEMS: 64 };
+  const WG = Math.min(64, workgroupSize);
+  if (n !== undefined && n <= WG * CPU_ONE_PASS_ITEMS) {
+    return { WG, ITEMS: Math.min(CPU_ONE_PASS_ITEMS, Math.max(4, 2 ** Math.ceil(Math.log2(Math.max(1, n / WG))))) };
+  }
+  return { WG, ITEMS: 1024 };
 }
 
 function passCount(n: number, block: number): number {
@@ -47,7 +59,7 @@ export function encodeSum(ctx: GpuContext, batch: Batch, input: GpuTensor, n: nu
     batch.clear(output, 1);
     return;
   }
-  const constants = { ...sumPlan(ctx.tuning, ctx.workgroupSize) };
+  const constants = { ...sumPlan(ctx.tuning, ctx.workgroupSize, n) };
   const block = constants.WG * constants.ITEMS;
   const denominator = divideBy ?? batch.scratchTensor(1, 'f32', 'sum-no-divisor');
   const denominatorBinding = ctx.bind(denominator, 0, 1).binding;

@@ -131,3 +131,40 @@ describe('crossEntropy (class-index targets)', () => {
     expectClose(got.grad!, want.grad!, `[${rows}, ${cols}] grad`);
   });
 });
+
+// The launch plan real GPUs get (tuning 'gpu'): hard-label rows that fit the lanes' registers (at most 32 classes per
+// lane: here the shapes up to [5, 1025]) are read once and their gradient formed from the cached exponentials (CACHED
+// in cross_entropy.wgsl; checked once by breaking that path: every such shape failed); [3, 8192] is split into
+// segments (few rows) and [2, 8193] is too long, so they take the two-read path. Both against the reference.
+describe('crossEntropy, tuning gpu: the row kept in registers', () => {
+  const gpuTuned = useGpuEngine({ tuning: 'gpu' });
+  const shapes: [number, number][] = [[1, 1], [3, 5], [64, 7], [65, 64], [257, 255], [7, 257], [64, 1000], [5, 1025], [3, 8192], [2, 8193]];
+  const families: ValueFamily[] = ['normal', 'shift+1e4', 'scale1e3', 'masked', 'equal', 'nan-row'];
+  for (const [rows, cols] of shapes) {
+    it(`[${rows}, ${cols}] every family, mean and none with ignored rows`, async () => {
+      for (const family of families) {
+        for (const [reduction, ignoredEvery] of [['mean', 0], ['none', 3]] as const) {
+          const target = classTargets(rows, cols, rows + cols, ignoredEvery);
+          const x = logitsFor(family, rows, cols, rows * 7 + cols, target);
+          const got = await gpuTuned().crossEntropy(x, target, { shape: [rows, cols], reduction });
+          const want = reference.crossEntropy(x, target, rows, cols, { reduction, ignoreIndex: -100, grad: true });
+          expectClose(got.loss as number | Float32Array, want.loss, `${family} ${reduction}: loss`);
+          expectClose(got.grad!, want.grad!, `${family} ${reduction}: grad`);
+        }
+      }
+    });
+  }
+  it('with class weights and z-loss, and a row of only -Inf (NaN, as PyTorch)', async () => {
+    const [rows, cols] = [9, 300];
+    const target = classTargets(rows, cols, 5, 4);
+    const x = logitsFor('normal', rows, cols, 11, target);
+    x.fill(-Infinity, 2 * cols, 3 * cols);
+    const weight = Float32Array.from({ length: cols }, (_, c) => 0.5 + (c % 7) / 4);
+    const options = { reduction: 'none', ignoreIndex: -100, grad: true, weight, zLoss: 1e-3 } as const;
+    const got = await gpuTuned().crossEntropy(x, target, { shape: [rows, cols], ...options });
+    const want = reference.crossEntropy(x, target, rows, cols, options);
+    expectClose(got.loss as Float32Array, want.loss, 'loss');
+    expectClose(got.grad!, want.grad!, 'grad');
+    expect(Number.isNaN((got.loss as Float32Array)[2]), 'the all -Inf row is NaN').toBe(true);
+  });
+});

@@ -75,7 +75,7 @@ describe('logSoftmax / softmax', () => {
 describe('long-row accuracy', () => {
   // One logit of 0 and 31999 of -12: every block adds the same tiny term (~2.5e-5) to a running sum near 1, so each
   // rounding errs the same way and a plain f32 chain of thousands of blocks drifts by ~1e-4 (the reduced value is
-  // then off by far more than the tolerance). The running sum is Kahan-compensated (row_stats.wgsl).
+  // then off by far more than the tolerance). The running sum is kept in two levels (row_stats.wgsl, add_block).
   const [rows, cols] = [8, 32000];
   const x = new Float32Array(rows * cols).fill(-12);
   for (let r = 0; r < rows; r++) x[r * cols + (r * 997) % cols] = 0;
