@@ -1,10 +1,10 @@
 // element_io_f16_packed.wgsl: f16 elements on any device (no shader-f16 needed): pairs of f16 in u32 words, element
-// 2k in the low half of word k (the layout of a packed array<f16>). Loads decode the half (f16_bits.wgsl, exact).
+// 2k in the low half of word k (the layout of a packed array<f16>). Loads decode the half (f16_bits.wgsl).
 // Stores: neighbouring elements belong to different threads wherever a row (or a thread's share of one) starts on an
-// odd element, and a plain u32 store would race with the neighbour's, so each store changes only its own half with two
-// atomics: atomicAnd clears it, atomicOr sets it (the other half is never touched; no order between threads matters,
-// so the result is deterministic). Cost: two atomic read-modify-writes of a word per element instead of a 2-byte store.
-// Contract: element_io_f32.wgsl.
+// odd element, and a plain u32 store would race with the neighbour's, so a single store changes only its own half with
+// two atomics: atomicAnd clears it, atomicOr sets it (the other half is never touched; no order between threads
+// matters, so the result is deterministic). store_out4 writes the words a thread fills alone with one atomicStore each.
+// Cost on SwiftShader: the CE kernel takes 1.5-3x the f32 variant's time (README, f16). Contract: element_io_f32.wgsl.
 @group(0) @binding({{X}}) var<storage, read> io_x: array<u32>;
 @group(0) @binding({{OUT}}) var<storage, read_write> io_out: array<atomic<u32>>;
 
