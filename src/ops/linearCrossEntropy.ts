@@ -87,7 +87,7 @@ export function planLinearCrossEntropy(ctx: GpuContext, rows: number, dim: numbe
   return { chunkRows, segment };
 }
 
-interface MatmulArgs {
+export interface MatmulArgs {
   m: number;
   n: number;
   k: number;
@@ -112,10 +112,26 @@ interface MatmulArgs {
   scaled: boolean;
 }
 
+/** Threads of the large-tile matmul (linear_cross_entropy_matmul128.wgsl) and the edge of its square C tile. */
+const LARGE_WG = 256;
+const LARGE_TILE = 128;
+
+/**
+ * Whether the matmuls run the large-tile kernel (linear_cross_entropy_matmul128.wgsl: 128 x 128 tiles, 256 threads of
+ * 8 x 8 outputs, 16 KiB of workgroup memory): on GPUs (tuning 'gpu') whose engine allows 256-thread workgroups.
+ * Otherwise linear_cross_entropy_matmul.wgsl: staged 32 x 32 tiles on a GPU with smaller workgroups, direct storage
+ * reads on CPU adapters.
+ */
+export function largeTiles(ctx: GpuContext): boolean {
+  return ctx.tuning === 'gpu' && ctx.workgroupSize >= LARGE_WG && ctx.limits.maxComputeWorkgroupStorageSize >= 16384;
+}
+
 /** Record C (+)= s A B (+ bias), splitting K into accumulating dispatches of at most MAX_INNER. */
-function encodeMatmul(ctx: GpuContext, batch: Batch, p: MatmulArgs, noBias: GPUBufferBinding): void {
-  // Staged (GPUs): 8 x 8 threads, 32 x 32 tiles. Unstaged (CPU adapters): the 64 threads' shape follows C's, so a thin
-  // C (N = D = 2, or M = 7 rows) does not leave most threads of every workgroup idle.
+export function encodeMatmul(ctx: GpuContext, batch: Batch, p: MatmulArgs, noBias: GPUBufferBinding): void {
+  const large = largeTiles(ctx);
+  // Large tiles: 128 x 128. Staged (GPUs with smaller workgroups): 8 x 8 threads, 32 x 32 tiles. Unstaged (CPU
+  // adapters): the 64 threads' shape follows C's, so a thin C (N = D = 2, or M = 7 rows) does not leave most threads
+  // of every workgroup idle.
   const stage = ctx.tuning === 'gpu';
   let tn = 8;
   if (!stage) {
@@ -124,8 +140,10 @@ function encodeMatmul(ctx: GpuContext, batch: Batch, p: MatmulArgs, noBias: GPUB
     if (needM < MATMUL_WG / tn) tn = Math.min(MATMUL_WG, MATMUL_WG / needM);
   }
   const tm = MATMUL_WG / tn;
-  const tilesN = Math.ceil(p.n / (4 * tn));
-  const tiles = Math.ceil(p.m / (4 * tm)) * tilesN;
+  const tileM = large ? LARGE_TILE : 4 * tm;
+  const tileN = large ? LARGE_TILE : 4 * tn;
+  const tilesN = Math.ceil(p.n / tileN);
+  const tiles = Math.ceil(p.m / tileM) * tilesN;
   const splits = p.splits ?? 1;
   const kSplit = Math.ceil(p.k / splits);
   if (splits > 1 && (kSplit > MAX_INNER || Math.ceil(p.k / kSplit) !== splits)) throw new Error('linearCrossEntropy: internal error: split-K pieces');
@@ -134,9 +152,10 @@ function encodeMatmul(ctx: GpuContext, batch: Batch, p: MatmulArgs, noBias: GPUB
     const depth = Math.min(step, p.k - k0);
     const first = k0 === 0;
     const withBias = first && p.bias !== undefined;
+    const flags = { TRANS_A: p.transA, TRANS_B: p.transB, ACCUMULATE: p.accumulate || !first, BIAS: withBias, SCALED: p.scaled };
     batch.dispatch(
-      'linear_cross_entropy_matmul',
-      { WG: MATMUL_WG, STAGE: stage, TM: tm, TN: tn, TRANS_A: p.transA, TRANS_B: p.transB, ACCUMULATE: p.accumulate || !first, BIAS: withBias, SCALED: p.scaled },
+      large ? 'linear_cross_entropy_matmul128' : 'linear_cross_entropy_matmul',
+      large ? { WG: LARGE_WG, ...flags } : { WG: MATMUL_WG, STAGE: stage, TM: tm, TN: tn, ...flags },
       [
         p.m, p.n, depth, p.lda, p.ldb, p.ldc,
         p.a.shift + p.aOffset + (p.transA ? k0 * p.lda : k0),
