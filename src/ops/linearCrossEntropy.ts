@@ -47,6 +47,20 @@ export const MAX_INNER = 4096;
 /** The matmul's workgroup size (fixed by the shader: 64 threads of 4 x 4 outputs). */
 const MATMUL_WG = 64;
 
+/** Threads of the large-tile matmul (linear_cross_entropy_matmul128.wgsl) and the edge of its square C tile. */
+const LARGE_WG = 256;
+const LARGE_TILE = 128;
+
+/**
+ * Whether the matmuls run the large-tile kernel (linear_cross_entropy_matmul128.wgsl: 128 x 128 tiles, 256 threads of
+ * 8 x 8 outputs, 16 KiB of workgroup memory): on GPUs (tuning 'gpu') whose engine allows 256-thread workgroups.
+ * Otherwise linear_cross_entropy_matmul.wgsl: staged 32 x 32 tiles on a GPU with smaller workgroups, direct storage
+ * reads on CPU adapters.
+ */
+export function largeTiles(ctx: GpuContext): boolean {
+  return ctx.tuning === 'gpu' && ctx.workgroupSize >= LARGE_WG && ctx.limits.maxComputeWorkgroupStorageSize >= 16384;
+}
+
 function nextPow2(x: number): number {
   return 2 ** Math.ceil(Math.log2(Math.max(1, x)));
 }
@@ -82,7 +96,10 @@ export function planLinearCrossEntropy(ctx: GpuContext, rows: number, dim: numbe
   if (dim > maxElements) {
     throw new Error(`linearCrossEntropy: one row of ${dim} hidden values exceeds this device's maxStorageBufferBindingSize (${ctx.limits.maxStorageBufferBindingSize} bytes)`);
   }
-  const chunkRows = Math.max(1, Math.min(rows, MAX_INNER, Math.floor(logitsChunkBytes(ctx.tuning) / (4 * vocab)), Math.floor(maxElements / vocab), Math.floor(maxElements / dim)));
+  let chunkRows = Math.max(1, Math.min(rows, MAX_INNER, Math.floor(logitsChunkBytes(ctx.tuning) / (4 * vocab)), Math.floor(maxElements / vocab), Math.floor(maxElements / dim)));
+  // Large tiles: chunks of whole 128-row tiles when there are several (667 rows, the 128 MiB chunk of a 50257-class
+  // vocabulary, would compute 768 rows' worth of tiles in the logits and gradHidden products; 640 compute 640).
+  if (largeTiles(ctx) && chunkRows < rows && chunkRows > LARGE_TILE) chunkRows -= chunkRows % LARGE_TILE;
   const segment = Math.max(1, Math.min(vocab, Math.floor(maxElements / dim)));
   return { chunkRows, segment };
 }
@@ -110,20 +127,6 @@ export interface MatmulArgs {
   /** The weight sum binding (always bound); `scaled` divides the product by its element 0. */
   weightSum: GPUBufferBinding;
   scaled: boolean;
-}
-
-/** Threads of the large-tile matmul (linear_cross_entropy_matmul128.wgsl) and the edge of its square C tile. */
-const LARGE_WG = 256;
-const LARGE_TILE = 128;
-
-/**
- * Whether the matmuls run the large-tile kernel (linear_cross_entropy_matmul128.wgsl: 128 x 128 tiles, 256 threads of
- * 8 x 8 outputs, 16 KiB of workgroup memory): on GPUs (tuning 'gpu') whose engine allows 256-thread workgroups.
- * Otherwise linear_cross_entropy_matmul.wgsl: staged 32 x 32 tiles on a GPU with smaller workgroups, direct storage
- * reads on CPU adapters.
- */
-export function largeTiles(ctx: GpuContext): boolean {
-  return ctx.tuning === 'gpu' && ctx.workgroupSize >= LARGE_WG && ctx.limits.maxComputeWorkgroupStorageSize >= 16384;
 }
 
 /** Record C (+)= s A B (+ bias), splitting K into accumulating dispatches of at most MAX_INNER. */

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquireDevice, type NodeAdapter } from '../../src/gpu/adapter.js';
 import { GpuContext, type Tuning } from '../../src/gpu/context.js';
 import type { GpuTensor } from '../../src/gpu/tensor.js';
-import { encodeMatmul, largeTiles, MAX_INNER } from '../../src/ops/linearCrossEntropy.js';
+import { encodeMatmul, largeTiles, logitsChunkBytes, MAX_INNER, planLinearCrossEntropy } from '../../src/ops/linearCrossEntropy.js';
 import { matmul } from '../../src/reference/linearCrossEntropy.js';
 import { normal } from '../helpers/data.js';
 
@@ -144,6 +144,14 @@ for (const plan of PLANS) {
     it('uses the plan named', () => {
       if (!ctx) return;
       expect(largeTiles(ctx)).toBe(plan.large);
+    });
+
+    it('chunks of rows: whole 128-row tiles when there are several chunks (large tiles only)', () => {
+      if (!ctx) return;
+      const [d, v] = [768, 50257];
+      const unrounded = Math.min(MAX_INNER, Math.floor(logitsChunkBytes(ctx.tuning) / (4 * v)), Math.floor(ctx.maxBindingElements / v), Math.floor(ctx.maxBindingElements / d));
+      expect(planLinearCrossEntropy(ctx, 4096, d, v).chunkRows).toBe(plan.large ? unrounded - (unrounded % 128) : unrounded);
+      expect(planLinearCrossEntropy(ctx, Math.min(unrounded, 300), d, v).chunkRows).toBe(Math.min(unrounded, 300)); // one chunk: as is
     });
 
     CASES.forEach(([name, c], i) => {
