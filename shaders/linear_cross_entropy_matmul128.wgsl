@@ -15,15 +15,17 @@
 // per thread did 16 FMAs per 8 scalar reads, 4-way bank-conflicted, and its transposed staging stores were 32-way
 // conflicted), and a 128 x 128 tile reads 1/4 as much of A and B from storage per FMA as a 32 x 32 one.
 // Threads are 16 x 16 (tx = lid % 16, ty = lid / 16); thread (tx, ty) owns rows m0 + {0, 64} + 4 ty + {0..3} and
-// columns n0 + {0, 64} + 4 tx + {0..3}, so the 16 threads of a half-warp read 16 consecutive vec4s of tile_b (no bank
-// conflict) and 2 of tile_a (a broadcast).
-// K is walked in slices of 16. tile_a and tile_b hold a slice k-major ([16 k][128 m or n], as vec4s along m or n):
-// 16 KiB in all, the WebGPU default maxComputeWorkgroupStorageSize, so no padding. Staging without bank conflicts:
-// an operand with m (or n) contiguous in storage (A with TRANS_A, B without TRANS_B) is loaded by each thread as 4
-// consecutive values at 2 k (a warp reads 512 contiguous bytes) and stored as 2 vec4s; an operand with k contiguous
-// (A without TRANS_A, B with TRANS_B) as 8 consecutive k of one row (one 32-byte sector per thread), thread i taking
-// row i % 128, so the 32 threads of a warp store to 32 consecutive floats of each k row. Loads are scalar f32: at 16
-// loads per 1024 FMAs per thread their count does not matter, and the bounds checks stay simple for any lda, offset.
+// columns n0 + {0, 64} + 4 tx + {0..3}, so the 16 threads of a half-warp read 16 distinct vec4s of a k row of tile_b
+// (256 bytes, no bank conflict) and 2 of tile_a (a broadcast).
+// K is walked in slices of 16. tile_a and tile_b hold a slice k-major (16 k rows of 128 m or n, as 32 vec4s): 16 KiB
+// in all, the WebGPU default maxComputeWorkgroupStorageSize, so no room for padding; instead vec4 v of k row k is
+// stored at slot v ^ (k % 8) (an XOR swizzle; see slot()).
+// Staging: each thread loads 8 values of each operand per slice, scalar f32, lanes of a warp along the operand's
+// contiguous dimension: 32 consecutive m (or n) of one k row when those are contiguous in storage (A with TRANS_A, B
+// without TRANS_B: 128 contiguous bytes per load instruction), else 8 consecutive k of 4 rows (4 runs of 32 bytes).
+// With the swizzle the 32 stores of a warp hit 32 different banks in both cases. Scalar loads: with every load
+// coalesced, 16 load instructions per 1024 FMAs per thread cost little, and they need no alignment (dlogits' leading
+// dimension is V, odd for 50257) nor a second, vec4-typed binding.
 // Software pipelining: the next slice is loaded into registers while the current one is multiplied (one tile buffer,
 // two barriers per slice; two buffers would exceed 16 KiB).
 // Edges: any M, N, K. Elements outside C's rows or columns, or past the end of K (or of this split's K), are staged as
@@ -96,74 +98,98 @@ struct Share {
   hi: vec4<f32>,
 }
 
-// A's share: with TRANS_A, 4 consecutive m at k rows lid / 32 and lid / 32 + 8; else 8 consecutive k of row lid % 128.
+// Where element (k, i) of a staged slice lives (i: m for tile_a, n for tile_b): vec4 (i / 4) ^ (k % 8) of k row k,
+// component i % 4. The XOR spreads the stores of one warp over all 32 banks (see the header); readers of vec4 v of
+// k row k read slot v ^ (k % 8), which permutes slots 0..15 and 16..31 among themselves.
+fn slot(k: u32, i: u32) -> u32 {
+  return k * ROW4 + ((i / 4u) ^ (k & 7u));
+}
+
+// A thread's share when the operand's rows (m of A, n of B) are contiguous in storage (A with TRANS_A, B without
+// TRANS_B): element i % 128 of k rows i / 128 + {0, 2, ..., 14}; 32 threads of a warp read 128 contiguous bytes.
+// When k is contiguous instead (A without TRANS_A, B with TRANS_B): k = i % 8 and 8 + i % 8 of rows i / 8 + {0, 32,
+// 64, 96}; a warp reads 4 runs of 32 bytes.
 fn fetch_a(m0: u32, k0: u32, k_end: u32, lid: u32) -> Share {
   if (TRANS_A) {
-    let k = k0 + lid / ROW4;
-    let m = m0 + (lid % ROW4) * 4u;
-    return Share(vec4<f32>(load_a(m, k, k_end), load_a(m + 1u, k, k_end), load_a(m + 2u, k, k_end), load_a(m + 3u, k, k_end)),
-                 vec4<f32>(load_a(m, k + 8u, k_end), load_a(m + 1u, k + 8u, k_end), load_a(m + 2u, k + 8u, k_end), load_a(m + 3u, k + 8u, k_end)));
+    let m = m0 + lid % TILE;
+    let k = k0 + lid / TILE;
+    return Share(vec4<f32>(load_a(m, k, k_end), load_a(m, k + 2u, k_end), load_a(m, k + 4u, k_end), load_a(m, k + 6u, k_end)),
+                 vec4<f32>(load_a(m, k + 8u, k_end), load_a(m, k + 10u, k_end), load_a(m, k + 12u, k_end), load_a(m, k + 14u, k_end)));
   }
-  let m = m0 + lid % TILE;
-  let k = k0 + (lid / TILE) * 8u;
-  return Share(vec4<f32>(load_a(m, k, k_end), load_a(m, k + 1u, k_end), load_a(m, k + 2u, k_end), load_a(m, k + 3u, k_end)),
-               vec4<f32>(load_a(m, k + 4u, k_end), load_a(m, k + 5u, k_end), load_a(m, k + 6u, k_end), load_a(m, k + 7u, k_end)));
+  let m = m0 + lid / 8u;
+  let k = k0 + lid % 8u;
+  return Share(vec4<f32>(load_a(m, k, k_end), load_a(m + 32u, k, k_end), load_a(m + 64u, k, k_end), load_a(m + 96u, k, k_end)),
+               vec4<f32>(load_a(m, k + 8u, k_end), load_a(m + 32u, k + 8u, k_end), load_a(m + 64u, k + 8u, k_end), load_a(m + 96u, k + 8u, k_end)));
 }
 
-// B's share: without TRANS_B, 4 consecutive n at k rows lid / 32 and lid / 32 + 8; else 8 consecutive k of column
-// lid % 128.
 fn fetch_b(n0: u32, k0: u32, k_end: u32, lid: u32) -> Share {
   if (!TRANS_B) {
-    let k = k0 + lid / ROW4;
-    let n = n0 + (lid % ROW4) * 4u;
-    return Share(vec4<f32>(load_b(k, n, k_end), load_b(k, n + 1u, k_end), load_b(k, n + 2u, k_end), load_b(k, n + 3u, k_end)),
-                 vec4<f32>(load_b(k + 8u, n, k_end), load_b(k + 8u, n + 1u, k_end), load_b(k + 8u, n + 2u, k_end), load_b(k + 8u, n + 3u, k_end)));
+    let n = n0 + lid % TILE;
+    let k = k0 + lid / TILE;
+    return Share(vec4<f32>(load_b(k, n, k_end), load_b(k + 2u, n, k_end), load_b(k + 4u, n, k_end), load_b(k + 6u, n, k_end)),
+                 vec4<f32>(load_b(k + 8u, n, k_end), load_b(k + 10u, n, k_end), load_b(k + 12u, n, k_end), load_b(k + 14u, n, k_end)));
   }
-  let n = n0 + lid % TILE;
-  let k = k0 + (lid / TILE) * 8u;
-  return Share(vec4<f32>(load_b(k, n, k_end), load_b(k + 1u, n, k_end), load_b(k + 2u, n, k_end), load_b(k + 3u, n, k_end)),
-               vec4<f32>(load_b(k + 4u, n, k_end), load_b(k + 5u, n, k_end), load_b(k + 6u, n, k_end), load_b(k + 7u, n, k_end)));
+  let n = n0 + lid / 8u;
+  let k = k0 + lid % 8u;
+  return Share(vec4<f32>(load_b(k, n, k_end), load_b(k, n + 32u, k_end), load_b(k, n + 64u, k_end), load_b(k, n + 96u, k_end)),
+               vec4<f32>(load_b(k + 8u, n, k_end), load_b(k + 8u, n + 32u, k_end), load_b(k + 8u, n + 64u, k_end), load_b(k + 8u, n + 96u, k_end)));
 }
 
-// Store a share into tile_a: two whole vec4s (m contiguous), or 8 floats down one column of the k-major tile.
+// Store a share where fetch_a / fetch_b took it from (positions relative to the tile and the slice).
 fn stage_a(s: Share, lid: u32) {
   if (TRANS_A) {
-    let at = (lid / ROW4) * ROW4 + lid % ROW4;
-    tile_a[at] = s.lo;
-    tile_a[at + 8u * ROW4] = s.hi;
+    let i = lid % TILE;
+    let k = lid / TILE;
+    let q = i % 4u;
+    tile_a[slot(k, i)][q] = s.lo.x;
+    tile_a[slot(k + 2u, i)][q] = s.lo.y;
+    tile_a[slot(k + 4u, i)][q] = s.lo.z;
+    tile_a[slot(k + 6u, i)][q] = s.lo.w;
+    tile_a[slot(k + 8u, i)][q] = s.hi.x;
+    tile_a[slot(k + 10u, i)][q] = s.hi.y;
+    tile_a[slot(k + 12u, i)][q] = s.hi.z;
+    tile_a[slot(k + 14u, i)][q] = s.hi.w;
     return;
   }
-  let r = lid % TILE;
-  let at = (lid / TILE) * 8u * ROW4 + r / 4u;
-  let q = r % 4u;
-  tile_a[at][q] = s.lo.x;
-  tile_a[at + ROW4][q] = s.lo.y;
-  tile_a[at + 2u * ROW4][q] = s.lo.z;
-  tile_a[at + 3u * ROW4][q] = s.lo.w;
-  tile_a[at + 4u * ROW4][q] = s.hi.x;
-  tile_a[at + 5u * ROW4][q] = s.hi.y;
-  tile_a[at + 6u * ROW4][q] = s.hi.z;
-  tile_a[at + 7u * ROW4][q] = s.hi.w;
+  let i = lid / 8u;
+  let k = lid % 8u;
+  let q = i % 4u;
+  tile_a[slot(k, i)][q] = s.lo.x;
+  tile_a[slot(k, i + 32u)][q] = s.lo.y;
+  tile_a[slot(k, i + 64u)][q] = s.lo.z;
+  tile_a[slot(k, i + 96u)][q] = s.lo.w;
+  tile_a[slot(k + 8u, i)][q] = s.hi.x;
+  tile_a[slot(k + 8u, i + 32u)][q] = s.hi.y;
+  tile_a[slot(k + 8u, i + 64u)][q] = s.hi.z;
+  tile_a[slot(k + 8u, i + 96u)][q] = s.hi.w;
 }
 
 fn stage_b(s: Share, lid: u32) {
   if (!TRANS_B) {
-    let at = (lid / ROW4) * ROW4 + lid % ROW4;
-    tile_b[at] = s.lo;
-    tile_b[at + 8u * ROW4] = s.hi;
+    let i = lid % TILE;
+    let k = lid / TILE;
+    let q = i % 4u;
+    tile_b[slot(k, i)][q] = s.lo.x;
+    tile_b[slot(k + 2u, i)][q] = s.lo.y;
+    tile_b[slot(k + 4u, i)][q] = s.lo.z;
+    tile_b[slot(k + 6u, i)][q] = s.lo.w;
+    tile_b[slot(k + 8u, i)][q] = s.hi.x;
+    tile_b[slot(k + 10u, i)][q] = s.hi.y;
+    tile_b[slot(k + 12u, i)][q] = s.hi.z;
+    tile_b[slot(k + 14u, i)][q] = s.hi.w;
     return;
   }
-  let r = lid % TILE;
-  let at = (lid / TILE) * 8u * ROW4 + r / 4u;
-  let q = r % 4u;
-  tile_b[at][q] = s.lo.x;
-  tile_b[at + ROW4][q] = s.lo.y;
-  tile_b[at + 2u * ROW4][q] = s.lo.z;
-  tile_b[at + 3u * ROW4][q] = s.lo.w;
-  tile_b[at + 4u * ROW4][q] = s.hi.x;
-  tile_b[at + 5u * ROW4][q] = s.hi.y;
-  tile_b[at + 6u * ROW4][q] = s.hi.z;
-  tile_b[at + 7u * ROW4][q] = s.hi.w;
+  let i = lid / 8u;
+  let k = lid % 8u;
+  let q = i % 4u;
+  tile_b[slot(k, i)][q] = s.lo.x;
+  tile_b[slot(k, i + 32u)][q] = s.lo.y;
+  tile_b[slot(k, i + 64u)][q] = s.lo.z;
+  tile_b[slot(k, i + 96u)][q] = s.lo.w;
+  tile_b[slot(k + 8u, i)][q] = s.hi.x;
+  tile_b[slot(k + 8u, i + 32u)][q] = s.hi.y;
+  tile_b[slot(k + 8u, i + 64u)][q] = s.hi.z;
+  tile_b[slot(k + 8u, i + 96u)][q] = s.hi.w;
 }
 
 // Write 4 consecutive outputs of row m from column n on (those inside C), scaled, with bias and accumulation.
@@ -212,10 +238,13 @@ fn main(@builtin(local_invocation_index) lid: u32,
     share_a = fetch_a(m0, k0 + SLICE, k_end, lid);
     share_b = fetch_b(n0, k0 + SLICE, k_end, lid);
     for (var kk = 0u; kk < SLICE; kk++) {
-      let a0 = tile_a[kk * ROW4 + ty];
-      let a1 = tile_a[kk * ROW4 + 16u + ty];
-      let b0 = tile_b[kk * ROW4 + tx];
-      let b1 = tile_b[kk * ROW4 + 16u + tx];
+      let row = kk * ROW4;
+      let ta = ty ^ (kk & 7u); // the swizzle of slot(): vec4 ty of k row kk, and 16 + ty
+      let tb = tx ^ (kk & 7u);
+      let a0 = tile_a[row + ta];
+      let a1 = tile_a[row + 16u + ta];
+      let b0 = tile_b[row + tb];
+      let b1 = tile_b[row + 16u + tb];
       acc[0] += a0.x * b0;
       acc[1] += a0.x * b1;
       acc[2] += a0.y * b0;
