@@ -39,7 +39,8 @@
 // writing its partial product to its own slab of c (c_split_stride apart); the host adds the slabs in order with
 // linear_cross_entropy_bias.wgsl. Without it k_split = K and there is one slab.
 // Workgroups are numbered wid.y * nwg.x + wid.x (the host folds large counts into a 2-D grid): split = index / tiles,
-// tile row = (index % tiles) / tiles_n, tile column = (index % tiles) % tiles_n; surplus workgroups return at once.
+// then tile t = index % tiles runs along the dimension with fewer tiles (tile row = t % tiles_m when tiles_m <
+// tiles_n, else tile column = t % tiles_n: see main); surplus workgroups return at once.
 // Bindings (as linear_cross_entropy_matmul.wgsl): 0 params, 1 a, 2 b, 3 bias, 4 weight_sum (read), 5 c (read_write).
 
 override WG: u32 = 256u; // must be 256: the host passes it
@@ -221,8 +222,19 @@ fn main(@builtin(local_invocation_index) lid: u32,
   let tile = index % params.tiles;
   let k_begin = split * params.k_split;
   let k_end = min(params.k, k_begin + params.k_split);
-  let m0 = (tile / params.tiles_n) * TILE;
-  let n0 = (tile % params.tiles_n) * TILE;
+  // Consecutive workgroups (those running at once) share the tile of the dimension with more tiles and walk the other:
+  // the logits' 5 x 393 tiles (640 rows x 50257 classes) go down the 5 row tiles of each weight tile, so the weight
+  // (154 MB, more than a GPU's L2 holds) is read from memory about once per chunk rather than once per row tile.
+  let tiles_m = params.tiles / params.tiles_n;
+  var m0: u32;
+  var n0: u32;
+  if (tiles_m < params.tiles_n) {
+    m0 = (tile % tiles_m) * TILE;
+    n0 = (tile / tiles_m) * TILE;
+  } else {
+    m0 = (tile / params.tiles_n) * TILE;
+    n0 = (tile % params.tiles_n) * TILE;
+  }
   let tx = lid % 16u;
   let ty = lid / 16u;
 
