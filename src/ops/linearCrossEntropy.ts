@@ -5,8 +5,13 @@
  *
  * Design: chunks of rows, as Liger-Kernel's fused linear cross-entropy does (it materializes the logits of one chunk
  * of rows at a time and turns them into their gradient in place before the next chunk). Per chunk of B rows:
- *   1. logits[B, V] = hidden[chunk] @ weight^T + bias: the tiled matmul (shaders/linear_cross_entropy_matmul.wgsl,
- *      32 x 32 tiles staged in workgroup memory, f32 accumulation), by vocabulary segments that fit one binding;
+ *   1. logits[B, V] = hidden[chunk] @ weight^T + bias: a tiled f32 matmul, by vocabulary segments that fit one
+ *      binding. On GPUs (tuning 'gpu'), shaders/linear_cross_entropy_matmul128.wgsl: 128 x 128 tiles of 256 threads
+ *      computing 8 x 8 outputs each from 16-deep K slices staged in 16 KiB of workgroup memory (coalesced loads, a
+ *      swizzled bank-conflict-free layout, the next slice loaded while the current one is multiplied); B is then a
+ *      multiple of 128 rows when there are several chunks, so no tile is wasted. An engine limited to smaller
+ *      workgroups gets shaders/linear_cross_entropy_matmul.wgsl's staged 32 x 32 tiles (64 threads), CPU adapters
+ *      its direct storage reads (no barriers). All accumulate in f32 in a fixed k order (bitwise reproducible);
  *   2. the row losses and d loss / d logits of the chunk by the fused cross-entropy kernel itself (encodeCrossEntropy
  *      with reduction 'none', so the gradient is unscaled): every option (class weights, label smoothing, ignoreIndex,
  *      zLoss, softcap) has exactly crossEntropy's semantics because it is the same code;
@@ -44,7 +49,7 @@ export function logitsChunkBytes(tuning: Tuning): number {
  * below llvmpipe's 65535 iterations per invocation (see the matmul shader's header).
  */
 export const MAX_INNER = 4096;
-/** The matmul's workgroup size (fixed by the shader: 64 threads of 4 x 4 outputs). */
+/** linear_cross_entropy_matmul.wgsl's workgroup size (fixed by the shader: 64 threads of 4 x 4 outputs). */
 const MATMUL_WG = 64;
 
 /** Threads of the large-tile matmul (linear_cross_entropy_matmul128.wgsl) and the edge of its square C tile. */
