@@ -242,8 +242,9 @@ export async function runLinearCeBench(engine: Engine, options: LinearCeOptions,
 /** The use of one of the fused call's matmul dispatches, from its pipeline constants. */
 function matmulUse(kernel: string): 'logits' | 'gradHidden' | 'gradWeight' | null {
   if (!kernel.startsWith('linear_cross_entropy_matmul')) return null;
-  const constants = JSON.parse(kernel.slice(kernel.indexOf('{'))) as { TRANS_A?: boolean; TRANS_B?: boolean };
-  return constants.TRANS_B ? 'logits' : constants.TRANS_A ? 'gradWeight' : 'gradHidden';
+  // The pipeline key: name{WG:256,TRANS_A:false,TRANS_B:true,...} (GpuContext.pipelineKey).
+  const on = (name: string) => new RegExp(`[{,]"?${name}"?:(true|1)[,}]`).test(kernel);
+  return on('TRANS_B') ? 'logits' : on('TRANS_A') ? 'gradWeight' : 'gradHidden';
 }
 
 /**
@@ -268,7 +269,7 @@ export async function runMatmulBench(engine: Engine, options: LinearCeOptions, l
   const flop = 2 * N * V * D;
   const rate = (ms: number) => (ms > 0 ? (flop / (ms * 1e6)).toPrecision(3) : '-');
   const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1]!;
-  log(`linear cross-entropy matmul bench: N=${N} D=${D} V=${V} on ${info.source} ${info.vendor}/${info.architecture} ${info.description}; ${(flop / 1e9).toFixed(1)} GFLOP per product`);
+  log(`linear cross-entropy matmul bench: N=${N} D=${D} V=${V} on ${info.source} ${info.vendor}/${info.architecture} ${info.description}; ${(flop / 1e9).toPrecision(3)} GFLOP per product`);
 
   const hidden = normal(N * D, 1, 1);
   const weight = normal(V * D, 2 / Math.sqrt(D), 2);
