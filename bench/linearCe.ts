@@ -47,7 +47,10 @@ export interface LinearCeOptions {
  * --max-workgroup-size; others are ignored.
  */
 export function parseLinearCeArgs(args: readonly string[]): LinearCeOptions {
+  // `--name value` or `--name=value` (bench/device.sh passes --adapter=vulkan, which used to be ignored).
   const flag = (name: string): string | undefined => {
+    const joined = args.find((a) => a.startsWith(`${name}=`));
+    if (joined !== undefined) return joined.slice(name.length + 1);
     const i = args.indexOf(name);
     return i >= 0 ? args[i + 1] : undefined;
   };
