@@ -193,8 +193,8 @@ fn stage_b(s: Share, lid: u32) {
   tile_b[slot(k + 8u, i + 96u)][q] = s.hi.w;
 }
 
-// Write 4 consecutive outputs of row m from column n on (those inside C), scaled, with bias and accumulation.
-fn store4(m: u32, n: u32, at: u32, v: vec4<f32>, s: f32) {
+// Write 4 consecutive outputs of a row, at c[at..] for columns n.. (those inside C), scaled, with bias and accumulation.
+fn store4(n: u32, at: u32, v: vec4<f32>, s: f32) {
   for (var j = 0u; j < 4u; j++) {
     if (n + j >= params.n) { return; }
     var value = v[j] * s;
@@ -208,8 +208,8 @@ fn store4(m: u32, n: u32, at: u32, v: vec4<f32>, s: f32) {
 fn store_row(base: u32, m: u32, n: u32, lo: vec4<f32>, hi: vec4<f32>, s: f32) {
   if (m >= params.m) { return; }
   let at = base + m * params.ldc + n;
-  store4(m, n, at, lo, s);
-  store4(m, n + 64u, at + 64u, hi, s);
+  store4(n, at, lo, s);
+  store4(n + 64u, at + 64u, hi, s);
 }
 
 @compute @workgroup_size(WG)
