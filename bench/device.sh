@@ -56,12 +56,19 @@ case $parts in *" profile "*) run profile 60 node bench/dist/profile.mjs --adapt
 case $parts in *" linear-ce "*) run linear-ce "${XENT_LCE_TIMEOUT:-120}" node bench/dist/linear-ce.mjs --full --adapter="$adapter"; tail -n 12 "$log";; esac
 # Its matmuls alone: GFLOP/s per product (GPU timestamps) beside tfjs matMul on the same products (bench/linearCe.ts
 # --matmul), about 20 s.
-case $parts in *" lce-matmul "*) run lce-matmul "${XENT_LCE_MATMUL_TIMEOUT:-60}" node bench/dist/linear-ce.mjs --matmul --full --adapter="$adapter"; tail -n 16 "$log";; esac
+case $parts in *" lce-matmul "*)
+  run lce-matmul "${XENT_LCE_MATMUL_TIMEOUT:-60}" node bench/dist/linear-ce.mjs --matmul --full --adapter="$adapter"
+  # The previous 32 x 32-tile kernel on the same card, for the ratio (workgroups of at most 64 select it).
+  run lce-matmul-32 "${XENT_LCE_MATMUL_TIMEOUT:-60}" node bench/dist/linear-ce.mjs --matmul --full --adapter="$adapter" --max-workgroup-size=64
+  tail -n 30 "$log";;
+esac
 
 case $parts in *" torch "*)
   python=${XENT_PYTHON:-python3}
   "$python" -c 'import torch' 2>/dev/null || python=/usr/bin/python3
-  run torch "${XENT_TORCH_TIMEOUT:-70}" "$python" bench/torch_anchor.py --out "$out" ${XENT_BENCH_CASES:+--cases "$XENT_BENCH_CASES"}
+  # The bench's cases plus 8192x128256, the anchor for bench/huge.ts.
+  run torch "${XENT_TORCH_TIMEOUT:-90}" "$python" bench/torch_anchor.py --out "$out" \
+    --cases "${XENT_TORCH_CASES:-${XENT_BENCH_CASES:-4096x1000,1024x32000,256x128256,64x262144,65537x10,16000000,8192x128256}}"
   tail -n 12 "$log";;
 esac
 ls -la "$out"
