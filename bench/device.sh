@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The GPU-machine recipe (issue 4, section 3): the Node bench on the NVIDIA GPU over Vulkan, all cases, then PyTorch's
 # eager F.cross_entropy on the same GPU as the side-by-side anchor (bench/torch_anchor.py), plus the 8192 x 128256 case
-# (bench/huge.ts), per-dispatch GPU times (bench/profile.ts) and the fused linear cross-entropy at full size. About
-# 3-4 minutes; XENT_PARTS (default "bench huge profile linear-ce torch") picks parts.
+# (bench/huge.ts), per-dispatch GPU times (bench/profile.ts) and the fused linear cross-entropy at full size, and its
+# matmuls alone. About 3-4 minutes; XENT_PARTS (default "bench huge profile linear-ce lce-matmul torch") picks parts.
 #
 # Prepare here (CPU machine, project root):  npm run build && npm run bench:build && bash ../shared/device/pack.sh
 # Run there (tool `run`), carry [".devcarry", "bench/dist"]:  bash bench/device.sh
@@ -10,7 +10,8 @@
 #   torch-*.json/.md (the anchor), device.log (every part's output), gpu.txt (nvidia-smi).
 # Environment: XENT_BENCH_ADAPTER (default vulkan: fail rather than bench a software adapter; 'auto' for a dry run
 # with XENT_VK_ICD=/usr/lib/chromium/vk_swiftshader_icd.json), XENT_BENCH_CASES / XENT_BENCH_REPEATS (both parts),
-# XENT_BENCH_CONTENDERS, XENT_NODE_TIMEOUT / XENT_HUGE_TIMEOUT / XENT_LCE_TIMEOUT / XENT_TORCH_TIMEOUT (seconds).
+# XENT_BENCH_CONTENDERS, XENT_NODE_TIMEOUT / XENT_HUGE_TIMEOUT / XENT_LCE_TIMEOUT / XENT_LCE_MATMUL_TIMEOUT /
+# XENT_TORCH_TIMEOUT (seconds).
 set -u
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 out=${OUT:-bench/results/device}
@@ -24,7 +25,7 @@ if [ -f .devcarry/gpu-env.sh ] && [ -z "${XENT_GPU_ENV_DONE:-}" ]; then
 fi
 [ -f bench/dist/node.mjs ] || { echo "device.sh: bench/dist/node.mjs missing: run 'npm run bench:build' here and carry bench/dist" | tee -a "$log" >&2; exit 1; }
 { nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.memory --format=csv 2>&1 || echo "no nvidia-smi"; } > "$out/gpu.txt"
-parts=" ${XENT_PARTS:-bench huge profile linear-ce torch} "
+parts=" ${XENT_PARTS:-bench huge profile linear-ce lce-matmul torch} "
 adapter=${XENT_BENCH_ADAPTER:-vulkan}
 status=0
 # run NAME TIMEOUT COMMAND...: one part, its output appended to the log (and its last lines shown), its status kept.
@@ -53,11 +54,21 @@ case $parts in *" huge "*) run huge "${XENT_HUGE_TIMEOUT:-90}" node bench/dist/h
 case $parts in *" profile "*) run profile 60 node bench/dist/profile.mjs --adapter="$adapter" --wg=256,1024; tail -n 36 "$log";; esac
 # The fused linear cross-entropy at the issue's size (bench/linearCe.ts).
 case $parts in *" linear-ce "*) run linear-ce "${XENT_LCE_TIMEOUT:-120}" node bench/dist/linear-ce.mjs --full --adapter="$adapter"; tail -n 12 "$log";; esac
+# Its matmuls alone: GFLOP/s per product (GPU timestamps) beside tfjs matMul on the same products (bench/linearCe.ts
+# --matmul), about 20 s.
+case $parts in *" lce-matmul "*)
+  run lce-matmul "${XENT_LCE_MATMUL_TIMEOUT:-60}" node bench/dist/linear-ce.mjs --matmul --full --adapter="$adapter"
+  # The previous 32 x 32-tile kernel on the same card, for the ratio (workgroups of at most 64 select it).
+  run lce-matmul-32 "${XENT_LCE_MATMUL_TIMEOUT:-60}" node bench/dist/linear-ce.mjs --matmul --full --adapter="$adapter" --max-workgroup-size=64
+  tail -n 30 "$log";;
+esac
 
 case $parts in *" torch "*)
   python=${XENT_PYTHON:-python3}
   "$python" -c 'import torch' 2>/dev/null || python=/usr/bin/python3
-  run torch "${XENT_TORCH_TIMEOUT:-70}" "$python" bench/torch_anchor.py --out "$out" ${XENT_BENCH_CASES:+--cases "$XENT_BENCH_CASES"}
+  # The bench's cases plus 8192x128256, the anchor for bench/huge.ts.
+  run torch "${XENT_TORCH_TIMEOUT:-90}" "$python" bench/torch_anchor.py --out "$out" \
+    --cases "${XENT_TORCH_CASES:-${XENT_BENCH_CASES:-4096x1000,1024x32000,256x128256,64x262144,65537x10,16000000,8192x128256}}"
   tail -n 12 "$log";;
 esac
 ls -la "$out"

@@ -17,6 +17,10 @@
  * Validation: the fused result against the f64 reference when N*V*D <= 2e9 (else against the unfused path), with the
  * tests' tolerances (test/helpers/linearCrossEntropy.ts); the unfused path and tfjs against the fused result with the
  * same loss tolerance and gradients at 1e-3 * max|expected| (they are contenders, checked so a broken one cannot pass).
+ *
+ * `--matmul`: the matmuls alone instead (runMatmulBench below): GFLOP/s of the fused call's matmul kernels, per use
+ * (logits, gradHidden, gradWeight), from GPU timestamps (engine.profile), beside tfjs matMul on the same three
+ * products over all N rows, timed by the wall clock; plus the fused call's other kernels. About 20 s at --full on a GPU.
  */
 import * as tf from 'bench-tfjs/core';
 import 'bench-tfjs/gradients';
@@ -31,11 +35,22 @@ export interface LinearCeOptions {
   repeats: number;
   adapter: 'auto' | 'swiftshader' | 'llvmpipe' | 'vulkan';
   contenders: string[];
+  /** --matmul: time the matmuls alone (runMatmulBench) instead of the contenders. */
+  matmul: boolean;
+  /** --tuning and --max-workgroup-size (Node only): createEngine's options, to time one launch plan on any adapter. */
+  tuning: 'auto' | 'cpu' | 'gpu';
+  maxWorkgroupSize: number;
 }
 
-/** The bench's flags: --full, --shape N,D,V, --repeats, --adapter (Node only), --contenders; others are ignored. */
+/**
+ * The bench's flags: --full, --shape N,D,V, --repeats, --contenders, --matmul, and (Node only) --adapter, --tuning,
+ * --max-workgroup-size; others are ignored.
+ */
 export function parseLinearCeArgs(args: readonly string[]): LinearCeOptions {
+  // `--name value` or `--name=value` (bench/device.sh passes --adapter=vulkan, which used to be ignored).
   const flag = (name: string): string | undefined => {
+    const joined = args.find((a) => a.startsWith(`${name}=`));
+    if (joined !== undefined) return joined.slice(name.length + 1);
     const i = args.indexOf(name);
     return i >= 0 ? args[i + 1] : undefined;
   };
@@ -48,6 +63,9 @@ export function parseLinearCeArgs(args: readonly string[]): LinearCeOptions {
     repeats: Number(flag('--repeats') ?? 3),
     adapter: (flag('--adapter') ?? 'auto') as LinearCeOptions['adapter'],
     contenders: (flag('--contenders') ?? 'xentropy-fused,unfused,tfjs').split(','),
+    matmul: args.includes('--matmul'),
+    tuning: (flag('--tuning') ?? 'auto') as LinearCeOptions['tuning'],
+    maxWorkgroupSize: Number(flag('--max-workgroup-size') ?? 256),
   };
 }
 
@@ -87,6 +105,7 @@ function check(name: string, got: Output, want: { loss: number; gradHidden: Arra
  * on that device. Throws on a validation failure. Frees what it allocated; the engine stays the caller's.
  */
 export async function runLinearCeBench(engine: Engine, options: LinearCeOptions, log: (line: string) => void): Promise<void> {
+  if (options.matmul) return runMatmulBench(engine, options, log);
   const { N, D, V, repeats, contenders } = options;
   const device = engine.device!;
   const info = engine.adapterInfo!;
@@ -219,6 +238,123 @@ export async function runLinearCeBench(engine: Engine, options: LinearCeOptions,
   } finally {
     for (const t of [hGpu, wGpu, tGpu]) t.release();
     tf.dispose([hTf, wTf, tTf]);
+    backend.dispose();
+  }
+}
+
+/** The use of one of the fused call's matmul dispatches, from its pipeline constants. */
+function matmulUse(kernel: string): 'logits' | 'gradHidden' | 'gradWeight' | null {
+  if (!kernel.startsWith('linear_cross_entropy_matmul')) return null;
+  // The pipeline key: name{WG:256,TRANS_A:false,TRANS_B:true,...} (GpuContext.pipelineKey).
+  const on = (name: string) => new RegExp(`[{,]"?${name}"?:(true|1)[,}]`).test(kernel);
+  return on('TRANS_B') ? 'logits' : on('TRANS_A') ? 'gradWeight' : 'gradHidden';
+}
+
+/**
+ * `--matmul`: the fused call's matmuls against tfjs matMul on the same products, on `engine`'s device.
+ * Ours: `repeats` profiled calls of engine.gpu.linearCrossEntropy (after one unprofiled warm-up), each dispatch
+ * between two GPU timestamps (needs 'timestamp-query'); per use, the median over calls of the summed dispatch times,
+ * and 2 N V D flops per use (logits [N, V] = H W^T, gradHidden [N, D] = G W, gradWeight [V, D] = G^T H, over all
+ * chunks). tfjs: matMul(h, w, false, true), matMul(g, w), matMul(g, h, true, false) with g the first product's
+ * [N, V] result, each timed by the wall clock from the call to device.queue.onSubmittedWorkDone() (one warm-up, then
+ * the median of `repeats`); a few ms of GPU work each at --full, so the submission's overhead is small beside it.
+ */
+export async function runMatmulBench(engine: Engine, options: LinearCeOptions, log: (line: string) => void): Promise<void> {
+  const { N, D, V, repeats } = options;
+  const device = engine.device!;
+  const info = engine.adapterInfo!;
+  const backend = await tfjsOn(device);
+  const flushTf = () => {
+    backend.endComputePassEncoder();
+    backend.ensureCommandEncoderReady();
+    backend.submitQueue();
+  };
+  const flop = 2 * N * V * D;
+  const rate = (ms: number) => (ms > 0 ? (flop / (ms * 1e6)).toPrecision(3) : '-');
+  const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1]!;
+  log(`linear cross-entropy matmul bench: N=${N} D=${D} V=${V} on ${info.source} ${info.vendor}/${info.architecture} ${info.description}; ${(flop / 1e9).toPrecision(3)} GFLOP per product`);
+
+  const hidden = normal(N * D, 1, 1);
+  const weight = normal(V * D, 2 / Math.sqrt(D), 2);
+  const target = classTargets(N, V, 3);
+  const [hGpu, wGpu, tGpu] = [engine.gpu.upload(hidden), engine.gpu.upload(weight), engine.gpu.upload(target)];
+  const hTf = tf.tensor2d(hidden, [N, D]);
+  const wTf = tf.tensor2d(weight, [V, D]);
+  try {
+    const fused = async () => {
+      const r = await engine.gpu.linearCrossEntropy(hGpu, wGpu, tGpu, { shape: [N, D] });
+      await device.queue.onSubmittedWorkDone();
+      for (const t of [r.loss, r.gradHidden!, r.gradWeight!, r.weightSum]) t.release();
+    };
+    const t0 = performance.now();
+    await fused(); // pipelines compiled, pool filled
+    log(`xentropy fused call (warm-up, wall clock): ${(performance.now() - t0).toFixed(1)} ms`);
+    const ours = new Map<string, number[]>();
+    const kernels = new Map<string, number[]>();
+    if (device.features.has('timestamp-query')) {
+      for (let i = 0; i < repeats; i++) {
+        const { timings } = await engine.profile(fused);
+        const perUse = new Map<string, number>();
+        const perKernel = new Map<string, number>();
+        for (const t of timings) {
+          const use = matmulUse(t.kernel);
+          if (use) perUse.set(use, (perUse.get(use) ?? 0) + t.ms);
+          const name = t.kernel.slice(0, t.kernel.indexOf('{'));
+          perKernel.set(name, (perKernel.get(name) ?? 0) + t.ms);
+        }
+        for (const [k, ms] of perUse) ours.set(k, [...(ours.get(k) ?? []), ms]);
+        for (const [k, ms] of perKernel) kernels.set(k, [...(kernels.get(k) ?? []), ms]);
+      }
+    } else {
+      log('no timestamp-query on this device: per-kernel GPU times of the fused call are not available');
+    }
+
+    // tfjs matMul on the same products, over all N rows at once.
+    const logitsTf = tf.matMul(hTf, wTf, false, true);
+    flushTf();
+    await device.queue.onSubmittedWorkDone();
+    const products: [string, () => tf.Tensor][] = [
+      ['logits', () => tf.matMul(hTf, wTf, false, true)],
+      ['gradHidden', () => tf.matMul(logitsTf, wTf)],
+      ['gradWeight', () => tf.matMul(logitsTf, hTf, true, false)],
+    ];
+    const theirs = new Map<string, number>();
+    try {
+      for (const [use, product] of products) {
+        const times: number[] = [];
+        for (let i = 0; i <= repeats; i++) {
+          const start = performance.now();
+          const out = product();
+          flushTf();
+          await device.queue.onSubmittedWorkDone();
+          if (i > 0) times.push(performance.now() - start); // the first compiles
+          out.dispose();
+        }
+        theirs.set(use, median(times));
+      }
+    } finally {
+      logitsTf.dispose();
+    }
+
+    log(`\n| product | shape (M x N x K) | xentropy matmul ms (GPU timestamps, all chunks) | xentropy GFLOP/s | tfjs matMul ms (wall clock) | tfjs GFLOP/s |\n| --- | --- | --- | --- | --- | --- |`);
+    const shapes: Record<string, string> = { logits: `${N} x ${V} x ${D}`, gradHidden: `${N} x ${D} x ${V}`, gradWeight: `${V} x ${D} x ${N}` };
+    let oursTotal = 0;
+    let theirsTotal = 0;
+    for (const [use] of products) {
+      const mine = ours.has(use) ? median(ours.get(use)!) : NaN;
+      const tfMs = theirs.get(use)!;
+      oursTotal += mine;
+      theirsTotal += tfMs;
+      log(`| ${use} | ${shapes[use]} | ${Number.isNaN(mine) ? '-' : mine.toFixed(1)} | ${Number.isNaN(mine) ? '-' : rate(mine)} | ${tfMs.toFixed(1)} | ${rate(tfMs)} |`);
+    }
+    log(`| all three | | ${Number.isNaN(oursTotal) ? '-' : oursTotal.toFixed(1)} | ${Number.isNaN(oursTotal) ? '-' : rate(oursTotal / 3)} | ${theirsTotal.toFixed(1)} | ${rate(theirsTotal / 3)} |`);
+    if (kernels.size > 0) {
+      log(`\nxentropy fused call, GPU ms per kernel (median of ${repeats} profiled calls; each dispatch in its own pass):`);
+      for (const [name, ms] of [...kernels].sort((a, b) => median(b[1]) - median(a[1]))) log(`  ${name}: ${median(ms).toFixed(2)} ms`);
+    }
+  } finally {
+    for (const t of [hGpu, wGpu, tGpu]) t.release();
+    tf.dispose([hTf, wTf]);
     backend.dispose();
   }
 }

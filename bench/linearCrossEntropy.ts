@@ -1,7 +1,8 @@
 /**
  * `npm run bench:linear-ce`: the fused linear cross-entropy bench (bench/linearCe.ts: contenders, validation, timing,
  * the table) in Node on Dawn. Flags: --full, --shape N,D,V, --repeats, --adapter auto|swiftshader|llvmpipe|vulkan,
- * --contenders. The same bench in headless Chromium: `npm run bench:browser -- --linear-ce`.
+ * --contenders, --matmul, --tuning auto|cpu|gpu, --max-workgroup-size. The same bench in headless Chromium:
+ * `npm run bench:browser -- --linear-ce`.
  */
 import { create } from 'webgpu';
 import { createEngine, type Engine } from 'xentropy';
@@ -11,7 +12,7 @@ const options = parseLinearCeArgs(process.argv.slice(2));
 // Timestamp queries at full resolution: Dawn rounds them to ~65 us by default (its timestamp_quantization toggle),
 // which made single dispatches read as 0 or multiples of 65.5 us. Read by the library's Node adapter code.
 process.env.XENTROPY_DAWN_OPTIONS ??= 'disable-dawn-features=timestamp_quantization';
-const engine: Engine = await createEngine({ backend: 'webgpu', adapter: options.adapter });
+const engine: Engine = await createEngine({ backend: 'webgpu', adapter: options.adapter, tuning: options.tuning, maxWorkgroupSize: options.maxWorkgroupSize });
 if (engine.adapterInfo!.cpuBased) {
   // As bench/node.ts: dawn.node's setImmediate polling takes a core from a CPU adapter's workers (bench process only).
   (globalThis as { setImmediate: unknown }).setImmediate = (fn: (...a: unknown[]) => void, ...a: unknown[]) => setTimeout(fn, 1, ...a);

@@ -1,5 +1,8 @@
 // linear_cross_entropy_matmul.wgsl: the tiled f32 matrix product of the fused linear cross-entropy
-// (host: src/ops/linearCrossEntropy.ts, CPU reference: src/reference/linearCrossEntropy.ts).
+// (host: src/ops/linearCrossEntropy.ts, CPU reference: src/reference/linearCrossEntropy.ts) on CPU adapters (STAGE
+// false) and on GPUs whose engine allows fewer than 256 threads per workgroup (STAGE true). GPUs that allow 256 run
+// linear_cross_entropy_matmul128.wgsl instead (128 x 128 tiles, 8 x 8 outputs per thread: ~4x the work per
+// workgroup-memory read and per storage read of this kernel's 32 x 32 tiles), the same product and bindings.
 //
 // Math: C[m, n] = (ACCUMULATE ? C[m, n] : 0) + s * sum_{k < K} A(m, k) B(k, n) + (BIAS ? bias[n] : 0), with
 //   A(m, k) = a[a_offset + m * lda + k]   or, TRANS_A, a[a_offset + k * lda + m]

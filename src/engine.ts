@@ -933,7 +933,7 @@ export class Engine extends EventTarget {
     const bias = options.bias === undefined ? undefined : checkFloatTensor(op, 'bias', options.bias, vocab, 'the weight has V =');
     const classWeight = options.classWeight === undefined ? undefined : checkWeights(op, 'classWeight', options.classWeight, [vocab], `one per class (V = ${vocab})`);
     const allWeights = classWeight ? classWeight.reduce((a, b) => a + b, 0) : vocab;
-    const checkedTarget = checkClassTargets(op, target, rows, vocab, ignoreIndex);
+    const checkedTarget = checkClassTargets(op, target, rows, vocab, ignoreIndex, 'hidden has');
     return { rows, dim, vocab, reduction, grad, ignoreIndex, labelSmoothing, zLoss, softcap, bias, classWeight, allWeights, target: checkedTarget };
   }
 

@@ -14,6 +14,7 @@ import entropy from '../shaders/entropy.wgsl?raw';
 import f16Bits from '../shaders/f16_bits.wgsl?raw';
 import linearCrossEntropyBias from '../shaders/linear_cross_entropy_bias.wgsl?raw';
 import linearCrossEntropyMatmul from '../shaders/linear_cross_entropy_matmul.wgsl?raw';
+import linearCrossEntropyMatmul128 from '../shaders/linear_cross_entropy_matmul128.wgsl?raw';
 import klDiv from '../shaders/kl_div.wgsl?raw';
 import logSoftmax from '../shaders/log_softmax.wgsl?raw';
 import rowReduceSubgroup from '../shaders/row_reduce_subgroup.wgsl?raw';
@@ -30,6 +31,7 @@ export const shaderSources = {
   kl_div: klDiv,
   linear_cross_entropy_bias: linearCrossEntropyBias,
   linear_cross_entropy_matmul: linearCrossEntropyMatmul,
+  linear_cross_entropy_matmul128: linearCrossEntropyMatmul128,
   log_softmax: logSoftmax,
   subgroup_probe: subgroupProbe,
   sum,

@@ -112,12 +112,13 @@ export function checkBoolean(op: string, argument: string, value: unknown, fallb
 /**
  * Class-index targets: an Int32Array (or an array of integers) of one index per row, each in [0, cols) or equal to
  * ignoreIndex; or an i32 GpuTensor (its values are checked on the GPU: out-of-range rows become NaN and are reported).
+ * `rowsOf` names what the rows belong to in the length error ('the logits have', or linearCrossEntropy's 'hidden has').
  */
-export function checkClassTargets(op: string, target: unknown, rows: number, cols: number, ignoreIndex: number): Int32Array | GpuTensor {
+export function checkClassTargets(op: string, target: unknown, rows: number, cols: number, ignoreIndex: number, rowsOf = 'the logits have'): Int32Array | GpuTensor {
   if (target instanceof GpuTensor) {
     if (target.dtype !== 'i32') throw new XentropyArgumentError(op, 'target', `must hold i32 class indices (got a ${target.dtype} GpuTensor)`);
     if (target.isReleased) throw new XentropyArgumentError(op, 'target', 'is a GpuTensor that was already released');
-    if (target.length !== rows) throw new XentropyArgumentError(op, 'target', `has ${target.length} elements but the logits have ${rows} rows`);
+    if (target.length !== rows) throw new XentropyArgumentError(op, 'target', `has ${target.length} elements but ${rowsOf} ${rows} rows`);
     return target;
   }
   let indices: Int32Array;
@@ -137,7 +138,7 @@ export function checkClassTargets(op: string, target: unknown, rows: number, col
   } else {
     throw new XentropyArgumentError(op, 'target', `must be an Int32Array of class indices (got ${typeName(target)})`);
   }
-  if (indices.length !== rows) throw new XentropyArgumentError(op, 'target', `has ${indices.length} elements but the logits have ${rows} rows`);
+  if (indices.length !== rows) throw new XentropyArgumentError(op, 'target', `has ${indices.length} elements but ${rowsOf} ${rows} rows`);
   for (let i = 0; i < indices.length; i++) {
     const t = indices[i]!;
     if (t !== ignoreIndex && (t < 0 || t >= cols)) {

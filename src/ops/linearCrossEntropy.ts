@@ -5,8 +5,13 @@
  *
  * Design: chunks of rows, as Liger-Kernel's fused linear cross-entropy does (it materializes the logits of one chunk
  * of rows at a time and turns them into their gradient in place before the next chunk). Per chunk of B rows:
- *   1. logits[B, V] = hidden[chunk] @ weight^T + bias: the tiled matmul (shaders/linear_cross_entropy_matmul.wgsl,
- *      32 x 32 tiles staged in workgroup memory, f32 accumulation), by vocabulary segments that fit one binding;
+ *   1. logits[B, V] = hidden[chunk] @ weight^T + bias: a tiled f32 matmul, by vocabulary segments that fit one
+ *      binding. On GPUs (tuning 'gpu'), shaders/linear_cross_entropy_matmul128.wgsl: 128 x 128 tiles of 256 threads
+ *      computing 8 x 8 outputs each from 16-deep K slices staged in 16 KiB of workgroup memory (coalesced loads, a
+ *      swizzled bank-conflict-free layout, the next slice loaded while the current one is multiplied); B is then a
+ *      multiple of 128 rows when there are several chunks, so no tile is wasted. An engine limited to smaller
+ *      workgroups gets shaders/linear_cross_entropy_matmul.wgsl's staged 32 x 32 tiles (64 threads), CPU adapters
+ *      its direct storage reads (no barriers). All accumulate in f32 in a fixed k order (bitwise reproducible);
  *   2. the row losses and d loss / d logits of the chunk by the fused cross-entropy kernel itself (encodeCrossEntropy
  *      with reduction 'none', so the gradient is unscaled): every option (class weights, label smoothing, ignoreIndex,
  *      zLoss, softcap) has exactly crossEntropy's semantics because it is the same code;
@@ -44,8 +49,22 @@ export function logitsChunkBytes(tuning: Tuning): number {
  * below llvmpipe's 65535 iterations per invocation (see the matmul shader's header).
  */
 export const MAX_INNER = 4096;
-/** The matmul's workgroup size (fixed by the shader: 64 threads of 4 x 4 outputs). */
+/** linear_cross_entropy_matmul.wgsl's workgroup size (fixed by the shader: 64 threads of 4 x 4 outputs). */
 const MATMUL_WG = 64;
+
+/** Threads of the large-tile matmul (linear_cross_entropy_matmul128.wgsl) and the edge of its square C tile. */
+const LARGE_WG = 256;
+const LARGE_TILE = 128;
+
+/**
+ * Whether the matmuls run the large-tile kernel (linear_cross_entropy_matmul128.wgsl: 128 x 128 tiles, 256 threads of
+ * 8 x 8 outputs, 16 KiB of workgroup memory): on GPUs (tuning 'gpu') whose engine allows 256-thread workgroups.
+ * Otherwise linear_cross_entropy_matmul.wgsl: staged 32 x 32 tiles on a GPU with smaller workgroups, direct storage
+ * reads on CPU adapters.
+ */
+export function largeTiles(ctx: GpuContext): boolean {
+  return ctx.tuning === 'gpu' && ctx.workgroupSize >= LARGE_WG && ctx.limits.maxComputeWorkgroupStorageSize >= 16384;
+}
 
 function nextPow2(x: number): number {
   return 2 ** Math.ceil(Math.log2(Math.max(1, x)));
@@ -82,12 +101,15 @@ export function planLinearCrossEntropy(ctx: GpuContext, rows: number, dim: numbe
   if (dim > maxElements) {
     throw new Error(`linearCrossEntropy: one row of ${dim} hidden values exceeds this device's maxStorageBufferBindingSize (${ctx.limits.maxStorageBufferBindingSize} bytes)`);
   }
-  const chunkRows = Math.max(1, Math.min(rows, MAX_INNER, Math.floor(logitsChunkBytes(ctx.tuning) / (4 * vocab)), Math.floor(maxElements / vocab), Math.floor(maxElements / dim)));
+  let chunkRows = Math.max(1, Math.min(rows, MAX_INNER, Math.floor(logitsChunkBytes(ctx.tuning) / (4 * vocab)), Math.floor(maxElements / vocab), Math.floor(maxElements / dim)));
+  // Large tiles: chunks of whole 128-row tiles when there are several (667 rows, the 128 MiB chunk of a 50257-class
+  // vocabulary, would compute 768 rows' worth of tiles in the logits and gradHidden products; 640 compute 640).
+  if (largeTiles(ctx) && chunkRows < rows && chunkRows > LARGE_TILE) chunkRows -= chunkRows % LARGE_TILE;
   const segment = Math.max(1, Math.min(vocab, Math.floor(maxElements / dim)));
   return { chunkRows, segment };
 }
 
-interface MatmulArgs {
+export interface MatmulArgs {
   m: number;
   n: number;
   k: number;
@@ -113,9 +135,11 @@ interface MatmulArgs {
 }
 
 /** Record C (+)= s A B (+ bias), splitting K into accumulating dispatches of at most MAX_INNER. */
-function encodeMatmul(ctx: GpuContext, batch: Batch, p: MatmulArgs, noBias: GPUBufferBinding): void {
-  // Staged (GPUs): 8 x 8 threads, 32 x 32 tiles. Unstaged (CPU adapters): the 64 threads' shape follows C's, so a thin
-  // C (N = D = 2, or M = 7 rows) does not leave most threads of every workgroup idle.
+export function encodeMatmul(ctx: GpuContext, batch: Batch, p: MatmulArgs, noBias: GPUBufferBinding): void {
+  const large = largeTiles(ctx);
+  // Large tiles: 128 x 128. Staged (GPUs with smaller workgroups): 8 x 8 threads, 32 x 32 tiles. Unstaged (CPU
+  // adapters): the 64 threads' shape follows C's, so a thin C (N = D = 2, or M = 7 rows) does not leave most threads
+  // of every workgroup idle.
   const stage = ctx.tuning === 'gpu';
   let tn = 8;
   if (!stage) {
@@ -124,8 +148,10 @@ function encodeMatmul(ctx: GpuContext, batch: Batch, p: MatmulArgs, noBias: GPUB
     if (needM < MATMUL_WG / tn) tn = Math.min(MATMUL_WG, MATMUL_WG / needM);
   }
   const tm = MATMUL_WG / tn;
-  const tilesN = Math.ceil(p.n / (4 * tn));
-  const tiles = Math.ceil(p.m / (4 * tm)) * tilesN;
+  const tileM = large ? LARGE_TILE : 4 * tm;
+  const tileN = large ? LARGE_TILE : 4 * tn;
+  const tilesN = Math.ceil(p.n / tileN);
+  const tiles = Math.ceil(p.m / tileM) * tilesN;
   const splits = p.splits ?? 1;
   const kSplit = Math.ceil(p.k / splits);
   if (splits > 1 && (kSplit > MAX_INNER || Math.ceil(p.k / kSplit) !== splits)) throw new Error('linearCrossEntropy: internal error: split-K pieces');
@@ -134,9 +160,10 @@ function encodeMatmul(ctx: GpuContext, batch: Batch, p: MatmulArgs, noBias: GPUB
     const depth = Math.min(step, p.k - k0);
     const first = k0 === 0;
     const withBias = first && p.bias !== undefined;
+    const flags = { TRANS_A: p.transA, TRANS_B: p.transB, ACCUMULATE: p.accumulate || !first, BIAS: withBias, SCALED: p.scaled };
     batch.dispatch(
-      'linear_cross_entropy_matmul',
-      { WG: MATMUL_WG, STAGE: stage, TM: tm, TN: tn, TRANS_A: p.transA, TRANS_B: p.transB, ACCUMULATE: p.accumulate || !first, BIAS: withBias, SCALED: p.scaled },
+      large ? 'linear_cross_entropy_matmul128' : 'linear_cross_entropy_matmul',
+      large ? { WG: LARGE_WG, ...flags } : { WG: MATMUL_WG, STAGE: stage, TM: tm, TN: tn, ...flags },
       [
         p.m, p.n, depth, p.lda, p.ldb, p.ldc,
         p.a.shift + p.aOffset + (p.transA ? k0 * p.lda : k0),

@@ -103,3 +103,56 @@ export function linearCrossEntropy(
   };
   return { loss: reduce(rowLoss), gradHidden, gradWeight, gradBias, weightSum, zLoss: reduce(rowZ) };
 }
+
+/** The operands of `matmul` (the GPU kernels' math, shaders/linear_cross_entropy_matmul*.wgsl), in their layout. */
+export interface MatmulReferenceArgs {
+  m: number;
+  n: number;
+  k: number;
+  /** A(i, p) = a[aOffset + i * lda + p], or with transA a[aOffset + p * lda + i]. */
+  a: ArrayLike<number>;
+  lda: number;
+  aOffset: number;
+  transA: boolean;
+  /** B(p, j) = b[bOffset + p * ldb + j], or with transB b[bOffset + j * ldb + p]. */
+  b: ArrayLike<number>;
+  ldb: number;
+  bOffset: number;
+  transB: boolean;
+  /** C(i, j) at cOffset + i * ldc + j; its other elements are left as they are. */
+  c: ArrayLike<number>;
+  ldc: number;
+  cOffset: number;
+  accumulate: boolean;
+  scale: number;
+  /** bias[biasOffset + j] added to column j, when given. */
+  bias?: ArrayLike<number> | undefined;
+  biasOffset?: number;
+}
+
+/**
+ * C = (accumulate ? C : 0) + scale * A B (+ bias), in f64: a copy of `c` with the m x n block replaced. `magnitude`
+ * holds, per element of c, |C before| (when accumulating) + |scale| sum_p |A(i, p) B(p, j)| + |bias| (0 outside the
+ * block): the scale of an f32 evaluation's rounding error, for tolerances.
+ */
+export function matmul(p: MatmulReferenceArgs): { c: Float64Array; magnitude: Float64Array } {
+  const c = Float64Array.from(p.c);
+  const magnitude = new Float64Array(c.length);
+  for (let i = 0; i < p.m; i++) {
+    for (let j = 0; j < p.n; j++) {
+      let dot = 0;
+      let abs = 0;
+      for (let q = 0; q < p.k; q++) {
+        const x = p.a[p.aOffset + (p.transA ? q * p.lda + i : i * p.lda + q)]! * p.b[p.bOffset + (p.transB ? j * p.ldb + q : q * p.ldb + j)]!;
+        dot += x;
+        abs += Math.abs(x);
+      }
+      const at = p.cOffset + i * p.ldc + j;
+      const bias = p.bias ? p.bias[(p.biasOffset ?? 0) + j]! : 0;
+      const before = p.accumulate ? c[at]! : 0;
+      c[at] = before + p.scale * dot + bias;
+      magnitude[at] = Math.abs(before) + Math.abs(p.scale) * abs + Math.abs(bias);
+    }
+  }
+  return { c, magnitude };
+}

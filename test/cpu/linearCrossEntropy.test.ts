@@ -67,5 +67,6 @@ describe('engine.linearCrossEntropy on the CPU backend', () => {
     const noGrad = await engine.linearCrossEntropy(p.hidden, p.weight, p.target, { ...p.options, grad: false });
     expect(noGrad.gradHidden).toBeUndefined();
     await expect(engine.linearCrossEntropy(p.hidden, p.weight, p.target, { ...p.options, classWeight: [1] })).rejects.toThrow(/classWeight has 1 elements/);
+    await expect(engine.linearCrossEntropy(p.hidden, p.weight, p.target.subarray(2), p.options)).rejects.toThrow(/target has 7 elements but hidden has 9 rows$/);
   });
 });

@@ -171,7 +171,8 @@ describe('linearCrossEntropy: bad input is refused before any GPU work', () => {
     const o = p.options;
     await expect(call(p.hidden, p.weight.subarray(1), p.target, o)).rejects.toThrow(/weight has 14 elements, not a positive multiple of hidden's last dimension \(3\)/);
     await expect(call(p.hidden, p.weight, p.target, { ...o, shape: [4, 4] })).rejects.toThrow(/hidden has 12 elements but shape \[4, 4\]/);
-    await expect(call(p.hidden, p.weight, p.target.subarray(1), o)).rejects.toThrow(/target has 3 elements/);
+    // One target per row of hidden: the message names hidden, not the logits crossEntropy's own check speaks of.
+    await expect(call(p.hidden, p.weight, p.target.subarray(1), o)).rejects.toThrow(/target has 3 elements but hidden has 4 rows$/);
     await expect(call(p.hidden, p.weight, Int32Array.from([0, 1, 5, 2]), o)).rejects.toThrow(/target\[2\] is 5, outside \[0, 5\)/);
     await expect(call(p.hidden, p.weight, p.target, { ...o, bias: new Float32Array(4) })).rejects.toThrow(/bias has 4 elements/);
     await expect(call(p.hidden, p.weight, p.target, { ...o, classWeight: [1, 1, 1] })).rejects.toThrow(/classWeight has 3 elements/);
@@ -182,6 +183,18 @@ describe('linearCrossEntropy: bad input is refused before any GPU work', () => {
     await expect(call(p.hidden, p.weight, p.target, { ...o, zLoss: -1 })).rejects.toThrow(/zLoss must be/);
     await expect(call(p.hidden, p.weight, p.target, { ...o, reduction: 'batchmean' })).rejects.toThrow(XentropyArgumentError);
     expect(e.stats().created).toBe(created);
+  });
+
+  it('a GPU-resident target of the wrong length names hidden, in both forms', async () => {
+    const e = engine();
+    const p = makeProblem(4, 3, 5, 1, {});
+    const [h, w, t] = [e.gpu.upload(p.hidden), e.gpu.upload(p.weight), e.gpu.upload(p.target.subarray(1))];
+    try {
+      await expect(e.linearCrossEntropy(p.hidden, p.weight, t, p.options)).rejects.toThrow(/target has 3 elements but hidden has 4 rows$/);
+      await expect(e.gpu.linearCrossEntropy(h, w, t, p.options)).rejects.toThrow(/target has 3 elements but hidden has 4 rows$/);
+    } finally {
+      for (const x of [h, w, t]) x.release();
+    }
   });
 });
 

@@ -1,6 +1,8 @@
-// The fused linear cross-entropy with the launch plan real GPUs get (tuning 'gpu': 32 x 32 tiles staged in workgroup
-// memory, with barriers) on this machine's adapters, against the f64 reference; the default plan on a CPU adapter
-// reads operands straight from storage instead (test/gpu/linearCrossEntropy.test.ts). Same tolerances.
+// The fused linear cross-entropy with the launch plan real GPUs get (tuning 'gpu': the matmuls in 128 x 128 tiles
+// staged in workgroup memory, with barriers, linear_cross_entropy_matmul128.wgsl) on this machine's adapters, against
+// the f64 reference; the default plan on a CPU adapter reads operands straight from storage instead
+// (test/gpu/linearCrossEntropy.test.ts). Same tolerances. The matmul kernels' edges, the 32 x 32 staged plan of
+// smaller workgroups included, are tested one product at a time in test/gpu/linearCrossEntropyMatmul.test.ts.
 import { describe, expect, it } from 'vitest';
 import { useGpuEngine } from '../helpers/engine.js';
 import { expectResult, makeProblem, referenceFor } from '../helpers/linearCrossEntropy.js';
