@@ -2,11 +2,11 @@
 // (SwiftShader: core WebGPU; Mesa llvmpipe: compatibility mode); headless Chromium end-to-end tests; the packed package.
 import { defineConfig } from 'vitest/config';
 
-const gpu = (adapter: string) => ({
+const gpu = (adapter: string, extra: string[] = []) => ({
   extends: true as const,
   test: {
     name: adapter,
-    include: ['test/gpu/**/*.test.ts'],
+    include: ['test/gpu/**/*.test.ts', ...extra],
     env: { XENTROPY_ADAPTER: adapter },
   },
 });
@@ -18,7 +18,8 @@ export default defineConfig({
     hookTimeout: 120_000,
     projects: [
       { extends: true, test: { name: 'cpu', include: ['test/cpu/**/*.test.ts'] } },
-      gpu('swiftshader'),
+      // test/dawn-null: shader variants validated on Dawn's null backend (features no adapter here has), run once.
+      gpu('swiftshader', ['test/dawn-null/**/*.test.ts']),
       gpu('llvmpipe'),
       { extends: true, test: { name: 'browser', include: ['test/browser/**/*.test.ts'], testTimeout: 300_000 } },
       // npm pack, then the tarball installed into empty Node, TypeScript and Vite projects.
