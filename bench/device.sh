@@ -43,23 +43,23 @@ echo "node $(node --version 2>&1), VK_ICD_FILENAMES=${VK_ICD_FILENAMES:-unset}" 
 # case): slow contenders running round-robin between our samples let the GPU clock down (suspected in the first runs).
 # --keep-going: a result outside the tolerance is marked INVALID in the table (exit status 1) instead of ending the run.
 case $parts in *" bench "*)
-  run bench "${XENT_NODE_TIMEOUT:-170}" node bench/dist/node.mjs --adapter="$adapter" --contenders="${XENT_BENCH_CONTENDERS:-xentropy,roofline,tfjs}" \
+  run bench "${XENT_NODE_TIMEOUT:-200}" node bench/dist/node.mjs --adapter="$adapter" --contenders="${XENT_BENCH_CONTENDERS:-xentropy,roofline,tfjs}" \
     --repeats="${XENT_BENCH_REPEATS:-10}" --budget-s=10 --keep-going --out="$out" ${XENT_BENCH_CASES:+--cases="$XENT_BENCH_CASES"}
   tail -n 30 "$log";;
 esac
 # Issue 4's 8192 x 128256 f32 logits (4.2 GB), validated by streaming (bench/huge.ts).
-case $parts in *" huge "*) run huge "${XENT_HUGE_TIMEOUT:-90}" node bench/dist/huge.mjs --adapter="$adapter"; tail -n 8 "$log";; esac
+case $parts in *" huge "*) run huge "${XENT_HUGE_TIMEOUT:-80}" node bench/dist/huge.mjs --adapter="$adapter"; tail -n 8 "$log";; esac
 # Every dispatch of one call per case, on the GPU clock (bench/profile.ts), with workgroups of 256 (the default) and
 # 1024 (where rows of up to 32768 classes fit the registers: the CACHED path).
-case $parts in *" profile "*) run profile 60 node bench/dist/profile.mjs --adapter="$adapter" --wg=256,1024; tail -n 36 "$log";; esac
+case $parts in *" profile "*) run profile 50 node bench/dist/profile.mjs --adapter="$adapter" --wg=256,1024; tail -n 36 "$log";; esac
 # The fused linear cross-entropy at the issue's size (bench/linearCe.ts).
-case $parts in *" linear-ce "*) run linear-ce "${XENT_LCE_TIMEOUT:-120}" node bench/dist/linear-ce.mjs --full --adapter="$adapter"; tail -n 12 "$log";; esac
+case $parts in *" linear-ce "*) run linear-ce "${XENT_LCE_TIMEOUT:-90}" node bench/dist/linear-ce.mjs --full --adapter="$adapter"; tail -n 12 "$log";; esac
 # Its matmuls alone: GFLOP/s per product (GPU timestamps) beside tfjs matMul on the same products (bench/linearCe.ts
 # --matmul), about 20 s.
 case $parts in *" lce-matmul "*)
-  run lce-matmul "${XENT_LCE_MATMUL_TIMEOUT:-60}" node bench/dist/linear-ce.mjs --matmul --full --adapter="$adapter"
+  run lce-matmul "${XENT_LCE_MATMUL_TIMEOUT:-45}" node bench/dist/linear-ce.mjs --matmul --full --adapter="$adapter"
   # The previous 32 x 32-tile kernel on the same card, for the ratio (workgroups of at most 64 select it).
-  run lce-matmul-32 "${XENT_LCE_MATMUL_TIMEOUT:-60}" node bench/dist/linear-ce.mjs --matmul --full --adapter="$adapter" --max-workgroup-size=64
+  run lce-matmul-32 "${XENT_LCE_MATMUL_TIMEOUT:-45}" node bench/dist/linear-ce.mjs --matmul --full --adapter="$adapter" --max-workgroup-size=64
   tail -n 30 "$log";;
 esac
 
@@ -67,7 +67,7 @@ case $parts in *" torch "*)
   python=${XENT_PYTHON:-python3}
   "$python" -c 'import torch' 2>/dev/null || python=/usr/bin/python3
   # The bench's cases plus 8192x128256, the anchor for bench/huge.ts.
-  run torch "${XENT_TORCH_TIMEOUT:-90}" "$python" bench/torch_anchor.py --out "$out" \
+  run torch "${XENT_TORCH_TIMEOUT:-80}" "$python" bench/torch_anchor.py --out "$out" \
     --cases "${XENT_TORCH_CASES:-${XENT_BENCH_CASES:-4096x1000,1024x32000,256x128256,64x262144,65537x10,16000000,8192x128256}}"
   tail -n 12 "$log";;
 esac
