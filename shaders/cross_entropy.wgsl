@@ -293,7 +293,7 @@ fn main(@builtin(local_invocation_index) lid: u32,
     let state = block_total(running);
     m = state.x;
     s = state.y;
-  } else if (!skip && INPUTS == INPUT_LOGITS) {
+  } else if (!skip && INPUTS == INPUT_LOGITS && PHASE != 2u) {  // (PHASE 2 takes its statistics from `partials`)
     for (var c = lane; c < cols; c += TPR) {
       let v = capped(load_x(x_base + c * inner));
       if (is_nan(v) || bitcast<u32>(v) == 0x7f800000u) {  // NaN or +Inf: the row is NaN, as in PyTorch
