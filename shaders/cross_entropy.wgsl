@@ -153,13 +153,6 @@ fn capped(v: f32) -> f32 {
   return v;
 }
 
-// The values c .. c + 3 of a row whose columns end at `end` (c < end < c + 4): the columns past the end repeat the
-// last one (read in bounds, no loop, no branch); callers mask or skip them.
-fn tail_block(base: u32, c: u32, end: u32) -> vec4<f32> {
-  let last = base + end - 1u;
-  return vec4<f32>(load_x(base + c), load_x(min(base + c + 1u, last)), load_x(min(base + c + 2u, last)), load_x(min(base + c + 3u, last)));
-}
-
 fn capped4(v: vec4<f32>) -> vec4<f32> {
   return vec4<f32>(capped(v.x), capped(v.y), capped(v.z), capped(v.w));
 }
@@ -173,19 +166,21 @@ fn soft_target(i: u32) -> f32 {
   return bitcast<f32>(target_bits[i]);
 }
 
-// sum_k w_c ((1 - eps) y_c + eps / C) over classes c = c0 .. c0 + n - 1 of the row at rel_base (contiguous layout).
-fn soft_coefs(rel_base: u32, c0: u32, n: u32, eps: f32, smooth_each: f32) -> f32 {
-  var total = 0.0;
-  for (var k = 0u; k < n; k++) {
-    total += class_w(c0 + k) * ((1.0 - eps) * soft_target(params.target_offset + rel_base + c0 + k) + smooth_each);
-  }
-  return total;
+// w_c ((1 - eps) y_c + eps / C) for class c of the row at rel_base (contiguous layout), 0 for c at or past `end`.
+fn soft_coef(rel_base: u32, c: u32, end: u32, eps: f32, smooth_each: f32) -> f32 {
+  if (c >= end) { return 0.0; }
+  return class_w(c) * ((1.0 - eps) * soft_target(params.target_offset + rel_base + c) + smooth_each);
 }
 
-// The hard-label gradient of 4 classes c .. c + 3 from their raw logits: (p * k - [c == t] * hit) * cap' * scale with
+fn soft_coefs(rel_base: u32, c: vec4<u32>, end: u32, eps: f32, smooth_each: f32) -> f32 {
+  return (soft_coef(rel_base, c.x, end, eps, smooth_each) + soft_coef(rel_base, c.y, end, eps, smooth_each))
+       + (soft_coef(rel_base, c.z, end, eps, smooth_each) + soft_coef(rel_base, c.w, end, eps, smooth_each));
+}
+
+// The hard-label gradient of the 4 classes `c` from their raw logits: (p * k - [c == t] * hit) * cap' * scale with
 // k = total (+ the z-loss term). The target is matched without indexing a vector by a run-time value (slow on CPU
 // adapters). A masked logit has p = exp(-Inf) = 0.
-fn hard_label_grad(raw: vec4<f32>, c: u32, t: i32, hit: f32, row_max: f32, inv_sum: f32, k: f32, scale: f32) -> vec4<f32> {
+fn hard_label_grad(raw: vec4<f32>, c: vec4<u32>, t: i32, hit: f32, row_max: f32, inv_sum: f32, k: f32, scale: f32) -> vec4<f32> {
   var v = raw;
   var slope = vec4<f32>(1.0);
   if (SOFTCAP) {
@@ -195,7 +190,7 @@ fn hard_label_grad(raw: vec4<f32>, c: u32, t: i32, hit: f32, row_max: f32, inv_s
     slope = 1.0 - th * th;
   }
   let p = exp(v - vec4<f32>(row_max)) * inv_sum;
-  let is_target = vec4<u32>(c, c + 1u, c + 2u, c + 3u) == vec4<u32>(u32(t));
+  let is_target = c == vec4<u32>(u32(t));
   return (p * k - select(vec4<f32>(0.0), vec4<f32>(hit), is_target)) * slope * scale;
 }
 
@@ -249,15 +244,15 @@ fn main(@builtin(local_invocation_index) lid: u32,
   var cache: array<vec4<f32>, CACHE_BLOCKS>;
   var lane_max = ROW_FLOOR;
   if (CACHED && !skip) {
-    // Read this lane's blocks once (lanes interleaved by blocks, as below; past the row: -Inf), then exp(v - lane max)
+    // Read this lane's blocks once (see block_cols; past the segment: -Inf), then exp(v - lane max)
     // in place: its sum is the lane's statistics. Constant trip counts, so a compiler can keep `cache` in registers.
     for (var b = 0u; b < CACHE_BLOCKS; b++) {
-      let c = seg_start + 4u * (lane + b * TPR);
+      let c0 = seg_start + b * 4u * TPR;
       var v = vec4<f32>(m_floor);
-      if (c + 4u <= seg_end) {
-        v = load_x4(x_base + c);
-      } else if (c < seg_end) {
-        v = select(v, tail_block(x_base, c, seg_end), vec4<u32>(c, c + 1u, c + 2u, c + 3u) < vec4<u32>(seg_end));
+      if (c0 + 4u * TPR <= seg_end) {
+        v = load_block(x_base, c0, lane);
+      } else if (c0 < seg_end) {
+        v = select(v, tail_block(x_base, c0, lane, seg_end), block_cols(c0, lane) < vec4<u32>(seg_end));
       }
       cache[b] = v;
       lane_max = max(lane_max, max(max(v.x, v.y), max(v.z, v.w)));
@@ -271,24 +266,23 @@ fn main(@builtin(local_invocation_index) lid: u32,
     m = lane_max;
     s = lane_sum;
   } else if (!skip && INPUTS == INPUT_LOGITS && CONTIGUOUS && PHASE != 2u) {
-    // Blocks of 4 classes per step (row_stats.wgsl) over this unit's segment, lanes interleaved by blocks: full blocks
-    // in groups of BLOCKS_PER_INNER_SUM (no branch inside), then this lane's last partial block padded with -Inf.
+    // Blocks of 4 classes per lane and step (row_stats.wgsl: block_cols) over this unit's segment: full steps in groups
+    // of BLOCKS_PER_INNER_SUM (no branch inside), then the last, partial step with the columns past the end as -Inf.
     var running = stats_start();
-    let stride = 4u * TPR;
-    var c = seg_start + 4u * lane;
-    while (c + 4u <= seg_end) {
-      let group_end = c + stride * BLOCKS_PER_INNER_SUM;
-      for (; c + 4u <= seg_end && c < group_end; c += stride) {
-        let v = capped4(load_x4(x_base + c));
-        running = add_block(running, v);
-        if (SOFT_TARGET) { coef_total += soft_coefs(rel_base, c, 4u, eps, smooth_each); }
+    let step = 4u * TPR;
+    var c0 = seg_start;
+    while (c0 + step <= seg_end) {
+      let group_end = c0 + step * BLOCKS_PER_INNER_SUM;
+      for (; c0 + step <= seg_end && c0 < group_end; c0 += step) {
+        running = add_block(running, capped4(load_block(x_base, c0, lane)));
+        if (SOFT_TARGET) { coef_total += soft_coefs(rel_base, block_cols(c0, lane), seg_end, eps, smooth_each); }
       }
       running = fold_inner(running);
     }
-    if (c < seg_end) {
-      let v = select(vec4<f32>(m_floor), capped4(tail_block(x_base, c, seg_end)), vec4<u32>(c, c + 1u, c + 2u, c + 3u) < vec4<u32>(seg_end));
-      running = add_block(running, v);
-      if (SOFT_TARGET) { coef_total += soft_coefs(rel_base, c, seg_end - c, eps, smooth_each); }
+    if (c0 < seg_end) {
+      let c = block_cols(c0, lane);
+      running = add_block(running, select(vec4<f32>(m_floor), capped4(tail_block(x_base, c0, lane, seg_end)), c < vec4<u32>(seg_end)));
+      if (SOFT_TARGET) { coef_total += soft_coefs(rel_base, c, seg_end, eps, smooth_each); }
     }
     let state = block_total(running);
     m = state.x;
@@ -349,14 +343,13 @@ fn main(@builtin(local_invocation_index) lid: u32,
     let hit = vec4<f32>((1.0 - eps) * w_t * scale);
     let g_base = params.grad_offset + rel_base;
     for (var b = 0u; b < CACHE_BLOCKS; b++) {
-      let c = seg_start + 4u * (lane + b * TPR);
-      let g = cache[b] * k - select(vec4<f32>(0.0), hit, vec4<u32>(c, c + 1u, c + 2u, c + 3u) == vec4<u32>(u32(t)));
-      if (c + 4u <= seg_end) {
-        store_out4(g_base + c, g);
-      } else if (c < seg_end) {
-        store_out(g_base + c, g.x);
-        if (c + 1u < seg_end) { store_out(g_base + c + 1u, g.y); }
-        if (c + 2u < seg_end) { store_out(g_base + c + 2u, g.z); }
+      let c0 = seg_start + b * 4u * TPR;
+      let c = block_cols(c0, lane);
+      let g = cache[b] * k - select(vec4<f32>(0.0), hit, c == vec4<u32>(u32(t)));
+      if (c0 + 4u * TPR <= seg_end) {
+        store_block(g_base, c0, lane, g);
+      } else if (c0 < seg_end) {
+        store_tail(g_base, c, seg_end, g);
       }
     }
   } else if (!DENSE && CONTIGUOUS && INPUTS == INPUT_LOGITS && WANT_GRAD && !skip && !row_bad) {
@@ -365,19 +358,16 @@ fn main(@builtin(local_invocation_index) lid: u32,
     let z_term = select(0.0, 2.0 * params.z_coef * lse, Z_LOSS);
     let g_base = params.grad_offset + rel_base;
     let hit = (1.0 - eps) * w_t;
-    let stride = 4u * TPR;
-    // Full blocks without a branch, then this lane's last partial block.
-    var c = seg_start + 4u * lane;
-    for (; c + 4u <= seg_end; c += stride) {
-      let raw = load_x4(x_base + c);
-      let g = hard_label_grad(raw, c, t, hit, row_max, inv_sum, total + z_term, scale);
-      store_out4(g_base + c, g);
+    let step = 4u * TPR;
+    // Full steps without a branch, then the last, partial one.
+    var c0 = seg_start;
+    for (; c0 + step <= seg_end; c0 += step) {
+      let g = hard_label_grad(load_block(x_base, c0, lane), block_cols(c0, lane), t, hit, row_max, inv_sum, total + z_term, scale);
+      store_block(g_base, c0, lane, g);
     }
-    if (c < seg_end) {
-      let g = hard_label_grad(tail_block(x_base, c, seg_end), c, t, hit, row_max, inv_sum, total + z_term, scale);
-      store_out(g_base + c, g.x);
-      if (c + 1u < seg_end) { store_out(g_base + c + 1u, g.y); }
-      if (c + 2u < seg_end) { store_out(g_base + c + 2u, g.z); }
+    if (c0 < seg_end) {
+      let c = block_cols(c0, lane);
+      store_tail(g_base, c, seg_end, hard_label_grad(tail_block(x_base, c0, lane, seg_end), c, t, hit, row_max, inv_sum, total + z_term, scale));
     }
   } else if (!skip && !row_bad && (dense || WANT_GRAD)) {
     for (var c = lane; c < cols; c += TPR) {

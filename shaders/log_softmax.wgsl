@@ -49,19 +49,12 @@ fn combine(a: vec4<f32>, b: vec4<f32>, kind: u32) -> vec4<f32> {
   return vec4<f32>(combine_stats(a.xy, b.xy), 0.0, 0.0);
 }
 
-// The values c .. c + 3 of the row at `base` whose columns end at `end` (c < end < c + 4): the columns past the end
-// repeat the last one (read in bounds, with no loop or branch); callers mask or skip them.
-fn tail_block(base: u32, c: u32, end: u32) -> vec4<f32> {
-  let last = base + end - 1u;
-  return vec4<f32>(load_x(base + c), load_x(min(base + c + 1u, last)), load_x(min(base + c + 2u, last)), load_x(min(base + c + 3u, last)));
-}
-
-fn store(base: u32, c: u32, value: f32, row_max: f32, log_sum: f32, inv_sum: f32, row_nan: bool) {
-  let shifted = value - row_max;
-  var out: f32;
-  if (LOG) { out = shifted - log_sum; } else { out = exp(shifted) * inv_sum; }
-  if (row_nan) { out = bitcast<f32>(NAN_BITS); }
-  store_out(base + c, out);
+// The outputs of 4 values: (x - m) - log(s), or exp(x - m) / s; NaN for a bad row.
+fn outputs(v: vec4<f32>, row_max: f32, log_sum: f32, inv_sum: f32, row_nan: bool) -> vec4<f32> {
+  let shifted = v - vec4<f32>(row_max);
+  var out: vec4<f32>;
+  if (LOG) { out = shifted - vec4<f32>(log_sum); } else { out = exp(shifted) * inv_sum; }
+  return select(out, vec4<f32>(bitcast<f32>(NAN_BITS)), row_nan);
 }
 
 @compute @workgroup_size(WG)
@@ -80,21 +73,22 @@ fn main(@builtin(local_invocation_index) lid: u32,
   // 1. Statistics of this unit's columns (skipped in PHASE 2, which reads them from `partials`).
   var state = vec2<f32>(bitcast<f32>(NEG_INF_BITS), 0.0);
   if (PHASE != 2u) {
-    // Full blocks in groups of BLOCKS_PER_INNER_SUM (no branch inside), then this lane's last partial block.
+    // Blocks of 4 per lane and step (row_stats.wgsl: block_cols): full steps in groups of BLOCKS_PER_INNER_SUM (no
+    // branch inside), then the last, partial step with the columns past the end as -Inf.
     var running = stats_start();
-    let stride = 4u * TPR;
-    var c = start + 4u * lane;
+    let step = 4u * TPR;
+    var c0 = start;
     if (unit_in_range) {
-      while (c + 4u <= end) {
-        let group_end = c + stride * BLOCKS_PER_INNER_SUM;
-        for (; c + 4u <= end && c < group_end; c += stride) {
-          running = add_block(running, load_x4(x_base + c));
+      while (c0 + step <= end) {
+        let group_end = c0 + step * BLOCKS_PER_INNER_SUM;
+        for (; c0 + step <= end && c0 < group_end; c0 += step) {
+          running = add_block(running, load_block(x_base, c0, lane));
         }
         running = fold_inner(running);
       }
-      if (c < end) {
-        let in_row = vec4<u32>(c, c + 1u, c + 2u, c + 3u) < vec4<u32>(end);
-        running = add_block(running, select(vec4<f32>(bitcast<f32>(NEG_INF_BITS)), tail_block(x_base, c, end), in_row));
+      if (c0 < end) {
+        let in_row = block_cols(c0, lane) < vec4<u32>(end);
+        running = add_block(running, select(vec4<f32>(bitcast<f32>(NEG_INF_BITS)), tail_block(x_base, c0, lane, end), in_row));
       }
     }
     state = reduce_unit(vec4<f32>(block_total(running), 0.0, 0.0), lid, 0u).xy;
@@ -115,13 +109,13 @@ fn main(@builtin(local_invocation_index) lid: u32,
   let log_sum = log(state.y);
   let inv_sum = 1.0 / state.y;
   let y_base = params.y_offset + row * cols;
-  // Full blocks without a branch, then this lane's last partial block.
-  var c = start + 4u * lane;
-  for (; c + 4u <= end; c += 4u * TPR) {
-    store(y_base, c, load_x(x_base + c), row_max, log_sum, inv_sum, row_nan);
-    store(y_base, c + 1u, load_x(x_base + c + 1u), row_max, log_sum, inv_sum, row_nan);
-    store(y_base, c + 2u, load_x(x_base + c + 2u), row_max, log_sum, inv_sum, row_nan);
-    store(y_base, c + 3u, load_x(x_base + c + 3u), row_max, log_sum, inv_sum, row_nan);
+  // Full steps without a branch, then the last, partial one.
+  let step = 4u * TPR;
+  var c0 = start;
+  for (; c0 + step <= end; c0 += step) {
+    store_block(y_base, c0, lane, outputs(load_block(x_base, c0, lane), row_max, log_sum, inv_sum, row_nan));
   }
-  for (; c < end; c++) { store(y_base, c, load_x(x_base + c), row_max, log_sum, inv_sum, row_nan); }
+  if (c0 < end) {
+    store_tail(y_base, block_cols(c0, lane), end, outputs(tail_block(x_base, c0, lane, end), row_max, log_sum, inv_sum, row_nan));
+  }
 }

@@ -72,3 +72,49 @@ fn stats_bad(stats: vec2<f32>) -> bool {
   let bits = bitcast<vec2<u32>>(stats) & vec2<u32>(0x7fffffffu);
   return any(bits >= vec2<u32>(0x7f800000u)) || stats.y == 0.0;
 }
+
+// Blocks of a row as the kernels walk them: TPR lanes share a segment of a row; step j covers the 4 * TPR columns
+// from c0 = start + 4 * TPR * j, and lane l takes columns c0 + l + k * TPR (k = 0..3). Lanes are interleaved element
+// by element, so each of the 4 loads (and stores) of a warp touches consecutive addresses (coalesced on GPUs; with
+// lanes interleaved by blocks of 4, each load instruction of a warp spanned 4x the bytes it used). With TPR = 1 (CPU
+// adapters) a block is 4 consecutive columns. Uses the kernel's TPR and the element-I/O snippet's load_x/store_out.
+
+// The columns of lane `lane`'s block at step start c0.
+fn block_cols(c0: u32, lane: u32) -> vec4<u32> {
+  return vec4<u32>(c0 + lane) + vec4<u32>(0u, TPR, 2u * TPR, 3u * TPR);
+}
+
+// A full block (every column of the step inside the segment) of the row whose column 0 is element `base`.
+fn load_block(base: u32, c0: u32, lane: u32) -> vec4<f32> {
+  if (TPR == 1u) { return load_x4(base + c0); }
+  let i = base + c0 + lane;
+  return vec4<f32>(load_x(i), load_x(i + TPR), load_x(i + 2u * TPR), load_x(i + 3u * TPR));
+}
+
+// A block of the last, partial step (end: the segment's end): columns at or past `end` read column end - 1 (in
+// bounds, no branch); callers mask them or skip their stores.
+fn tail_block(base: u32, c0: u32, lane: u32, end: u32) -> vec4<f32> {
+  let c = min(block_cols(c0, lane), vec4<u32>(end - 1u));
+  return vec4<f32>(load_x(base + c.x), load_x(base + c.y), load_x(base + c.z), load_x(base + c.w));
+}
+
+// Store a full block.
+fn store_block(base: u32, c0: u32, lane: u32, v: vec4<f32>) {
+  if (TPR == 1u) {
+    store_out4(base + c0, v);
+    return;
+  }
+  let i = base + c0 + lane;
+  store_out(i, v.x);
+  store_out(i + TPR, v.y);
+  store_out(i + 2u * TPR, v.z);
+  store_out(i + 3u * TPR, v.w);
+}
+
+// Store the columns of a partial block that are before `end`.
+fn store_tail(base: u32, c: vec4<u32>, end: u32, v: vec4<f32>) {
+  if (c.x < end) { store_out(base + c.x, v.x); }
+  if (c.y < end) { store_out(base + c.y, v.y); }
+  if (c.z < end) { store_out(base + c.z, v.z); }
+  if (c.w < end) { store_out(base + c.w, v.w); }
+}
