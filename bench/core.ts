@@ -241,9 +241,14 @@ export async function runBench(host: BenchHost, options: BenchOptions): Promise<
               calibrated.push({ runner, inner: 1, samples: 0, times: [runner.fixed.ms], validation });
               continue;
             }
-            // One timed call to size the samples (the validated run above was the warm-up).
-            const first = await timeSample(runner, 1, device);
-            const maxInner = Math.max(1, Math.min(200, Math.floor(2 ** 30 / Math.max(1, runner.outputBytes))));
+            // Back-to-back calls hold their outputs until the sample ends: at most 1 GiB of them on a CPU adapter, 8 GiB
+            // on a GPU (the H200 runs at 1024x32000 were capped at 8 calls of 128 MiB, so a sample was mostly the fixed
+            // submit-and-wait latency divided by 8).
+            const memoryCap = (engine.adapterInfo?.cpuBased ?? true) ? 2 ** 30 : 2 ** 33;
+            const maxInner = Math.max(1, Math.min(200, Math.floor(memoryCap / Math.max(1, runner.outputBytes))));
+            // Timed calls to size the samples (the validated run above was the warm-up): 4 back to back on a GPU, where
+            // one call alone is mostly that fixed latency and would make `inner` too small.
+            const first = await timeSample(runner, (engine.adapterInfo?.cpuBased ?? true) ? 1 : Math.min(4, maxInner), device);
             const inner = minSampleMs > 0 && runner.name !== 'cpu' ? Math.max(1, Math.min(maxInner, Math.ceil(minSampleMs / Math.max(first, 1e-3)))) : 1;
             const perSample = first * inner;
             const samples = Math.max(options.minRepeats, Math.min(options.repeats, Math.floor(options.budgetMs / Math.max(perSample, 1e-3))));

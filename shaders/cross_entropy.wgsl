@@ -273,6 +273,17 @@ fn main(@builtin(local_invocation_index) lid: u32,
     var c0 = seg_start;
     while (c0 + step <= seg_end) {
       let group_end = c0 + step * BLOCKS_PER_INNER_SUM;
+      // Two steps per iteration where they fit: both blocks are loaded before the dependent max/exp chain, so twice
+      // the bytes are in flight per thread (the same additions in the same order as one step at a time).
+      for (; c0 + 2u * step <= seg_end && c0 + step < group_end; c0 += 2u * step) {
+        let a = capped4(load_block(x_base, c0, lane));
+        let b = capped4(load_block(x_base, c0 + step, lane));
+        running = add_block(add_block(running, a), b);
+        if (SOFT_TARGET) {
+          coef_total += soft_coefs(rel_base, block_cols(c0, lane), seg_end, eps, smooth_each);
+          coef_total += soft_coefs(rel_base, block_cols(c0 + step, lane), seg_end, eps, smooth_each);
+        }
+      }
       for (; c0 + step <= seg_end && c0 < group_end; c0 += step) {
         running = add_block(running, capped4(load_block(x_base, c0, lane)));
         if (SOFT_TARGET) { coef_total += soft_coefs(rel_base, block_cols(c0, lane), seg_end, eps, smooth_each); }

@@ -81,6 +81,13 @@ fn main(@builtin(local_invocation_index) lid: u32,
     if (unit_in_range) {
       while (c0 + step <= end) {
         let group_end = c0 + step * BLOCKS_PER_INNER_SUM;
+        // Two steps per iteration where they fit: both blocks are loaded before the dependent max/exp chain (the same
+        // additions in the same order as one step at a time).
+        for (; c0 + 2u * step <= end && c0 + step < group_end; c0 += 2u * step) {
+          let a = load_block(x_base, c0, lane);
+          let b = load_block(x_base, c0 + step, lane);
+          running = add_block(add_block(running, a), b);
+        }
         for (; c0 + step <= end && c0 < group_end; c0 += step) {
           running = add_block(running, load_block(x_base, c0, lane));
         }
