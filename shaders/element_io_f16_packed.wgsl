@@ -8,6 +8,9 @@
 @group(0) @binding({{X}}) var<storage, read> io_x: array<u32>;
 @group(0) @binding({{OUT}}) var<storage, read_write> io_out: array<atomic<u32>>;
 
+// Packed pairs: a lane takes 4 consecutive columns per step (row_stats.wgsl, block_cols), so store_out4 fills
+// whole words with plain atomic stores; element-interleaved lanes would share every word (two atomics per value).
+const IO_CONTIGUOUS_BLOCKS: bool = true;
 fn load_x(i: u32) -> f32 { return f16_value(io_x[i >> 1u] >> ((i & 1u) << 4u)); }
 fn store_out(i: u32, v: f32) {
   let shift = (i & 1u) << 4u;

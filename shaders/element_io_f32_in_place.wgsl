@@ -4,6 +4,8 @@
 // writes; without it only the reduction's barrier, which WGSL does not promise orders storage, would).
 @group(0) @binding({{X}}) var<storage, read_write> io_x: array<f32>;
 
+// Lanes interleave element by element (row_stats.wgsl, block_cols): coalesced loads and stores.
+const IO_CONTIGUOUS_BLOCKS: bool = false;
 fn load_x(i: u32) -> f32 { return io_x[i]; }
 fn store_out(i: u32, v: f32) { io_x[i] = v; }
 fn load_x4(i: u32) -> vec4<f32> { return vec4<f32>(load_x(i), load_x(i + 1u), load_x(i + 2u), load_x(i + 3u)); }

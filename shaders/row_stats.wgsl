@@ -77,16 +77,19 @@ fn stats_bad(stats: vec2<f32>) -> bool {
 // from c0 = start + 4 * TPR * j, and lane l takes columns c0 + l + k * TPR (k = 0..3). Lanes are interleaved element
 // by element, so each of the 4 loads (and stores) of a warp touches consecutive addresses (coalesced on GPUs; with
 // lanes interleaved by blocks of 4, each load instruction of a warp spanned 4x the bytes it used). With TPR = 1 (CPU
-// adapters) a block is 4 consecutive columns. Uses the kernel's TPR and the element-I/O snippet's load_x/store_out.
+// adapters), or when the element-I/O snippet sets IO_CONTIGUOUS_BLOCKS (packed f16 pairs, whose whole-word stores
+// need a lane's 4 columns together), lane l takes the 4 consecutive columns c0 + 4 l .. c0 + 4 l + 3 instead.
+// Uses the kernel's TPR and the element-I/O snippet's load_x/store_out.
 
 // The columns of lane `lane`'s block at step start c0.
 fn block_cols(c0: u32, lane: u32) -> vec4<u32> {
+  if (TPR == 1u || IO_CONTIGUOUS_BLOCKS) { return vec4<u32>(c0 + 4u * lane) + vec4<u32>(0u, 1u, 2u, 3u); }
   return vec4<u32>(c0 + lane) + vec4<u32>(0u, TPR, 2u * TPR, 3u * TPR);
 }
 
 // A full block (every column of the step inside the segment) of the row whose column 0 is element `base`.
 fn load_block(base: u32, c0: u32, lane: u32) -> vec4<f32> {
-  if (TPR == 1u) { return load_x4(base + c0); }
+  if (TPR == 1u || IO_CONTIGUOUS_BLOCKS) { return load_x4(base + c0 + 4u * lane); }
   let i = base + c0 + lane;
   return vec4<f32>(load_x(i), load_x(i + TPR), load_x(i + 2u * TPR), load_x(i + 3u * TPR));
 }
@@ -100,8 +103,8 @@ fn tail_block(base: u32, c0: u32, lane: u32, end: u32) -> vec4<f32> {
 
 // Store a full block.
 fn store_block(base: u32, c0: u32, lane: u32, v: vec4<f32>) {
-  if (TPR == 1u) {
-    store_out4(base + c0, v);
+  if (TPR == 1u || IO_CONTIGUOUS_BLOCKS) {
+    store_out4(base + c0 + 4u * lane, v);
     return;
   }
   let i = base + c0 + lane;
