@@ -27,6 +27,12 @@
 // Accumulation is f32 in a fixed order (k ascending), so results are bitwise reproducible run to run.
 // Workgroups are numbered wid.y * nwg.x + wid.x (the host folds large counts into a 2-D grid): tile row = index /
 // tiles_n, tile column = index % tiles_n; surplus workgroups of the fold return at once (a uniform exit).
+// Operand types: a, b and bias are read through a_at / b_at / bias_at (element i of the binding as f32), which an
+// operand snippet the host prepends defines with the binding (src/shaders.ts): matmul_operand_f32.wgsl (array<f32>),
+// matmul_operand_f16.wgsl (array<f16>, shader-f16) or matmul_operand_f16_packed.wgsl (f16 pairs in u32 words, any
+// device), one choice per operand (the logits read f16 hidden and weight; gradHidden f32 dlogits and f16 weight;
+// gradWeight f32 dlogits and f16 hidden). f16 values are widened exactly; products and sums are f32 in every variant,
+// and c is always f32 (gradients of f16 inputs stay f32, gradWeight accumulated in f32 across row chunks).
 // Bindings: 0 params, 1 a (read), 2 b (read), 3 bias (read), 4 weight_sum (read), 5 c (read_write).
 
 override WG: u32 = 64u;      // must be 64 (TM x TN threads): the host passes it; named WG as every kernel's size

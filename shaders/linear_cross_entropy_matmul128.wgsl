@@ -41,6 +41,9 @@
 // Workgroups are numbered wid.y * nwg.x + wid.x (the host folds large counts into a 2-D grid): split = index / tiles,
 // then tile t = index % tiles runs along the dimension with fewer tiles (tile row = t % tiles_m when tiles_m <
 // tiles_n, else tile column = t % tiles_n: see main); surplus workgroups return at once.
+// Operand types (as linear_cross_entropy_matmul.wgsl): a, b and bias are read through a_at / b_at / bias_at, from
+// operand snippets the host prepends (matmul_operand_*.wgsl): f32, or f16 (array<f16>, or packed pairs in u32 words)
+// widened to f32 exactly as it is loaded; staging, products and sums are f32 whatever the operands.
 // Bindings (as linear_cross_entropy_matmul.wgsl): 0 params, 1 a, 2 b, 3 bias, 4 weight_sum (read), 5 c (read_write).
 
 override WG: u32 = 256u; // must be 256: the host passes it

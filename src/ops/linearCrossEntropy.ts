@@ -20,6 +20,10 @@
  *      targets), gradWeight and gradBias accumulated in f32 across chunks in row order: deterministic, and f32 whatever
  *      the inputs (low-precision accumulation of the weight gradient across chunks is the bug Liger-Kernel and axolotl
  *      hit).
+ * f16 inputs: hidden, weight and bias may be f16 tensors. Only the matmuls read them, each operand through its own
+ * snippet (src/shaders.ts MatmulIo: f32, array<f16> with shader-f16, or packed pairs), widened to f32 exactly as it is
+ * loaded; dlogits, every product and sum, and all results stay f32. So the result is the f32 op's on the f16-rounded
+ * inputs, and an all-f32 call runs the kernels (and pipeline keys) it always did.
  * Cut Cross-Entropy (Wijmans et al., 2024) instead never writes a logit tile to global memory (blockwise matmul with
  * the log-sum-exp kept on chip, then a recomputing backward); the chunked form was chosen here because it reuses the
  * cross-entropy kernel unchanged, costs one matmul fewer than recomputing, and its extra memory is still bounded.
