@@ -21,10 +21,14 @@
  * `--matmul`: the matmuls alone instead (runMatmulBench below): GFLOP/s of the fused call's matmul kernels, per use
  * (logits, gradHidden, gradWeight), from GPU timestamps (engine.profile), beside tfjs matMul on the same three
  * products over all N rows, timed by the wall clock; plus the fused call's other kernels. About 20 s at --full on a GPU.
+ *
+ * `--dtype=f16`: hidden and weight rounded to f16 on the host; the fused op gets them as f16 GpuTensors (read as f32
+ * by the matmuls, f32 results), the unfused path and tfjs the same rounded values in f32, and the reference too, so
+ * the validation is unchanged. Printed in the first line.
  */
 import * as tf from 'bench-tfjs/core';
 import 'bench-tfjs/gradients';
-import { reference, type Engine, type GpuTensor } from 'xentropy';
+import { reference, roundToFloat16, type Engine, type GpuTensor } from 'xentropy';
 import { classTargets, normal } from '../test/helpers/data.js';
 import { tfjsOn } from './core.js';
 
@@ -40,10 +44,12 @@ export interface LinearCeOptions {
   /** --tuning and --max-workgroup-size (Node only): createEngine's options, to time one launch plan on any adapter. */
   tuning: 'auto' | 'cpu' | 'gpu';
   maxWorkgroupSize: number;
+  /** --dtype: the fused op's hidden and weight as f32 (default) or f16 GpuTensors. */
+  dtype: 'f32' | 'f16';
 }
 
 /**
- * The bench's flags: --full, --shape N,D,V, --repeats, --contenders, --matmul, and (Node only) --adapter, --tuning,
+ * The bench's flags: --full, --shape N,D,V, --repeats, --contenders, --matmul, --dtype f32|f16, and (Node only) --adapter, --tuning,
  * --max-workgroup-size; others are ignored.
  */
 export function parseLinearCeArgs(args: readonly string[]): LinearCeOptions {
@@ -66,7 +72,26 @@ export function parseLinearCeArgs(args: readonly string[]): LinearCeOptions {
     matmul: args.includes('--matmul'),
     tuning: (flag('--tuning') ?? 'auto') as LinearCeOptions['tuning'],
     maxWorkgroupSize: Number(flag('--max-workgroup-size') ?? 256),
+    dtype: parseDtype(flag('--dtype')),
   };
+}
+
+function parseDtype(value: string | undefined): 'f32' | 'f16' {
+  if (value === undefined || value === 'f32' || value === 'f16') return value ?? 'f32';
+  throw new Error(`--dtype must be f32 or f16 (got ${value})`);
+}
+
+/**
+ * The bench's inputs: hidden ~ N(0, 1), weight ~ N(0, 4 / D), class targets; with dtype f16 hidden and weight are
+ * rounded to f16 (what every contender and the reference then use) and uploaded as f16 GpuTensors.
+ */
+function inputs(engine: Engine, N: number, D: number, V: number, dtype: 'f32' | 'f16') {
+  const round = (x: Float32Array) => (dtype === 'f16' ? roundToFloat16(x) : x);
+  const hidden = round(normal(N * D, 1, 1));
+  const weight = round(normal(V * D, 2 / Math.sqrt(D), 2));
+  const target = classTargets(N, V, 3);
+  const [hGpu, wGpu, tGpu] = [engine.gpu.upload(hidden, { dtype }), engine.gpu.upload(weight, { dtype }), engine.gpu.upload(target)];
+  return { hidden, weight, target, hGpu, wGpu, tGpu };
 }
 
 interface Output { loss: number; gradHidden: Float32Array; gradWeight: Float32Array }
@@ -116,11 +141,8 @@ export async function runLinearCeBench(engine: Engine, options: LinearCeOptions,
     backend.submitQueue();
   };
 
-  log(`linear cross-entropy bench: N=${N} D=${D} V=${V} on ${info.source} ${info.vendor}/${info.architecture} ${info.description}; logits would be ${((N * V * 4) / 2 ** 20).toFixed(1)} MiB`);
-  const hidden = normal(N * D, 1, 1);
-  const weight = normal(V * D, 2 / Math.sqrt(D), 2);
-  const target = classTargets(N, V, 3);
-  const [hGpu, wGpu, tGpu] = [engine.gpu.upload(hidden), engine.gpu.upload(weight), engine.gpu.upload(target)];
+  log(`linear cross-entropy bench: N=${N} D=${D} V=${V} ${options.dtype} hidden and weight on ${info.source} ${info.vendor}/${info.architecture} ${info.description}; logits would be ${((N * V * 4) / 2 ** 20).toFixed(1)} MiB`);
+  const { hidden, weight, target, hGpu, wGpu, tGpu } = inputs(engine, N, D, V, options.dtype);
   const hTf = tf.tensor2d(hidden, [N, D]);
   const wTf = tf.tensor2d(weight, [V, D]);
   const tTf = tf.tensor1d(target, 'int32');
@@ -272,12 +294,9 @@ export async function runMatmulBench(engine: Engine, options: LinearCeOptions, l
   const flop = 2 * N * V * D;
   const rate = (ms: number) => (ms > 0 ? (flop / (ms * 1e6)).toPrecision(3) : '-');
   const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1]!;
-  log(`linear cross-entropy matmul bench: N=${N} D=${D} V=${V} on ${info.source} ${info.vendor}/${info.architecture} ${info.description}; ${(flop / 1e9).toPrecision(3)} GFLOP per product`);
+  log(`linear cross-entropy matmul bench: N=${N} D=${D} V=${V} ${options.dtype} hidden and weight on ${info.source} ${info.vendor}/${info.architecture} ${info.description}; ${(flop / 1e9).toPrecision(3)} GFLOP per product`);
 
-  const hidden = normal(N * D, 1, 1);
-  const weight = normal(V * D, 2 / Math.sqrt(D), 2);
-  const target = classTargets(N, V, 3);
-  const [hGpu, wGpu, tGpu] = [engine.gpu.upload(hidden), engine.gpu.upload(weight), engine.gpu.upload(target)];
+  const { hidden, weight, target, hGpu, wGpu, tGpu } = inputs(engine, N, D, V, options.dtype);
   const hTf = tf.tensor2d(hidden, [N, D]);
   const wTf = tf.tensor2d(weight, [V, D]);
   try {

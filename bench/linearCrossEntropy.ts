@@ -1,7 +1,7 @@
 /**
  * `npm run bench:linear-ce`: the fused linear cross-entropy bench (bench/linearCe.ts: contenders, validation, timing,
  * the table) in Node on Dawn. Flags: --full, --shape N,D,V, --repeats, --adapter auto|swiftshader|llvmpipe|vulkan,
- * --contenders, --matmul, --tuning auto|cpu|gpu, --max-workgroup-size. The same bench in headless Chromium:
+ * --contenders, --matmul, --dtype f32|f16, --tuning auto|cpu|gpu, --max-workgroup-size. The same bench in headless Chromium:
  * `npm run bench:browser -- --linear-ce`.
  */
 import { create } from 'webgpu';

@@ -27,6 +27,12 @@
 // Accumulation is f32 in a fixed order (k ascending), so results are bitwise reproducible run to run.
 // Workgroups are numbered wid.y * nwg.x + wid.x (the host folds large counts into a 2-D grid): tile row = index /
 // tiles_n, tile column = index % tiles_n; surplus workgroups of the fold return at once (a uniform exit).
+// Operand types: a, b and bias are read through a_at / b_at / bias_at (element i of the binding as f32), which an
+// operand snippet the host prepends defines with the binding (src/shaders.ts): matmul_operand_f32.wgsl (array<f32>),
+// matmul_operand_f16.wgsl (array<f16>, shader-f16) or matmul_operand_f16_packed.wgsl (f16 pairs in u32 words, any
+// device), one choice per operand (the logits read f16 hidden and weight; gradHidden f32 dlogits and f16 weight;
+// gradWeight f32 dlogits and f16 hidden). f16 values are widened exactly; products and sums are f32 in every variant,
+// and c is always f32 (gradients of f16 inputs stay f32, gradWeight accumulated in f32 across row chunks).
 // Bindings: 0 params, 1 a (read), 2 b (read), 3 bias (read), 4 weight_sum (read), 5 c (read_write).
 
 override WG: u32 = 64u;      // must be 64 (TM x TN threads): the host passes it; named WG as every kernel's size
@@ -62,9 +68,8 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read> b: array<f32>;
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
+// Bindings 1 (a), 2 (b) and 3 (bias) and their loads a_at, b_at, bias_at: operand snippets the host prepends
+// (matmul_operand_*.wgsl: f32, or f16 widened to f32).
 @group(0) @binding(4) var<storage, read> weight_sum: array<f32>;
 @group(0) @binding(5) var<storage, read_write> c: array<f32>;
 
@@ -83,12 +88,12 @@ fn b_index(k: u32, n: u32) -> u32 {
 
 fn load_a(m: u32, k: u32, k_end: u32) -> f32 {
   if (m >= params.m || k >= k_end) { return 0.0; }
-  return a[a_index(m, k)];
+  return a_at(a_index(m, k));
 }
 
 fn load_b(k: u32, n: u32, k_end: u32) -> f32 {
   if (k >= k_end || n >= params.n) { return 0.0; }
-  return b[b_index(k, n)];
+  return b_at(b_index(k, n));
 }
 
 @compute @workgroup_size(WG)
@@ -157,11 +162,11 @@ fn main(@builtin(local_invocation_index) lid: u32,
     if (m + 3u < params.m && n + 3u < params.n) {
       // The whole 4 x 4 block is inside C: no bounds checks in the loop (they cost as much as the arithmetic on a CPU).
       for (var k = k_begin; k < k_end; k++) {
-        let bv = vec4<f32>(b[b_index(k, n)], b[b_index(k, n + 1u)], b[b_index(k, n + 2u)], b[b_index(k, n + 3u)]);
-        acc0 += a[a_index(m, k)] * bv;
-        acc1 += a[a_index(m + 1u, k)] * bv;
-        acc2 += a[a_index(m + 2u, k)] * bv;
-        acc3 += a[a_index(m + 3u, k)] * bv;
+        let bv = vec4<f32>(b_at(b_index(k, n)), b_at(b_index(k, n + 1u)), b_at(b_index(k, n + 2u)), b_at(b_index(k, n + 3u)));
+        acc0 += a_at(a_index(m, k)) * bv;
+        acc1 += a_at(a_index(m + 1u, k)) * bv;
+        acc2 += a_at(a_index(m + 2u, k)) * bv;
+        acc3 += a_at(a_index(m + 3u, k)) * bv;
       }
     } else {
       for (var k = k_begin; k < k_end; k++) {
@@ -184,7 +189,7 @@ fn main(@builtin(local_invocation_index) lid: u32,
       let n = n0 + tx * 4u + j;
       if (n >= params.n) { break; }
       var value = rows[i][j] * s;
-      if (BIAS) { value += bias[params.bias_offset + n]; }
+      if (BIAS) { value += bias_at(params.bias_offset + n); }
       let at = params.c_offset + split * params.c_split_stride + m * params.ldc + n;
       if (ACCUMULATE) { value += c[at]; }
       c[at] = value;

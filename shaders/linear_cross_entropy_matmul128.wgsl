@@ -41,6 +41,9 @@
 // Workgroups are numbered wid.y * nwg.x + wid.x (the host folds large counts into a 2-D grid): split = index / tiles,
 // then tile t = index % tiles runs along the dimension with fewer tiles (tile row = t % tiles_m when tiles_m <
 // tiles_n, else tile column = t % tiles_n: see main); surplus workgroups return at once.
+// Operand types (as linear_cross_entropy_matmul.wgsl): a, b and bias are read through a_at / b_at / bias_at, from
+// operand snippets the host prepends (matmul_operand_*.wgsl): f32, or f16 (array<f16>, or packed pairs in u32 words)
+// widened to f32 exactly as it is loaded; staging, products and sums are f32 whatever the operands.
 // Bindings (as linear_cross_entropy_matmul.wgsl): 0 params, 1 a, 2 b, 3 bias, 4 weight_sum (read), 5 c (read_write).
 
 override WG: u32 = 256u; // must be 256: the host passes it
@@ -72,9 +75,8 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read> b: array<f32>;
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
+// Bindings 1 (a), 2 (b) and 3 (bias) and their loads a_at, b_at, bias_at: operand snippets the host prepends
+// (matmul_operand_*.wgsl: f32, or f16 widened to f32).
 @group(0) @binding(4) var<storage, read> weight_sum: array<f32>;
 @group(0) @binding(5) var<storage, read_write> c: array<f32>;
 
@@ -83,14 +85,14 @@ var<workgroup> tile_b: array<vec4<f32>, 512>; // [SLICE k][TILE n], 4 n per vec4
 
 fn load_a(m: u32, k: u32, k_end: u32) -> f32 {
   if (m >= params.m || k >= k_end) { return 0.0; }
-  if (TRANS_A) { return a[params.a_offset + k * params.lda + m]; }
-  return a[params.a_offset + m * params.lda + k];
+  if (TRANS_A) { return a_at(params.a_offset + k * params.lda + m); }
+  return a_at(params.a_offset + m * params.lda + k);
 }
 
 fn load_b(k: u32, n: u32, k_end: u32) -> f32 {
   if (k >= k_end || n >= params.n) { return 0.0; }
-  if (TRANS_B) { return b[params.b_offset + n * params.ldb + k]; }
-  return b[params.b_offset + k * params.ldb + n];
+  if (TRANS_B) { return b_at(params.b_offset + n * params.ldb + k); }
+  return b_at(params.b_offset + k * params.ldb + n);
 }
 
 // One thread's share of a slice of an operand (8 values), held in registers between the load and the staging store.
@@ -198,7 +200,7 @@ fn store4(n: u32, at: u32, v: vec4<f32>, s: f32) {
   for (var j = 0u; j < 4u; j++) {
     if (n + j >= params.n) { return; }
     var value = v[j] * s;
-    if (BIAS) { value += bias[params.bias_offset + n + j]; }
+    if (BIAS) { value += bias_at(params.bias_offset + n + j); }
     if (ACCUMULATE) { value += c[at + j]; }
     c[at + j] = value;
   }

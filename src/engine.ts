@@ -918,8 +918,9 @@ export class Engine extends EventTarget {
   /** @internal Validate linearCrossEntropy's arguments (host and GPU-resident forms). */
   linearCrossEntropyArgs(op: string, hidden: unknown, weight: unknown, target: unknown, options: LinearCrossEntropyOptions) {
     checkOptions(op, options, LINEAR_CE_OPTIONS);
-    const { rows, cols: dim } = checkShape(op, options.shape, checkFloatInput(op, 'hidden', hidden), 'hidden');
-    const weightLength = checkFloatInput(op, 'weight', weight);
+    // hidden, weight and bias may be f16 GpuTensors (read exactly, widened to f32; the results stay f32).
+    const { rows, cols: dim } = checkShape(op, options.shape, checkFloatInput(op, 'hidden', hidden, true), 'hidden');
+    const weightLength = checkFloatInput(op, 'weight', weight, true);
     if (weightLength === 0 || weightLength % dim !== 0) {
       throw new XentropyArgumentError(op, 'weight', `has ${weightLength} elements, not a positive multiple of hidden's last dimension (${dim}): it must be [V, ${dim}]`);
     }
@@ -930,7 +931,7 @@ export class Engine extends EventTarget {
     const labelSmoothing = checkNumber(op, 'labelSmoothing', options.labelSmoothing, 0, 0, 1);
     const zLoss = checkNumber(op, 'zLoss', options.zLoss, 0, 0, Infinity);
     const softcap = options.softcap === undefined ? undefined : checkNumber(op, 'softcap', options.softcap, 0, 0, Infinity, true);
-    const bias = options.bias === undefined ? undefined : checkFloatTensor(op, 'bias', options.bias, vocab, 'the weight has V =');
+    const bias = options.bias === undefined ? undefined : checkFloatTensor(op, 'bias', options.bias, vocab, 'the weight has V =', true);
     const classWeight = options.classWeight === undefined ? undefined : checkWeights(op, 'classWeight', options.classWeight, [vocab], `one per class (V = ${vocab})`);
     const allWeights = classWeight ? classWeight.reduce((a, b) => a + b, 0) : vocab;
     const checkedTarget = checkClassTargets(op, target, rows, vocab, ignoreIndex, 'hidden has');

@@ -15,6 +15,9 @@ import f16Bits from '../shaders/f16_bits.wgsl?raw';
 import linearCrossEntropyBias from '../shaders/linear_cross_entropy_bias.wgsl?raw';
 import linearCrossEntropyMatmul from '../shaders/linear_cross_entropy_matmul.wgsl?raw';
 import linearCrossEntropyMatmul128 from '../shaders/linear_cross_entropy_matmul128.wgsl?raw';
+import matmulOperandF16 from '../shaders/matmul_operand_f16.wgsl?raw';
+import matmulOperandF16Packed from '../shaders/matmul_operand_f16_packed.wgsl?raw';
+import matmulOperandF32 from '../shaders/matmul_operand_f32.wgsl?raw';
 import klDiv from '../shaders/kl_div.wgsl?raw';
 import logSoftmax from '../shaders/log_softmax.wgsl?raw';
 import rowReduceSubgroup from '../shaders/row_reduce_subgroup.wgsl?raw';
@@ -68,19 +71,59 @@ const ROW_KERNELS: Partial<Record<KernelName, { x: number; out: number }>> = {
   cross_entropy: { x: 1, out: 5 },
 };
 
+/**
+ * How one operand of the linear cross-entropy matmuls (a, b or bias) is stored (a snippet from
+ * shaders/matmul_operand_*.wgsl defining its binding and NAME_at(i) -> f32): 'f32'; 'f16' (array<f16>, needs
+ * shader-f16); 'f16-packed' (f16 pairs in u32 words, any device). Products and sums are f32 in every variant.
+ */
+export type OperandIo = 'f32' | 'f16' | 'f16-packed';
+
+/**
+ * The operand variant of a matmul dispatch: 'f32' when a, b and bias are all f32 (the kernel as it always was, and
+ * its pipeline key unchanged), else 'A:B:BIAS', e.g. 'f16-packed:f32:f32' (hidden in f16 for the logits).
+ */
+export type MatmulIo = 'f32' | `${OperandIo}:${OperandIo}:${OperandIo}`;
+
+/** A kernel's storage variant: a row kernel's element I/O, or a matmul kernel's operand types. */
+export type KernelIo = ElementIo | MatmulIo;
+
+const OPERAND_IO: Record<OperandIo, string> = { f32: matmulOperandF32, f16: matmulOperandF16, 'f16-packed': matmulOperandF16Packed };
+
+/** The matmul kernels, which take operand variants (bindings 1, 2, 3: a, b, bias). */
+const MATMUL_KERNELS: ReadonlySet<KernelName> = new Set(['linear_cross_entropy_matmul', 'linear_cross_entropy_matmul128']);
+
+/** The MatmulIo of operands stored as `a`, `b` and `bias`. */
+export function matmulIo(a: OperandIo, b: OperandIo, bias: OperandIo): MatmulIo {
+  return a === 'f32' && b === 'f32' && bias === 'f32' ? 'f32' : `${a}:${b}:${bias}`;
+}
+
 /** True for the kernels that take an element-I/O variant. */
 export function hasElementIo(kernel: KernelName): boolean {
   return ROW_KERNELS[kernel] !== undefined;
 }
 
-/** The full WGSL of a kernel, with the snippets it needs (the subgroup reduction when `subgroups`; the element I/O). */
-export function kernelSource(kernel: KernelName, subgroups: boolean, io: ElementIo = 'f32'): string {
-  const bindings = ROW_KERNELS[kernel];
-  if (!bindings) return shaderSources[kernel];
-  const elementIo = ELEMENT_IO[io].replaceAll('{{X}}', String(bindings.x)).replaceAll('{{OUT}}', String(bindings.out));
-  const parts = [subgroups ? rowReduceSubgroup : rowReduceWorkgroup, rowStats, ...(io.startsWith('f16') ? [f16Bits] : []), elementIo, shaderSources[kernel]];
-  // Directives (`enable subgroups;`, `enable f16;`, `diagnostic(...)`) must open the module: move them to the top.
+/** Directives (`enable subgroups;`, `enable f16;`, `diagnostic(...)`) must open the module: move them to the top. */
+function hoistDirectives(parts: string[]): string {
   const directive = /^\s*(enable|requires|diagnostic)\b[^;]*;\s*$/;
   const lines = parts.join('\n').split('\n');
-  return [...lines.filter((line) => directive.test(line)), ...lines.filter((line) => !directive.test(line))].join('\n');
+  const enables = [...new Set(lines.filter((line) => directive.test(line)).map((line) => line.trim()))];
+  return [...enables, ...lines.filter((line) => !directive.test(line))].join('\n');
+}
+
+/**
+ * The full WGSL of a kernel, with the snippets it needs: for row kernels the subgroup reduction when `subgroups` and
+ * the element I/O (`io`: an ElementIo); for the matmul kernels the operand snippets (`io`: a MatmulIo).
+ */
+export function kernelSource(kernel: KernelName, subgroups: boolean, io: KernelIo = 'f32'): string {
+  if (MATMUL_KERNELS.has(kernel)) {
+    const types = (io === 'f32' ? 'f32:f32:f32' : io).split(':') as OperandIo[];
+    if (types.length !== 3 || !types.every((t) => t in OPERAND_IO)) throw new Error(`xentropy: internal error: matmul operand variant '${io}'`);
+    const operands = (['a', 'b', 'bias'] as const).map((name, i) => OPERAND_IO[types[i]!].replaceAll('{{NAME}}', name).replaceAll('{{BINDING}}', String(i + 1)));
+    return hoistDirectives([...operands, shaderSources[kernel]]);
+  }
+  const bindings = ROW_KERNELS[kernel];
+  if (!bindings) return shaderSources[kernel];
+  if (!(io in ELEMENT_IO)) throw new Error(`xentropy: internal error: element I/O '${io}' for ${kernel}`);
+  const elementIo = ELEMENT_IO[io as ElementIo].replaceAll('{{X}}', String(bindings.x)).replaceAll('{{OUT}}', String(bindings.out));
+  return hoistDirectives([subgroups ? rowReduceSubgroup : rowReduceWorkgroup, rowStats, ...(io.startsWith('f16') ? [f16Bits] : []), elementIo, shaderSources[kernel]]);
 }

@@ -210,8 +210,8 @@ export function checkProbabilities(op: string, argument: string, value: Float32A
 }
 
 /** A float tensor of exactly `length` elements (soft targets, BCE targets). */
-export function checkFloatTensor(op: string, argument: string, value: unknown, length: number, what: string): Float32Array | GpuTensor {
-  const n = checkFloatInput(op, argument, value);
+export function checkFloatTensor(op: string, argument: string, value: unknown, length: number, what: string, f16 = false): Float32Array | GpuTensor {
+  const n = checkFloatInput(op, argument, value, f16);
   if (n !== length) throw new XentropyArgumentError(op, argument, `has ${n} elements but ${what} ${length}`);
   return value as Float32Array | GpuTensor;
 }

@@ -4,7 +4,7 @@
  * Ops (src/ops/*.ts) describe their work as dispatches on a `Batch`; they never create GPU objects themselves.
  */
 import { fromFloat16Bits, toFloat16Bits } from '../float16.js';
-import { kernelSource, type ElementIo, type KernelName } from '../shaders.js';
+import { kernelSource, type ElementIo, type KernelIo, type KernelName, type OperandIo } from '../shaders.js';
 import { BufferPool, type PoolStats } from './pool.js';
 import { GpuTensor, byteLengthOf, elementBytes, type DType } from './tensor.js';
 
@@ -82,7 +82,7 @@ export class GpuContext {
   private pendingEncodings = 0;
   private deferredDestroy: GPUBuffer[] = [];
   /** The WGSL source of a kernel (replaceable by tests that need a kernel that does not compile). @internal */
-  sourceOf: (kernel: KernelName, subgroups: boolean, io?: ElementIo) => string = kernelSource;
+  sourceOf: (kernel: KernelName, subgroups: boolean, io?: KernelIo) => string = kernelSource;
   /** f16 elements are array<f16> (the device has shader-f16 and the engine may use it), else packed u32 pairs. */
   readonly nativeF16: boolean;
 
@@ -183,20 +183,26 @@ export class GpuContext {
     return inPlace ? `${base}-in-place` : base;
   }
 
+  /** How a matmul operand of `dtype` is read (src/shaders.ts OperandIo): f16 as array<f16> where the engine uses it. */
+  operandIo(dtype: DType): OperandIo {
+    return dtype === 'f16' ? (this.nativeF16 ? 'f16' : 'f16-packed') : 'f32';
+  }
+
   /**
    * The cache key of one variant of a kernel, e.g. 'cross_entropy{WG:256,TPR:1,DENSE:false}', with the element I/O
-   * after it unless 'f32' ('cross_entropy{...}[f16-packed]'). Built by hand: it is
+   * (or a matmul's operand types) after it unless 'f32' ('cross_entropy{...}[f16-packed]',
+   * 'linear_cross_entropy_matmul128{...}[f16-packed:f32:f32]'). Built by hand: it is
    * computed for every dispatch, and JSON.stringify of the constants was about 40% of a small call's host time in
    * Node. Constants listed in another order give another key (a duplicate pipeline, never a wrong one).
    */
-  pipelineKey(kernel: KernelName, constants: Constants, io: ElementIo = 'f32'): string {
+  pipelineKey(kernel: KernelName, constants: Constants, io: KernelIo = 'f32'): string {
     let key = `${kernel}{WG:${constants.WG ?? this.workgroupSize}`;
     for (const name in constants) if (name !== 'WG') key += `,${name}:${constants[name]}`;
     return io === 'f32' ? `${key}}` : `${key}}[${io}]`;
   }
 
   /** The pipeline for one variant of a kernel, created on first use (cacheKey: its pipelineKey). */
-  pipeline(kernel: KernelName, constants: Constants, io: ElementIo = 'f32', cacheKey = this.pipelineKey(kernel, constants, io)): GPUComputePipeline {
+  pipeline(kernel: KernelName, constants: Constants, io: KernelIo = 'f32', cacheKey = this.pipelineKey(kernel, constants, io)): GPUComputePipeline {
     const full: Constants = { WG: this.workgroupSize, ...constants };
     let pipeline = this.pipelines.get(cacheKey);
     if (!pipeline) {
@@ -476,9 +482,9 @@ export class Batch {
    * storage bindings in order after it (null for a binding number the variant does not declare, e.g. the output of
    * an in-place variant), `groups` the workgroup count,
    * folded into a 2-D grid beyond maxComputeWorkgroupsPerDimension (kernels index rows as wid.y * nwg.x + wid.x).
-   * `io`: the element-I/O variant of a row kernel (see src/shaders.ts).
+   * `io`: the element-I/O variant of a row kernel, or the operand types of a matmul (see src/shaders.ts).
    */
-  dispatch(kernel: KernelName, constants: Constants, params: readonly number[], bindings: readonly (GPUBufferBinding | null)[], groups: number, hasParams = true, io: ElementIo = 'f32'): void {
+  dispatch(kernel: KernelName, constants: Constants, params: readonly number[], bindings: readonly (GPUBufferBinding | null)[], groups: number, hasParams = true, io: KernelIo = 'f32'): void {
     this.kernels.add(kernel);
     const key = this.ctx.pipelineKey(kernel, constants, io);
     const pipeline = this.ctx.pipeline(kernel, constants, io, key);

@@ -20,6 +20,10 @@
  *      targets), gradWeight and gradBias accumulated in f32 across chunks in row order: deterministic, and f32 whatever
  *      the inputs (low-precision accumulation of the weight gradient across chunks is the bug Liger-Kernel and axolotl
  *      hit).
+ * f16 inputs: hidden, weight and bias may be f16 tensors. Only the matmuls read them, each operand through its own
+ * snippet (src/shaders.ts MatmulIo: f32, array<f16> with shader-f16, or packed pairs), widened to f32 exactly as it is
+ * loaded; dlogits, every product and sum, and all results stay f32. So the result is the f32 op's on the f16-rounded
+ * inputs, and an all-f32 call runs the kernels (and pipeline keys) it always did.
  * Cut Cross-Entropy (Wijmans et al., 2024) instead never writes a logit tile to global memory (blockwise matmul with
  * the log-sum-exp kept on chip, then a recomputing backward); the chunked form was chosen here because it reuses the
  * cross-entropy kernel unchanged, costs one matmul fewer than recomputing, and its extra memory is still bounded.
@@ -31,7 +35,8 @@
  * engine.stats() (21 MiB for N = 300, D = 8, V = 50257, whose logits would be 58 MiB).
  */
 import type { Batch, BoundRange, GpuContext, Tuning } from '../gpu/context.js';
-import type { GpuTensor } from '../gpu/tensor.js';
+import type { DType, GpuTensor } from '../gpu/tensor.js';
+import { matmulIo } from '../shaders.js';
 import type { LinearCrossEntropyGpuResult, Reduction } from '../types.js';
 import { encodeCrossEntropy, encodeTargetWeightSum } from './crossEntropy.js';
 import { encodeSum } from './sum.js';
@@ -132,6 +137,10 @@ export interface MatmulArgs {
   /** The weight sum binding (always bound); `scaled` divides the product by its element 0. */
   weightSum: GPUBufferBinding;
   scaled: boolean;
+  /** Element types of a, b and bias (default f32): f16 operands are widened to f32 as they are read. */
+  aType?: DType;
+  bType?: DType;
+  biasType?: DType;
 }
 
 /** Record C (+)= s A B (+ bias), splitting K into accumulating dispatches of at most MAX_INNER. */
@@ -160,6 +169,7 @@ export function encodeMatmul(ctx: GpuContext, batch: Batch, p: MatmulArgs, noBia
     const depth = Math.min(step, p.k - k0);
     const first = k0 === 0;
     const withBias = first && p.bias !== undefined;
+    const io = matmulIo(ctx.operandIo(p.aType ?? 'f32'), ctx.operandIo(p.bType ?? 'f32'), withBias ? ctx.operandIo(p.biasType ?? 'f32') : 'f32');
     const flags = { TRANS_A: p.transA, TRANS_B: p.transB, ACCUMULATE: p.accumulate || !first, BIAS: withBias, SCALED: p.scaled };
     batch.dispatch(
       large ? 'linear_cross_entropy_matmul128' : 'linear_cross_entropy_matmul',
@@ -174,6 +184,8 @@ export function encodeMatmul(ctx: GpuContext, batch: Batch, p: MatmulArgs, noBia
       ],
       [p.a.binding, p.b.binding, withBias ? p.bias!.binding : noBias, p.weightSum, p.c.binding],
       tiles * splits,
+      true,
+      io,
     );
   }
 }
@@ -251,6 +263,7 @@ export async function runLinearCrossEntropy(ctx: GpuContext, op: string, hidden:
             transA: false, accumulate: false,
             bias: o.bias ? ctx.bind(o.bias, v0, n) : undefined,
             weightSum: ws, scaled: false,
+            aType: hidden.dtype, bType: weight.dtype, biasType: o.bias?.dtype ?? 'f32',
           }, noBias);
         }
         // 2. Row losses and unscaled d loss / d logits: the cross-entropy kernel, unchanged.
@@ -277,7 +290,7 @@ export async function runLinearCrossEntropy(ctx: GpuContext, op: string, hidden:
                 a: g, lda: vocab, aOffset: v0, transA: false,
                 b: w, ldb: dim, bOffset: 0, transB: false,
                 c: gh, ldc: dim, cOffset: 0, accumulate: v0 > 0,
-                weightSum: ws, scaled,
+                weightSum: ws, scaled, bType: weight.dtype,
               }, noBias);
             } else {
               const partials = batch.scratchTensor(splits * b * dim, 'f32', 'linear-cross-entropy-partials');
@@ -287,7 +300,7 @@ export async function runLinearCrossEntropy(ctx: GpuContext, op: string, hidden:
                 b: w, ldb: dim, bOffset: 0, transB: false,
                 c: ctx.bind(partials, 0, splits * b * dim), ldc: dim, cOffset: 0, accumulate: false,
                 splits, splitStride: b * dim,
-                weightSum: ws, scaled,
+                weightSum: ws, scaled, bType: weight.dtype,
               }, noBias);
               encodeColumnSums(ctx, batch, ctx.bind(partials, 0, splits * b * dim), splits, b * dim, gh, v0 > 0, ws, false);
             }
@@ -296,7 +309,7 @@ export async function runLinearCrossEntropy(ctx: GpuContext, op: string, hidden:
               a: g, lda: vocab, aOffset: v0, transA: true,
               b: hiddenRange, ldb: dim, bOffset: 0, transB: false,
               c: ctx.bind(gradWeight, v0 * dim, n * dim), ldc: dim, cOffset: 0, accumulate: r0 > 0,
-              weightSum: ws, scaled,
+              weightSum: ws, scaled, bType: hidden.dtype,
             }, noBias);
           }
           if (gradBias) encodeColumnSums(ctx, batch, g, b, vocab, ctx.bind(gradBias, 0, vocab), r0 > 0, ws, scaled);

@@ -39,6 +39,12 @@ describe('shader-f16 variants on Dawn\'s null backend (compile and validate only
         out.release();
       }
       x.release();
+      // The fused linear cross-entropy's matmuls with array<f16> operands (matmul_operand_f16.wgsl): hidden, weight
+      // and bias in f16, on both matmul kernels (tuning 'gpu' here: 128 x 128 tiles).
+      const [hidden, weight, bias] = [logitsFor('normal', 7, 33, 2), logitsFor('normal', 50, 33, 3), logitsFor('normal', 1, 50, 4)].map((v) => e.gpu.upload(v, { dtype: 'f16' }));
+      const lce = await e.gpu.linearCrossEntropy(hidden!, weight!, classTargets(7, 50, 5), { shape: [7, 33], bias: bias! });
+      expect(lce.gradWeight?.dtype).toBe('f32');
+      for (const t of [hidden, weight, bias, lce.loss, lce.weightSum, lce.gradHidden, lce.gradWeight, lce.gradBias]) t?.release();
       expect(e.stats().liveBuffers).toBe(0);
     } finally {
       e.destroy();
