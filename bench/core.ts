@@ -149,7 +149,7 @@ interface Runner {
   validate(): Promise<string>;
   /** Bytes of output one call holds until freed (caps `inner`). */
   outputBytes: number;
-  /** GPU time per call from timestamps (roofline: its dispatch; xentropy: the sum of a call's dispatches). */
+  /** GPU time per call from timestamps (roofline: its dispatch; xentropy: the pass holding a call's dispatches). */
   gpuMilliseconds?(inner: number): Promise<number | null>;
   /** Already timed (the CPU reference's validation run), with the reason. */
   fixed?: { ms: number; note: string };
@@ -404,10 +404,11 @@ function makeRunners(c: RunnerContext): (Runner & { dispose?: () => void })[] {
         name,
         outputBytes,
         launch: async () => (await launch()).free,
-        // GPU time of one call: the sum of its dispatches, each between two timestamps (engine.profile).
+        // GPU time of one call: its compute pass (its dispatches together, as unprofiled) between two timestamps
+        // (engine.profile perPass; per-dispatch passes added 30-50 us per tiny dispatch on the H200).
         gpuMilliseconds: c.rooflines.hasTimestamps
           ? async (inner) => {
-              const { result: calls, timings } = await engine.profile(() => Promise.all(Array.from({ length: inner }, () => launch())));
+              const { result: calls, timings } = await engine.profile(() => Promise.all(Array.from({ length: inner }, () => launch())), { perPass: true });
               for (const call of calls) call.free();
               return timings.reduce((total, t) => total + t.ms, 0) / inner;
             }

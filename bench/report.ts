@@ -65,7 +65,7 @@ export function renderMarkdown(report: BenchReport): string {
     'GB/s: bytes an ideal kernel moves (logits read, plus output/gradient written for log-softmax and CE fwd+bwd, 2 bytes a value for f16; the 4-byte-per-row targets not counted) / time. ' +
       '% of roofline: roofline time / xentropy time (roofline: vec4 copy of N*C floats for ops that write, vec4 read-and-reduce for CE fwd and the sum). ' +
       'speedup vs tfjs: tfjs time / xentropy time (tfjs builds one-hot labels inside the timed call: it has no class-index form).' +
-      (withGpu ? ' GPU ms: the same calls timed by timestamp queries around each dispatch (xentropy: the sum of a call\'s dispatches, each in its own pass; the wall-clock overhead is the difference).' : ''),
+      (withGpu ? ' GPU ms: the same calls timed by timestamp queries (xentropy: the compute pass holding a call\'s dispatches, as unprofiled; the roofline: its dispatch; the wall-clock overhead is the difference).' : ''),
   );
   for (const f of footnotes) lines.push('', f);
   lines.push('', ...targetLines(report));

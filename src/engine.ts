@@ -843,11 +843,13 @@ export class Engine extends EventTarget {
 
   /**
    * Run `work` (calls of this engine) with each GPU dispatch timed by GPU timestamps; needs the device feature
-   * 'timestamp-query'. For benchmarks and tuning: profiled dispatches each get their own compute pass.
+   * 'timestamp-query'. For benchmarks and tuning: profiled dispatches each get their own compute pass; with
+   * `{ perPass: true }` a batch's dispatches share their pass as in unprofiled calls and each pass is timed as one
+   * entry (its `kernel` lists the pass's kernels), which avoids the per-pass overhead of tiny dispatches.
    */
-  async profile<T>(work: () => Promise<T>): Promise<{ result: T; timings: DispatchTiming[] }> {
+  async profile<T>(work: () => Promise<T>, options: { perPass?: boolean } = {}): Promise<{ result: T; timings: DispatchTiming[] }> {
     if (!this.ctx) throw new Error('profile: the CPU backend has no GPU dispatches to time');
-    return this.ctx.profile(work);
+    return this.ctx.profile(work, options);
   }
 
   /** Destroy the pooled buffers kept for reuse (e.g. after a one-off large call); live results stay valid. */

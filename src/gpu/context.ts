@@ -66,7 +66,7 @@ export class GpuContext {
   private readonly bufferIds = new WeakMap<GPUBuffer, number>();
   private nextBufferId = 1;
   /** While `profile` runs: where batches put their dispatch timings, and the reads still pending. */
-  profiling: { timings: DispatchTiming[]; pending: Promise<void>[] } | null = null;
+  profiling: { timings: DispatchTiming[]; pending: Promise<void>[]; perPass: boolean } | null = null;
   /** Row reductions use subgroup shuffles (set by `enableSubgroups` after the device passed the probe). */
   private subgroupReductions = false;
   private readonly pipelines = new Map<string, GPUComputePipeline>();
@@ -163,10 +163,10 @@ export class GpuContext {
    * `timestamp-query`), and return its result with the dispatch timings. For benchmarks and tuning: passes are split,
    * so the total can exceed an unprofiled run's.
    */
-  async profile<T>(work: () => Promise<T>): Promise<{ result: T; timings: DispatchTiming[] }> {
+  async profile<T>(work: () => Promise<T>, options: { perPass?: boolean } = {}): Promise<{ result: T; timings: DispatchTiming[] }> {
     if (!this.device.features.has('timestamp-query')) throw new Error("profile: this device has no 'timestamp-query' feature");
     if (this.profiling) throw new Error('profile: already profiling');
-    const profiling: NonNullable<GpuContext['profiling']> = { timings: [], pending: [] };
+    const profiling: NonNullable<GpuContext['profiling']> = { timings: [], pending: [], perPass: options.perPass === true };
     this.profiling = profiling;
     try {
       const result = await work();
@@ -494,7 +494,25 @@ export class Batch {
       for (let i = 0; i < params.length; i++) words[i] = params[i]! >>> 0;
     }
     const bindGroup = this.ctx.bindGroup(key, pipeline, words, bindings);
-    if (this.ctx.profiling) {
+    const profiling = this.ctx.profiling;
+    if (profiling?.perPass) {
+      // One timestamp pair per compute pass: the batch's dispatches stay together, as they run unprofiled.
+      if (this.pass && this.queries) {
+        const label = this.queries.labels[this.queries.labels.length - 1]!;
+        label.kernel += ` + ${key}`;
+        label.groups += groups;
+      } else {
+        this.endPass();
+        this.queries ??= { set: this.ctx.device.createQuerySet({ type: 'timestamp', count: 2 * PROFILE_QUERIES_PER_BATCH }), labels: [] };
+        const index = this.queries.labels.length;
+        if (index >= PROFILE_QUERIES_PER_BATCH) throw new Error(`${this.label}: too many passes to profile in one batch`);
+        this.queries.labels.push({ op: this.label, kernel: key, groups });
+        this.pass = this.encoder.beginComputePass({
+          label: `xentropy:${this.label}`,
+          timestampWrites: { querySet: this.queries.set, beginningOfPassWriteIndex: 2 * index, endOfPassWriteIndex: 2 * index + 1 },
+        });
+      }
+    } else if (profiling) {
       this.endPass();
       this.queries ??= { set: this.ctx.device.createQuerySet({ type: 'timestamp', count: 2 * PROFILE_QUERIES_PER_BATCH }), labels: [] };
       const index = this.queries.labels.length;
@@ -513,7 +531,7 @@ export class Batch {
     const y = Math.ceil(groups / x);
     if (y > maxPerDim) throw new Error(`${this.label}: ${groups} workgroups exceed the device's dispatch limit`);
     this.pass.dispatchWorkgroups(x, y);
-    if (this.ctx.profiling) this.endPass();
+    if (profiling && !profiling.perPass) this.endPass();
   }
 
   /** Record zeroing the first `length` elements of a tensor (ends the current compute pass). */

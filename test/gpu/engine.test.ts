@@ -1,7 +1,7 @@
 // Engine lifecycle: a caller's own device is used and never destroyed; pipelines and buffers are reused, not
 // recreated; destroy() frees everything; asking for an adapter that does not exist fails clearly or falls back.
 import { describe, expect, it } from 'vitest';
-import { createEngine, reference } from '../../src/index.js';
+import { createEngine, reference, type GpuTensor } from '../../src/index.js';
 import { expectClose } from '../helpers/compare.js';
 import { classTargets, normal } from '../helpers/data.js';
 import { useGpuEngine } from '../helpers/engine.js';
@@ -104,3 +104,46 @@ describe('memory limits', () => {
     expect(ok.loss).toBeCloseTo(Math.log(3), 6);
   });
 });
+
+describe('profile', () => {
+  it('times each dispatch, or each pass with { perPass: true }, without changing results (or says the device cannot)', async () => {
+    const e = engine();
+    if (!e.device) return expect(e.backend).toBe('cpu');
+    const [rows, cols] = [64, 300];
+    const x = e.gpu.upload(normal(rows * cols, 3, 5));
+    const t = e.gpu.upload(classTargets(rows, cols, 6));
+    const call = () => e.gpu.crossEntropy(x, t, { shape: [rows, cols] });
+    const free = (r: Awaited<ReturnType<typeof call>>) => [r.loss, r.grad, r.weightSum].forEach((tensor) => tensor?.release());
+    try {
+      if (!e.device.features.has('timestamp-query')) {
+        console.info(`profile: ${e.adapterInfo!.source} has no timestamp-query; checking the clear error instead`);
+        await expect(e.profile(call)).rejects.toThrow(/timestamp-query/);
+        return;
+      }
+      await checkProfiles(call, free);
+    } finally {
+      x.release();
+      t.release();
+    }
+  });
+});
+
+async function checkProfiles<R extends { loss: GpuTensor; grad?: GpuTensor; weightSum: GpuTensor }>(call: () => Promise<R>, free: (r: R) => void): Promise<void> {
+  const e = engine();
+  const first = await call();
+  const want = (await first.loss.read())[0]!;
+  free(first);
+  const perDispatch = await e.profile(call);
+  const perPass = await e.profile(call, { perPass: true });
+  for (const run of [perDispatch, perPass]) {
+    expect((await run.result.loss.read())[0]).toBe(want);
+    for (const timing of run.timings) expect(timing.ms).toBeGreaterThanOrEqual(0);
+  }
+  const kernels = perDispatch.timings.map((d) => d.kernel.replace(/\{.*$/, ''));
+  expect(kernels).toEqual(expect.arrayContaining(['target_weight_sum', 'cross_entropy', 'sum']));
+  expect(perPass.timings.length, 'one pass: the call has no copy between its dispatches').toBe(1);
+  expect(perPass.timings[0]!.kernel).toMatch(/^target_weight_sum\{.*\+ cross_entropy\{.*\+ sum\{/);
+  expect(perPass.timings[0]!.groups).toBe(perDispatch.timings.reduce((a, d) => a + d.groups, 0));
+  free(perDispatch.result);
+  free(perPass.result);
+}
