@@ -5,14 +5,13 @@
 // linear_cross_entropy_matmul.wgsl) and 'gpu' (128 x 128 tiles, linear_cross_entropy_matmul128.wgsl). Odd D and odd
 // N * D put rows (and the operand's last element) in the middle of a u32 word. Below: the matmul kernels alone with
 // f16 operands (every operand position, both transposes, offsets and leading dimensions that split words).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { roundToFloat16, toFloat16Bits, XentropyArgumentError, type Engine, type LinearCrossEntropyOptions } from '../../src/index.js';
-import { acquireDevice, type NodeAdapter } from '../../src/gpu/adapter.js';
 import { GpuContext } from '../../src/gpu/context.js';
 import type { GpuTensor } from '../../src/gpu/tensor.js';
 import { encodeMatmul } from '../../src/ops/linearCrossEntropy.js';
 import { matmul } from '../../src/reference/linearCrossEntropy.js';
-import { useGpuEngine } from '../helpers/engine.js';
+import { useGpuEngine, useRawDevice } from '../helpers/engine.js';
 import { expectResult, makeProblem, referenceFor, type Problem, type ProblemSpec } from '../helpers/linearCrossEntropy.js';
 import { normal } from '../helpers/data.js';
 
@@ -135,21 +134,7 @@ describe('linearCrossEntropy with f16 inputs: GPU-resident results and sanity', 
 // The matmul kernels alone with f16 operands (C = A B (+ bias), as test/gpu/linearCrossEntropyMatmul.test.ts), for
 // each plan; the product of f16 values is exact in f32, so the tolerance is that file's: 8 sqrt(K) 2^-24 sum |A B|.
 describe('linearCrossEntropy matmul with f16 operands', () => {
-  let device: GPUDevice | undefined;
-  let keepAlive: unknown;
-  beforeAll(async () => {
-    const acquired = await acquireDevice((process.env.XENTROPY_ADAPTER ?? 'auto') as NodeAdapter);
-    if (!acquired) {
-      if (process.env.CI) throw new Error('no WebGPU adapter');
-      return;
-    }
-    device = acquired.device;
-    keepAlive = acquired.keepAlive;
-  });
-  afterAll(() => {
-    device?.destroy();
-    keepAlive = undefined;
-  });
+  const rawDevice = useRawDevice();
 
   const PLANS = [
     { name: 'large tiles', tuning: 'gpu', wg: 256 },
@@ -166,6 +151,7 @@ describe('linearCrossEntropy matmul with f16 operands', () => {
   for (const plan of PLANS) {
     MM.forEach(([m, n, k, transA, transB, a16, b16, bias16]) => {
       it(`${plan.name}: ${m} x ${n} x ${k}${transA ? ' TRANS_A' : ''}${transB ? ' TRANS_B' : ''}, f16 ${[a16 && 'a', b16 && 'b', bias16 && 'bias'].filter(Boolean).join('+')}`, async () => {
+        const device = rawDevice();
         if (!device) return;
         const ctx = new GpuContext(device, false, plan.tuning, plan.wg);
         const tensors: GpuTensor[] = [];

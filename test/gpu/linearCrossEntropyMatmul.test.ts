@@ -9,12 +9,12 @@
 // Tolerance: |got - want| <= 8 sqrt(K) 2^-24 (|C before| + |s| sum_k |A B| + |bias|) per element (f32 rounding of K
 // terms on random data is about sqrt(K) u of that sum); a missed or doubled k term, tile or slab is far larger.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acquireDevice, type NodeAdapter } from '../../src/gpu/adapter.js';
 import { GpuContext, type Tuning } from '../../src/gpu/context.js';
 import type { GpuTensor } from '../../src/gpu/tensor.js';
 import { encodeMatmul, largeTiles, logitsChunkBytes, MAX_INNER, planLinearCrossEntropy } from '../../src/ops/linearCrossEntropy.js';
 import { matmul } from '../../src/reference/linearCrossEntropy.js';
 import { normal } from '../helpers/data.js';
+import { useRawDevice } from '../helpers/engine.js';
 
 interface Case {
   m: number;
@@ -52,21 +52,7 @@ const PLANS: { name: string; tuning: Tuning; wg: number; large: boolean }[] = [
   { name: 'direct storage reads (tuning cpu)', tuning: 'cpu', wg: 256, large: false },
 ];
 
-let device: GPUDevice | undefined;
-let keepAlive: unknown;
-beforeAll(async () => {
-  const acquired = await acquireDevice((process.env.XENTROPY_ADAPTER ?? 'auto') as NodeAdapter);
-  if (!acquired) {
-    if (process.env.CI) throw new Error('no WebGPU adapter');
-    return;
-  }
-  device = acquired.device;
-  keepAlive = acquired.keepAlive;
-});
-afterAll(() => {
-  device?.destroy();
-  keepAlive = undefined;
-});
+const rawDevice = useRawDevice();
 
 /** Run one case on `ctx`: the GPU's C buffer (the whole of it) and the reference's. */
 async function run(ctx: GpuContext, c: Case, seed: number): Promise<{ got: Float32Array; want: Float64Array; magnitude: Float64Array; k: number }> {
@@ -132,6 +118,7 @@ for (const plan of PLANS) {
   describe(`linearCrossEntropy matmul: ${plan.name}`, () => {
     let ctx: GpuContext | undefined;
     beforeAll(() => {
+      const device = rawDevice();
       if (device) ctx = new GpuContext(device, false, plan.tuning, plan.wg);
     });
     afterAll(() => {

@@ -5,6 +5,7 @@
  * the many-threads-per-row kernels a real GPU gets), so both plans are tested on every adapter.
  */
 import { afterAll, beforeAll, expect } from 'vitest';
+import { acquireDevice } from '../../src/gpu/adapter.js';
 import { createEngine, type Engine, type NodeAdapter } from '../../src/index.js';
 
 export function useGpuEngine(options: { tuning?: 'auto' | 'cpu' | 'gpu' } = {}): () => Engine {
@@ -25,4 +26,28 @@ export function useGpuEngine(options: { tuning?: 'auto' | 'cpu' | 'gpu' } = {}):
     if (!engine) throw new Error('engine not ready');
     return engine;
   };
+}
+
+/**
+ * A bare device on the vitest project's adapter, for tests that drive a GpuContext directly (the matmul kernels
+ * alone): undefined without an adapter, a failure with CI set. Destroyed after the file.
+ */
+export function useRawDevice(): () => GPUDevice | undefined {
+  let device: GPUDevice | undefined;
+  let keepAlive: unknown;
+  beforeAll(async () => {
+    const acquired = await acquireDevice((process.env.XENTROPY_ADAPTER ?? 'auto') as NodeAdapter);
+    if (!acquired) {
+      if (process.env.CI) throw new Error('no WebGPU adapter');
+      return;
+    }
+    device = acquired.device;
+    keepAlive = acquired.keepAlive;
+  });
+  afterAll(() => {
+    device?.destroy();
+    keepAlive = undefined;
+    void keepAlive;
+  });
+  return () => device;
 }
