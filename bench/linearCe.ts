@@ -129,17 +129,23 @@ function check(name: string, got: Output, want: { loss: number; gradHidden: Arra
  * Validate, time and print (through `log`, a line at a time) the contenders on `engine`'s device; tfjs is registered
  * on that device. Throws on a validation failure. Frees what it allocated; the engine stays the caller's.
  */
-export async function runLinearCeBench(engine: Engine, options: LinearCeOptions, log: (line: string) => void): Promise<void> {
-  if (options.matmul) return runMatmulBench(engine, options, log);
-  const { N, D, V, repeats, contenders } = options;
-  const device = engine.device!;
-  const info = engine.adapterInfo!;
+/** tfjs-backend-webgpu on the engine's device, and a function that submits what it has recorded. */
+async function tfjsWithFlush(device: GPUDevice): Promise<{ backend: Awaited<ReturnType<typeof tfjsOn>>; flushTf: () => void }> {
   const backend = await tfjsOn(device);
   const flushTf = () => {
     backend.endComputePassEncoder();
     backend.ensureCommandEncoderReady();
     backend.submitQueue();
   };
+  return { backend, flushTf };
+}
+
+export async function runLinearCeBench(engine: Engine, options: LinearCeOptions, log: (line: string) => void): Promise<void> {
+  if (options.matmul) return runMatmulBench(engine, options, log);
+  const { N, D, V, repeats, contenders } = options;
+  const device = engine.device!;
+  const info = engine.adapterInfo!;
+  const { backend, flushTf } = await tfjsWithFlush(device);
 
   log(`linear cross-entropy bench: N=${N} D=${D} V=${V} ${options.dtype} hidden and weight on ${info.source} ${info.vendor}/${info.architecture} ${info.description}; logits would be ${((N * V * 4) / 2 ** 20).toFixed(1)} MiB`);
   const { hidden, weight, target, hGpu, wGpu, tGpu } = inputs(engine, N, D, V, options.dtype);
@@ -285,12 +291,7 @@ export async function runMatmulBench(engine: Engine, options: LinearCeOptions, l
   const { N, D, V, repeats } = options;
   const device = engine.device!;
   const info = engine.adapterInfo!;
-  const backend = await tfjsOn(device);
-  const flushTf = () => {
-    backend.endComputePassEncoder();
-    backend.ensureCommandEncoderReady();
-    backend.submitQueue();
-  };
+  const { backend, flushTf } = await tfjsWithFlush(device);
   const flop = 2 * N * V * D;
   const rate = (ms: number) => (ms > 0 ? (flop / (ms * 1e6)).toPrecision(3) : '-');
   const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1]!;

@@ -495,33 +495,13 @@ export class Batch {
     }
     const bindGroup = this.ctx.bindGroup(key, pipeline, words, bindings);
     const profiling = this.ctx.profiling;
-    if (profiling?.perPass) {
+    if (profiling?.perPass && this.pass && this.queries) {
       // One timestamp pair per compute pass: the batch's dispatches stay together, as they run unprofiled.
-      if (this.pass && this.queries) {
-        const label = this.queries.labels[this.queries.labels.length - 1]!;
-        label.kernel += ` + ${key}`;
-        label.groups += groups;
-      } else {
-        this.endPass();
-        this.queries ??= { set: this.ctx.device.createQuerySet({ type: 'timestamp', count: 2 * PROFILE_QUERIES_PER_BATCH }), labels: [] };
-        const index = this.queries.labels.length;
-        if (index >= PROFILE_QUERIES_PER_BATCH) throw new Error(`${this.label}: too many passes to profile in one batch`);
-        this.queries.labels.push({ op: this.label, kernel: key, groups });
-        this.pass = this.encoder.beginComputePass({
-          label: `xentropy:${this.label}`,
-          timestampWrites: { querySet: this.queries.set, beginningOfPassWriteIndex: 2 * index, endOfPassWriteIndex: 2 * index + 1 },
-        });
-      }
+      const label = this.queries.labels[this.queries.labels.length - 1]!;
+      label.kernel += ` + ${key}`;
+      label.groups += groups;
     } else if (profiling) {
-      this.endPass();
-      this.queries ??= { set: this.ctx.device.createQuerySet({ type: 'timestamp', count: 2 * PROFILE_QUERIES_PER_BATCH }), labels: [] };
-      const index = this.queries.labels.length;
-      if (index >= PROFILE_QUERIES_PER_BATCH) throw new Error(`${this.label}: too many dispatches to profile in one batch`);
-      this.queries.labels.push({ op: this.label, kernel: key, groups });
-      this.pass = this.encoder.beginComputePass({
-        label: `xentropy:${this.label}`,
-        timestampWrites: { querySet: this.queries.set, beginningOfPassWriteIndex: 2 * index, endOfPassWriteIndex: 2 * index + 1 },
-      });
+      this.beginTimedPass(key, groups);
     }
     this.pass ??= this.encoder.beginComputePass({ label: `xentropy:${this.label}` });
     this.pass.setPipeline(pipeline);
@@ -653,6 +633,19 @@ export class Batch {
     this.scratch.length = 0;
     for (const tensor of this.retired) tensor.release();
     this.retired.length = 0;
+  }
+
+  /** Start a compute pass between two timestamps (profiling), labelled with its first dispatch. */
+  private beginTimedPass(kernel: string, groups: number): void {
+    this.endPass();
+    this.queries ??= { set: this.ctx.device.createQuerySet({ type: 'timestamp', count: 2 * PROFILE_QUERIES_PER_BATCH }), labels: [] };
+    const index = this.queries.labels.length;
+    if (index >= PROFILE_QUERIES_PER_BATCH) throw new Error(`${this.label}: too many passes to profile in one batch`);
+    this.queries.labels.push({ op: this.label, kernel, groups });
+    this.pass = this.encoder.beginComputePass({
+      label: `xentropy:${this.label}`,
+      timestampWrites: { querySet: this.queries.set, beginningOfPassWriteIndex: 2 * index, endOfPassWriteIndex: 2 * index + 1 },
+    });
   }
 
   private endPass(): void {
