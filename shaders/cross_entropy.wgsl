@@ -31,8 +31,10 @@
 // Workgroup shape: WG threads, TPR threads per row, chosen by src/ops/crossEntropy.ts lossRowShape: the device's row
 // plan while a thread walks at most 256 classes (TPR = 1 for strided class layouts, so neighbouring threads read
 // neighbouring addresses), else enough threads per row to keep each one's loops short (llvmpipe stops a shader's loops
-// after 65535 iterations in total) and its serial sums accurate. Bindings: 0 params, 1 x, 2 target (class indices as i32 bits, or
-// probabilities as f32 bits), 3 class weights, 4 weight_sum, 5 grad, 6 row_loss, 7 row_z, 8 partials.
+// after 65535 iterations in total) and its serial sums accurate. Short rows on CPU adapters (FIXED_COLS > 0, see
+// row_stats.wgsl) run fixed_main instead: one thread per row, straight-line code.
+// Bindings: 0 params, 1 x, 2 target (class indices as i32 bits, or probabilities as f32 bits), 3 class weights,
+// 4 weight_sum, 5 grad, 6 row_loss, 7 row_z, 8 partials.
 // Element I/O (x and grad; src/shaders.ts prepends one of shaders/element_io_*.wgsl): f32, or f16 (array<f16> with
 // shader-f16, else f16 pairs in u32 words) read as f32, all math and sums in f32, and each gradient value rounded to
 // f16 once at the store (the target's -w_t term is subtracted in f32, never from a rounded probability). In place the
@@ -116,13 +118,13 @@ fn combine(a: vec4<f32>, b: vec4<f32>, kind: u32) -> vec4<f32> {
   return vec4<f32>(a.x + b.x, f32(add_flags(u32(a.y), u32(b.y))), 0.0, 0.0);
 }
 
-// Flags of k * (an infinity with flags f): the sign flips for k < 0 and 0 * Inf is NaN.
+// Flags of k * (an infinity with flags f): the sign flips for k < 0 and 0 * Inf is NaN. Selects, no branch (CPU
+// adapters run every branch of a row-dependent condition): the later selects take precedence.
 fn scale_flags(k: f32, f: u32) -> u32 {
-  if ((f & IS_NAN) != 0u || is_nan(k)) { return IS_NAN; }
-  if (f == 0u) { return 0u; }
-  if (k == 0.0) { return IS_NAN; }
-  if (k > 0.0) { return f; }
-  return ((f & POS_INF) << 1u) | ((f & NEG_INF) >> 1u);
+  var r = select(((f & POS_INF) << 1u) | ((f & NEG_INF) >> 1u), f, k > 0.0);
+  r = select(r, IS_NAN, k == 0.0);
+  r = select(r, 0u, f == 0u);
+  return select(r, IS_NAN, (f & IS_NAN) != 0u || is_nan(k));
 }
 
 // Flags of a sum: +Inf + -Inf is NaN.
@@ -132,12 +134,11 @@ fn add_flags(a: u32, b: u32) -> u32 {
   return f;
 }
 
-// The f32 value of an extended real.
+// The f32 value of an extended real (selects, later ones take precedence: NaN, then +Inf, then -Inf).
 fn ext_value(value: f32, f: u32) -> f32 {
-  if ((f & IS_NAN) != 0u || is_nan(value)) { return bitcast<f32>(NAN_BITS); }
-  if ((f & POS_INF) != 0u) { return bitcast<f32>(POS_INF_BITS); }
-  if ((f & NEG_INF) != 0u) { return bitcast<f32>(NEG_INF_BITS); }
-  return value;
+  var r = select(value, bitcast<f32>(NEG_INF_BITS), (f & NEG_INF) != 0u);
+  r = select(r, bitcast<f32>(POS_INF_BITS), (f & POS_INF) != 0u);
+  return select(r, bitcast<f32>(NAN_BITS), (f & IS_NAN) != 0u || is_nan(value));
 }
 
 // tanh that saturates instead of overflowing sinh / cosh for large arguments (and maps +-Inf to +-1).
@@ -194,10 +195,92 @@ fn hard_label_grad(raw: vec4<f32>, c: vec4<u32>, t: i32, hit: f32, row_max: f32,
   return (p * k - select(vec4<f32>(0.0), vec4<f32>(hit), is_target)) * slope * scale;
 }
 
+// -w_t l_t for the target's logit v_t, as (finite part, flags as an exact small float): a masked target logit gives
+// an infinity (or NaN for w_t = 0) through the flags, as PyTorch's products do.
+fn logit_nll(v_t: f32, w_t: f32, row_max: f32, log_sum: f32) -> vec2<f32> {
+  let vt = capped(v_t);
+  let masked = is_neg_inf(vt);
+  return vec2<f32>(select(w_t * (log_sum - (vt - row_max)), 0.0, masked), f32(select(0u, scale_flags(-w_t, NEG_INF), masked)));
+}
+
+// Block b of a short row (FIXED_COLS, row_stats.wgsl): its hard-label gradient, stored as (bits & keep) | fill (the
+// row's fill value replaces the gradient where keep is 0: bit operations cost SwiftShader less than a select).
+fn fixed_grad(x_base: u32, g_base: u32, b: u32, t: i32, hit: f32, row_max: f32, inv_sum: f32, k: f32, scale: f32, keep: u32, fill: u32) {
+  if (!fixed_has(b)) { return; }
+  let g = hard_label_grad(fixed_load(x_base, b), fixed_cols(b), t, hit, row_max, inv_sum, k, scale);
+  fixed_store(g_base, b, bitcast<vec4<f32>>((bitcast<vec4<u32>>(g) & vec4<u32>(keep)) | vec4<u32>(fill)));
+}
+
+// The whole kernel for a short row on a CPU adapter (FIXED_COLS > 0: one thread per row of at most 4 * FIXED_BLOCKS
+// classes, hard labels, contiguous logits, no smoothing, no soft cap; src/ops/crossEntropy.ts decides). The same
+// math, in the same order, as main's hard-label path, written as straight-line code: every load happens before the
+// first branch that depends on the row (a past-the-end row reads the last row's target and whatever robust access
+// gives, then returns), no loop, no reduction across threads. SwiftShader ran main's path with unrolled blocks 1.7x
+// slower than this (65537 x 10: loads under row-dependent branches run lane by lane, and main's other paths stay
+// reachable). In place: the row is read (statistics, the target's logit) before its gradient overwrites it, block by
+// block after each block's read, by this thread alone.
+fn fixed_main(row: u32) {
+  let row_in_range = row < params.rows;
+  let cols = params.cols;
+  let x_base = params.x_offset + row * cols;
+  let t = bitcast<i32>(target_bits[params.target_offset + min(row, params.rows - 1u)]);
+  let stats = fixed_row_stats(x_base);
+  let v_t = load_x(x_base + min(u32(t), cols - 1u));
+  if (!row_in_range) { return; }
+  let ignored = t == params.ignore_index;
+  let in_range = t >= 0 && u32(t) < cols;
+  let row_max = stats.x;
+  let row_sum = stats.y;
+  let log_sum = log(row_sum);
+  let lse = row_max + log_sum;
+  var w_t = 0.0;
+  if (!ignored && in_range) { w_t = class_w(u32(t)); }
+  let total = (1.0 - params.smoothing) * w_t + params.smoothing / f32(cols) * params.all_weights;
+  let row_bad = !ignored && (!in_range || stats_bad(stats));
+  var scale = 1.0;
+  if (params.reduction == REDUCTION_MEAN) { scale = 1.0 / weight_sum[0]; }
+  if (WANT_GRAD) {
+    let g_base = params.grad_offset + row * cols;
+    let k = total + select(0.0, 2.0 * params.z_coef * lse, Z_LOSS);
+    let hit = (1.0 - params.smoothing) * w_t;
+    let inv_sum = 1.0 / row_sum;
+    let keep = select(0xffffffffu, 0u, ignored || row_bad);
+    let fill = select(0u, NAN_BITS, row_bad);  // 0 for an ignored row, NaN for a bad one
+    fixed_grad(x_base, g_base, 0u, t, hit, row_max, inv_sum, k, scale, keep, fill);
+    fixed_grad(x_base, g_base, 1u, t, hit, row_max, inv_sum, k, scale, keep, fill);
+    fixed_grad(x_base, g_base, 2u, t, hit, row_max, inv_sum, k, scale, keep, fill);
+    fixed_grad(x_base, g_base, 3u, t, hit, row_max, inv_sum, k, scale, keep, fill);
+    fixed_grad(x_base, g_base, 4u, t, hit, row_max, inv_sum, k, scale, keep, fill);
+    fixed_grad(x_base, g_base, 5u, t, hit, row_max, inv_sum, k, scale, keep, fill);
+    fixed_grad(x_base, g_base, 6u, t, hit, row_max, inv_sum, k, scale, keep, fill);
+    fixed_grad(x_base, g_base, 7u, t, hit, row_max, inv_sum, k, scale, keep, fill);
+  }
+  var loss = 0.0;
+  var z_part = 0.0;
+  if (row_bad) {
+    loss = bitcast<f32>(NAN_BITS);
+    z_part = loss;
+  } else if (!ignored) {
+    let term = logit_nll(v_t, w_t, row_max, log_sum);
+    var value = term.x;
+    if (Z_LOSS) {
+      z_part = params.z_coef * lse * lse;
+      value += z_part;
+    }
+    loss = ext_value(value, u32(term.y));
+  }
+  row_loss[params.loss_offset + row] = loss;
+  if (Z_LOSS) { row_z[params.loss_offset + row] = z_part; }
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) lid: u32,
         @builtin(workgroup_id) wid: vec3<u32>,
         @builtin(num_workgroups) nwg: vec3<u32>) {
+  if (FIXED_COLS > 0u) {  // a constant: the rest of main is not compiled in this variant
+    fixed_main((wid.y * nwg.x + wid.x) * WG + lid);
+    return;
+  }
   let lane = lid % TPR;
   let unit = (wid.y * nwg.x + wid.x) * (WG / TPR) + lid / TPR;  // (row, segment); one segment per row unless split
   // Integer division is slow on CPU adapters (no vector divide): skipped where the divisor is known to be 1.
@@ -461,8 +544,9 @@ fn main(@builtin(local_invocation_index) lid: u32,
     } else {
       // -w_t l_t, the NLL term (v_t read at the start).
       if (INPUTS == INPUT_LOGITS) {
-        let vt = capped(v_t);
-        if (is_neg_inf(vt)) { flags = scale_flags(-w_t, NEG_INF); } else { value = w_t * (log_sum - (vt - row_max)); }
+        let term = logit_nll(v_t, w_t, row_max, log_sum);
+        value = term.x;
+        flags = u32(term.y);
       } else if (INPUTS == INPUT_PROBABILITIES) {
         if (v_t < 0.0 || is_nan(v_t)) { flags = IS_NAN; } else if (v_t == 0.0) { value = -w_t * LOG_CLAMP; } else { value = -w_t * max(log(v_t), LOG_CLAMP); }
       } else {

@@ -57,16 +57,26 @@ fn outputs(v: vec4<f32>, row_max: f32, log_sum: f32, inv_sum: f32, row_nan: bool
   return select(out, vec4<f32>(bitcast<f32>(NAN_BITS)), row_nan);
 }
 
+// Block b of a short row (FIXED_COLS, row_stats.wgsl): its outputs, stored.
+fn fixed_output(x_base: u32, y_base: u32, b: u32, row_max: f32, log_sum: f32, inv_sum: f32, row_nan: bool) {
+  if (fixed_has(b)) { fixed_store(y_base, b, outputs(fixed_load(x_base, b), row_max, log_sum, inv_sum, row_nan)); }
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) lid: u32,
         @builtin(workgroup_id) wid: vec3<u32>,
         @builtin(num_workgroups) nwg: vec3<u32>) {
   let lane = lid % TPR;
   let unit = (wid.y * nwg.x + wid.x) * (WG / TPR) + lid / TPR;
-  let row = unit / params.segments;
+  // Integer division is slow on CPU adapters (no vector divide): skipped where the divisor is known to be 1.
+  var row = unit;
+  var start = 0u;
+  if (PHASE != 0u) {
+    row = unit / params.segments;
+    start = (unit % params.segments) * params.segment_len;
+  }
   let unit_in_range = row < params.rows;
   let cols = params.cols;
-  let start = (unit % params.segments) * params.segment_len;
   let end = min(cols, start + params.segment_len);
   let x_base = params.x_offset + row * cols;
 
@@ -78,7 +88,12 @@ fn main(@builtin(local_invocation_index) lid: u32,
     var running = stats_start();
     let step = 4u * TPR;
     var c0 = start;
-    if (unit_in_range) {
+    if (FIXED_COLS > 0u) {
+      // Read by every thread (a unit past the end reads whatever robust access gives and returns below): the
+      // branch is chosen by constants only, so the loop below is not reachable in this variant (SwiftShader ran the
+      // unrolled code 3x slower while the loop stayed reachable beside it).
+      running = vec4<f32>(fixed_row_stats(x_base), 0.0, 0.0);
+    } else if (unit_in_range) {
       while (c0 + step <= end) {
         let group_end = c0 + step * BLOCKS_PER_INNER_SUM;
         // Two steps per iteration where they fit: both blocks are loaded before the dependent max/exp chain (the same
@@ -116,6 +131,17 @@ fn main(@builtin(local_invocation_index) lid: u32,
   let log_sum = log(state.y);
   let inv_sum = 1.0 / state.y;
   let y_base = params.y_offset + row * cols;
+  if (FIXED_COLS > 0u) {
+    fixed_output(x_base, y_base, 0u, row_max, log_sum, inv_sum, row_nan);
+    fixed_output(x_base, y_base, 1u, row_max, log_sum, inv_sum, row_nan);
+    fixed_output(x_base, y_base, 2u, row_max, log_sum, inv_sum, row_nan);
+    fixed_output(x_base, y_base, 3u, row_max, log_sum, inv_sum, row_nan);
+    fixed_output(x_base, y_base, 4u, row_max, log_sum, inv_sum, row_nan);
+    fixed_output(x_base, y_base, 5u, row_max, log_sum, inv_sum, row_nan);
+    fixed_output(x_base, y_base, 6u, row_max, log_sum, inv_sum, row_nan);
+    fixed_output(x_base, y_base, 7u, row_max, log_sum, inv_sum, row_nan);
+    return;
+  }
   // Full steps without a branch, then the last, partial one.
   let step = 4u * TPR;
   var c0 = start;

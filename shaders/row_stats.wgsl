@@ -121,3 +121,59 @@ fn store_tail(base: u32, c: vec4<u32>, end: u32, v: vec4<f32>) {
   if (c.z < end) { store_out(base + c.z, v.z); }
   if (c.w < end) { store_out(base + c.w, v.w); }
 }
+
+// Short rows on CPU adapters: FIXED_COLS, a pipeline constant the host sets to the row length when one thread walks a
+// whole row of at most 4 * FIXED_BLOCKS columns (src/ops/rows.ts: planRows), else 0. The kernels then walk the row in
+// FIXED_BLOCKS calls with constant block numbers instead of a loop: SwiftShader folds every column test of a known
+// row length away and runs straight-line code (65537 x 10 on SwiftShader: the loop took 4-6x the vec4 copy's time).
+// Blocks are the TPR = 1 blocks of block_cols (4 consecutive columns), so the sums add the same values in the same order.
+override FIXED_COLS: u32 = 0u;
+const FIXED_BLOCKS: u32 = 8u;
+
+// True when block b (columns 4b .. 4b + 3) has a column in the row.
+fn fixed_has(b: u32) -> bool {
+  return 4u * b < FIXED_COLS;
+}
+
+// The columns of block b, and which of them are in the row.
+fn fixed_cols(b: u32) -> vec4<u32> {
+  return vec4<u32>(4u * b) + vec4<u32>(0u, 1u, 2u, 3u);
+}
+fn fixed_in_row(b: u32) -> vec4<bool> {
+  return fixed_cols(b) < vec4<u32>(FIXED_COLS);
+}
+
+// Block b of the row whose column 0 is element `base` (columns past the end read the last column: mask them).
+fn fixed_load(base: u32, b: u32) -> vec4<f32> {
+  if (4u * b + 4u <= FIXED_COLS) { return load_x4(base + 4u * b); }
+  return tail_block(base, 4u * b, 0u, FIXED_COLS);
+}
+
+// Store block b's columns that are in the row.
+fn fixed_store(base: u32, b: u32, v: vec4<f32>) {
+  if (4u * b + 4u <= FIXED_COLS) {
+    store_out4(base + 4u * b, v);
+  } else {
+    store_tail(base, fixed_cols(b), FIXED_COLS, v);
+  }
+}
+
+// add_block with block b of the row (past the end: -Inf, which adds nothing); a block past the row leaves the state.
+fn fixed_add(state: vec4<f32>, base: u32, b: u32) -> vec4<f32> {
+  if (!fixed_has(b)) { return state; }
+  return add_block(state, select(vec4<f32>(bitcast<f32>(NEG_INF_BITS)), fixed_load(base, b), fixed_in_row(b)));
+}
+
+// The (max, sum) of a whole row of FIXED_COLS columns (at most FIXED_BLOCKS blocks: one inner sum, no fold needed).
+fn fixed_row_stats(base: u32) -> vec2<f32> {
+  var s = stats_start();
+  s = fixed_add(s, base, 0u);
+  s = fixed_add(s, base, 1u);
+  s = fixed_add(s, base, 2u);
+  s = fixed_add(s, base, 3u);
+  s = fixed_add(s, base, 4u);
+  s = fixed_add(s, base, 5u);
+  s = fixed_add(s, base, 6u);
+  s = fixed_add(s, base, 7u);
+  return block_total(s);
+}

@@ -42,7 +42,8 @@ fn main(@builtin(local_invocation_index) lid: u32,
   let base = params.x_offset;
   var acc = vec4<f32>(0.0);
   // Steps j whose 4 * WG values are all below n (every step but in the last block): no bounds test inside (a branch
-  // per step cost ~30% on SwiftShader); the rest, with the test. The order of the additions is the same either way.
+  // per step cost ~30% on SwiftShader); then, with the test, the steps that still hold a value (a power-of-two ITEMS
+  // can be twice what the last block needs). The order of the additions is the same either way.
   var full = ITEMS / 4u;
   if (block_start + WG * ITEMS > n) { full = (n - min(n, block_start)) / (4u * WG); }
   var j = 0u;
@@ -51,7 +52,7 @@ fn main(@builtin(local_invocation_index) lid: u32,
     let i = block_start + 4u * j * WG + lid;
     acc += vec4<f32>(x[base + i], x[base + i + WG], x[base + i + 2u * WG], x[base + i + 3u * WG]);
   }
-  for (; j < ITEMS / 4u; j++) {
+  for (; j < ITEMS / 4u && block_start + 4u * j * WG < n; j++) {  // steps with a value in range (uniform)
     let i = block_start + 4u * j * WG + lid;
     let in_range = vec4<u32>(i, i + WG, i + 2u * WG, i + 3u * WG) < vec4<u32>(n);
     let last = base + n - 1u;  // a clamped, in-bounds index for the lanes past n (their value is not added)

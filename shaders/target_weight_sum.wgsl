@@ -49,17 +49,32 @@ fn main(@builtin(local_invocation_index) lid: u32,
   var weight = 0.0;
   if (!SOFT_TARGET) {
     // Branch-free (selects; the rows past the end read a clamped, in-bounds label and count nothing): CPU adapters
-    // pay for every divergent branch.
+    // pay for every divergent branch. Four rows per step (rows j .. j + 3 of this thread, each contiguous across the
+    // workgroup), and the loop ends at the last step with a row in range (a condition uniform across the workgroup):
+    // CPU adapters pay per loop iteration, and a power-of-two ITEMS can be twice the rows left.
     let last = params.target_offset + max(params.rows, 1u) - 1u;
-    for (var j = 0u; j < ITEMS; j++) {
-      let r = first + j * WG + lid;
-      let t = labels[min(params.target_offset + r, last)];
-      let counted = r < params.rows && t != params.ignore_index;
-      let ok = t >= 0 && u32(t) < params.cols;
-      valid += select(0u, 1u, counted && ok);
-      bad += select(0u, 1u, counted && !ok);
-      if (WEIGHTED) { weight += select(0.0, class_weight[select(0u, u32(t), ok)], counted && ok); }
+    var valid4 = vec4<u32>(0u);
+    var bad4 = vec4<u32>(0u);
+    for (var j = 0u; j < ITEMS && first + j * WG < params.rows; j += 4u) {
+      let r = vec4<u32>(first + j * WG + lid) + vec4<u32>(0u, WG, 2u * WG, 3u * WG);
+      let at = min(vec4<u32>(params.target_offset) + r, vec4<u32>(last));
+      let t = vec4<i32>(labels[at.x], labels[at.y], labels[at.z], labels[at.w]);
+      let counted = (r < vec4<u32>(params.rows)) & (t != vec4<i32>(params.ignore_index));
+      let ok = (t >= vec4<i32>(0)) & (vec4<u32>(t) < vec4<u32>(params.cols));
+      valid4 += select(vec4<u32>(0u), vec4<u32>(1u), counted & ok);
+      bad4 += select(vec4<u32>(0u), vec4<u32>(1u), counted & !ok);
+      if (WEIGHTED) {
+        // One f32 chain in row order (row j, then j + 1, ...), as one row per step would add them.
+        let use_w = counted & ok;
+        let c = select(vec4<u32>(0u), vec4<u32>(t), ok);
+        weight += select(0.0, class_weight[c.x], use_w.x);
+        weight += select(0.0, class_weight[c.y], use_w.y);
+        weight += select(0.0, class_weight[c.z], use_w.z);
+        weight += select(0.0, class_weight[c.w], use_w.w);
+      }
     }
+    valid = (valid4.x + valid4.y) + (valid4.z + valid4.w);
+    bad = (bad4.x + bad4.y) + (bad4.z + bad4.w);
   }
   shared_valid[lid] = valid;
   shared_bad[lid] = bad;

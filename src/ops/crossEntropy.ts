@@ -9,7 +9,7 @@ import type { GpuTensor } from '../gpu/tensor.js';
 import type { CrossEntropyInputs } from '../reference/crossEntropy.js';
 import type { Reduction } from '../types.js';
 import { f32Bits } from './bits.js';
-import { planRows } from './rows.js';
+import { planRows, type RowPlan } from './rows.js';
 import { encodeSum, sumPlan } from './sum.js';
 
 const REDUCTION_CODE: Record<Reduction, number> = { none: 0, mean: 1, sum: 2 };
@@ -27,7 +27,7 @@ const STRIDED_MAX_CLASSES_PER_THREAD = 256;
  * MAX_COLUMNS_PER_THREAD per thread), without splitting rows into segments (one workgroup finishes a row). Strided
  * layouts with few classes take one thread per row, so neighbouring threads read neighbouring addresses.
  */
-export function lossRowShape(ctx: GpuContext, rows: number, cols: number, strided = false): { WG: number; TPR: number } {
+export function lossRowShape(ctx: GpuContext, rows: number, cols: number, strided = false): RowPlan['constants'] {
   const plan = planRows(ctx, rows, cols, { split: false }).constants;
   if (strided && cols <= STRIDED_MAX_CLASSES_PER_THREAD) return { WG: plan.WG, TPR: 1 };
   return plan;
@@ -132,10 +132,14 @@ export function encodeCrossEntropy(ctx: GpuContext, batch: Batch, input: GpuTens
   // Few long rows are split into segments (two dispatches, see PHASE in the shader) when only the hard-label fast path
   // runs: contiguous logits, no soft targets, no smoothing.
   const canSplit = inner === 1 && o.inputs === 'logits' && !o.softTarget && !(o.labelSmoothing > 0);
-  const { WG: wg, TPR: tpr } = canSplit ? planRows(ctx, rows, cols).constants : lossRowShape(ctx, rows, cols, inner >= STRIDED_ONE_THREAD_PER_ROW);
+  const shape = canSplit ? planRows(ctx, rows, cols).constants : lossRowShape(ctx, rows, cols, inner >= STRIDED_ONE_THREAD_PER_ROW);
+  const { WG: wg, TPR: tpr } = shape;
+  // Short rows walked in unrolled blocks (row_stats.wgsl FIXED_COLS): the hard-label path without a soft cap.
+  const fixedCols = canSplit && o.softcap === undefined ? shape.FIXED_COLS : undefined;
   const constants = {
     WG: wg,
     TPR: tpr,
+    ...(fixedCols !== undefined ? { FIXED_COLS: fixedCols } : {}),
     WANT_GRAD: o.grad,
     INPUTS: INPUT_CODE[o.inputs],
     SOFT_TARGET: o.softTarget,

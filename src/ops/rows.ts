@@ -6,8 +6,11 @@ import type { GpuContext } from '../gpu/context.js';
 
 /** How a row-wise kernel is launched over `rows` rows of `cols` columns. */
 export interface RowPlan {
-  /** Pipeline constants: workgroup size and threads per (row, segment) unit. */
-  constants: { WG: number; TPR: number };
+  /**
+   * Pipeline constants: workgroup size and threads per (row, segment) unit; FIXED_COLS (the row length) when one
+   * thread walks a whole short row on a CPU adapter (row_stats.wgsl: unrolled blocks), absent otherwise.
+   */
+  constants: { WG: number; TPR: number; FIXED_COLS?: number };
   /** Segments per row: 1, or more when few long rows would leave the device idle (then two phases). */
   segments: number;
   /** Columns per segment, a multiple of 4. */
@@ -25,6 +28,12 @@ const TARGET_THREADS = { cpu: 512, gpu: 1 << 17 } as const;
  * only good to about sqrt(k) * 2^-24, so longer rows are shared by more threads and combined by a tree.
  */
 export const MAX_COLUMNS_PER_THREAD = 8192;
+
+/**
+ * Rows of at most this many columns are walked in unrolled blocks on CPU adapters (row_stats.wgsl FIXED_COLS, 4 *
+ * FIXED_BLOCKS): one pipeline per row length, straight-line code SwiftShader runs 3-5x faster than the loop.
+ */
+export const MAX_FIXED_COLS = 32;
 
 /** Below this many columns a row is never split (the combine pass would cost more than it saves). */
 const MIN_SPLIT_COLS = 4096;
@@ -60,7 +69,9 @@ export function planRows(ctx: GpuContext, rows: number, cols: number, options: {
   const segmentLength = Math.ceil(cols / segments / 4) * 4;
   segments = Math.ceil(cols / segmentLength);
   const groups = Math.ceil((rows * segments) / (wg / tpr));
-  return { constants: { WG: wg, TPR: tpr }, segments, segmentLength, groups };
+  const constants: RowPlan['constants'] = { WG: wg, TPR: tpr };
+  if (cpu && tpr === 1 && segments === 1 && cols <= MAX_FIXED_COLS) constants.FIXED_COLS = cols;
+  return { constants, segments, segmentLength, groups };
 }
 
 /**
