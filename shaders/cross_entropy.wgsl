@@ -203,28 +203,55 @@ fn logit_nll(v_t: f32, w_t: f32, row_max: f32, log_sum: f32) -> vec2<f32> {
   return vec2<f32>(select(w_t * (log_sum - (vt - row_max)), 0.0, masked), f32(select(0u, scale_flags(-w_t, NEG_INF), masked)));
 }
 
-// Block b of a short row (FIXED_COLS, row_stats.wgsl): its hard-label gradient, stored as (bits & keep) | fill (the
-// row's fill value replaces the gradient where keep is 0: bit operations cost SwiftShader less than a select).
-fn fixed_grad(x_base: u32, g_base: u32, b: u32, t: i32, hit: f32, row_max: f32, inv_sum: f32, k: f32, scale: f32, keep: u32, fill: u32) {
+// Store row `row`'s loss (and z-loss part) from the finite part and flags of -sum_c b_c l_c: NaN for a bad row, 0
+// for an ignored one, else the value plus z lse^2 as an extended real.
+fn store_row_loss(row: u32, row_bad: bool, skip: bool, value: f32, flags: u32, lse: f32) {
+  var loss = 0.0;
+  var z_part = 0.0;
+  if (row_bad) {
+    loss = bitcast<f32>(NAN_BITS);
+    z_part = loss;
+  } else if (!skip) {
+    var total = value;
+    if (Z_LOSS) {
+      z_part = params.z_coef * lse * lse;
+      total += z_part;
+    }
+    loss = ext_value(total, flags);
+  }
+  row_loss[params.loss_offset + row] = loss;
+  if (Z_LOSS) { row_z[params.loss_offset + row] = z_part; }
+}
+
+// Block b of a short row (FIXED_COLS, row_stats.wgsl) from its exponentials e = exp(v - row max): hard_label_grad's
+// (p k - [c == t] hit) scale with p = e / s (no soft cap here), stored as (bits & keep) | fill: the row's fill value
+// replaces the gradient where keep is 0 (bit operations cost SwiftShader less than a select).
+fn fixed_grad(g_base: u32, b: u32, e: vec4<f32>, t: i32, hit: f32, inv_sum: f32, k: f32, scale: f32, keep: u32, fill: u32) {
   if (!fixed_has(b)) { return; }
-  let g = hard_label_grad(fixed_load(x_base, b), fixed_cols(b), t, hit, row_max, inv_sum, k, scale);
+  let g = ((e * inv_sum) * k - select(vec4<f32>(0.0), vec4<f32>(hit), fixed_cols(b) == vec4<u32>(u32(t)))) * scale;
   fixed_store(g_base, b, bitcast<vec4<f32>>((bitcast<vec4<u32>>(g) & vec4<u32>(keep)) | vec4<u32>(fill)));
 }
 
 // The whole kernel for a short row on a CPU adapter (FIXED_COLS > 0: one thread per row of at most 4 * FIXED_BLOCKS
-// classes, hard labels, contiguous logits, no smoothing, no soft cap; src/ops/crossEntropy.ts decides). The same
-// math, in the same order, as main's hard-label path, written as straight-line code: every load happens before the
-// first branch that depends on the row (a past-the-end row reads the last row's target and whatever robust access
-// gives, then returns), no loop, no reduction across threads. SwiftShader ran main's path with unrolled blocks 1.7x
-// slower than this (65537 x 10: loads under row-dependent branches run lane by lane, and main's other paths stay
-// reachable). In place: the row is read (statistics, the target's logit) before its gradient overwrites it, block by
-// block after each block's read, by this thread alone.
+// classes, hard labels, contiguous logits, no smoothing, no soft cap; src/ops/crossEntropy.ts decides). main's
+// hard-label math as straight-line code, with the statistics of row_stats.wgsl's fixed_* helpers (max, then each
+// exponential once, kept for the gradient): every load happens before the first branch that depends on the row (a
+// past-the-end row reads the last row's target and whatever robust access gives, then returns), no loop, no reduction
+// across threads. SwiftShader ran main's path with unrolled blocks 1.7x slower than this (65537 x 10: loads under
+// row-dependent branches run lane by lane, and main's other paths stay reachable), and the online statistics with a
+// second exp per value for the gradient 1.25x slower. In place: the whole row is read before its gradient is written,
+// by this thread alone.
 fn fixed_main(row: u32) {
   let row_in_range = row < params.rows;
   let cols = params.cols;
   let x_base = params.x_offset + row * cols;
   let t = bitcast<i32>(target_bits[params.target_offset + min(row, params.rows - 1u)]);
-  let stats = fixed_row_stats(x_base);
+  let v0 = fixed_block(x_base, 0u); let v1 = fixed_block(x_base, 1u); let v2 = fixed_block(x_base, 2u); let v3 = fixed_block(x_base, 3u);
+  let v4 = fixed_block(x_base, 4u); let v5 = fixed_block(x_base, 5u); let v6 = fixed_block(x_base, 6u); let v7 = fixed_block(x_base, 7u);
+  let m = fixed_max(v0, v1, v2, v3, v4, v5, v6, v7);
+  let e0 = fixed_exp(v0, 0u, m); let e1 = fixed_exp(v1, 1u, m); let e2 = fixed_exp(v2, 2u, m); let e3 = fixed_exp(v3, 3u, m);
+  let e4 = fixed_exp(v4, 4u, m); let e5 = fixed_exp(v5, 5u, m); let e6 = fixed_exp(v6, 6u, m); let e7 = fixed_exp(v7, 7u, m);
+  let stats = vec2<f32>(m, fixed_sum(e0, e1, e2, e3, e4, e5, e6, e7));
   let v_t = load_x(x_base + min(u32(t), cols - 1u));
   if (!row_in_range) { return; }
   let ignored = t == params.ignore_index;
@@ -246,31 +273,17 @@ fn fixed_main(row: u32) {
     let inv_sum = 1.0 / row_sum;
     let keep = select(0xffffffffu, 0u, ignored || row_bad);
     let fill = select(0u, NAN_BITS, row_bad);  // 0 for an ignored row, NaN for a bad one
-    fixed_grad(x_base, g_base, 0u, t, hit, row_max, inv_sum, k, scale, keep, fill);
-    fixed_grad(x_base, g_base, 1u, t, hit, row_max, inv_sum, k, scale, keep, fill);
-    fixed_grad(x_base, g_base, 2u, t, hit, row_max, inv_sum, k, scale, keep, fill);
-    fixed_grad(x_base, g_base, 3u, t, hit, row_max, inv_sum, k, scale, keep, fill);
-    fixed_grad(x_base, g_base, 4u, t, hit, row_max, inv_sum, k, scale, keep, fill);
-    fixed_grad(x_base, g_base, 5u, t, hit, row_max, inv_sum, k, scale, keep, fill);
-    fixed_grad(x_base, g_base, 6u, t, hit, row_max, inv_sum, k, scale, keep, fill);
-    fixed_grad(x_base, g_base, 7u, t, hit, row_max, inv_sum, k, scale, keep, fill);
+    fixed_grad(g_base, 0u, e0, t, hit, inv_sum, k, scale, keep, fill);
+    fixed_grad(g_base, 1u, e1, t, hit, inv_sum, k, scale, keep, fill);
+    fixed_grad(g_base, 2u, e2, t, hit, inv_sum, k, scale, keep, fill);
+    fixed_grad(g_base, 3u, e3, t, hit, inv_sum, k, scale, keep, fill);
+    fixed_grad(g_base, 4u, e4, t, hit, inv_sum, k, scale, keep, fill);
+    fixed_grad(g_base, 5u, e5, t, hit, inv_sum, k, scale, keep, fill);
+    fixed_grad(g_base, 6u, e6, t, hit, inv_sum, k, scale, keep, fill);
+    fixed_grad(g_base, 7u, e7, t, hit, inv_sum, k, scale, keep, fill);
   }
-  var loss = 0.0;
-  var z_part = 0.0;
-  if (row_bad) {
-    loss = bitcast<f32>(NAN_BITS);
-    z_part = loss;
-  } else if (!ignored) {
-    let term = logit_nll(v_t, w_t, row_max, log_sum);
-    var value = term.x;
-    if (Z_LOSS) {
-      z_part = params.z_coef * lse * lse;
-      value += z_part;
-    }
-    loss = ext_value(value, u32(term.y));
-  }
-  row_loss[params.loss_offset + row] = loss;
-  if (Z_LOSS) { row_z[params.loss_offset + row] = z_part; }
+  let term = logit_nll(v_t, w_t, row_max, log_sum);
+  store_row_loss(row, row_bad, ignored, term.x, u32(term.y), lse);
 }
 
 @compute @workgroup_size(WG)
@@ -530,14 +543,9 @@ fn main(@builtin(local_invocation_index) lid: u32,
   }
 
   if (!row_in_range || lane != 0u || segment != 0u) { return; }
-  var loss = 0.0;
-  var z_part = 0.0;
-  if (row_bad) {
-    loss = bitcast<f32>(NAN_BITS);
-    z_part = loss;
-  } else if (!skip) {
-    var value = 0.0;
-    var flags = 0u;
+  var value = 0.0;
+  var flags = 0u;
+  if (!skip && !row_bad) {
     if (SOFT_TARGET) {
       value = -acc;
       flags = scale_flags(-1.0, acc_flags);
@@ -558,12 +566,6 @@ fn main(@builtin(local_invocation_index) lid: u32,
         flags = add_flags(scale_flags(1.0 - eps, flags), scale_flags(-smooth_each, acc_flags));
       }
     }
-    if (Z_LOSS) {
-      z_part = params.z_coef * lse * lse;
-      value += z_part;
-    }
-    loss = ext_value(value, flags);
   }
-  row_loss[params.loss_offset + row] = loss;
-  if (Z_LOSS) { row_z[params.loss_offset + row] = z_part; }
+  store_row_loss(row, row_bad, skip, value, flags, lse);
 }

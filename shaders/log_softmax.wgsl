@@ -57,9 +57,12 @@ fn outputs(v: vec4<f32>, row_max: f32, log_sum: f32, inv_sum: f32, row_nan: bool
   return select(out, vec4<f32>(bitcast<f32>(NAN_BITS)), row_nan);
 }
 
-// Block b of a short row (FIXED_COLS, row_stats.wgsl): its outputs, stored.
-fn fixed_output(x_base: u32, y_base: u32, b: u32, row_max: f32, log_sum: f32, inv_sum: f32, row_nan: bool) {
-  if (fixed_has(b)) { fixed_store(y_base, b, outputs(fixed_load(x_base, b), row_max, log_sum, inv_sum, row_nan)); }
+// Block b of a short row (FIXED_COLS, row_stats.wgsl) from its values v and exponentials e = exp(v - row max): the
+// outputs of `outputs` (softmax uses the kept exponential).
+fn fixed_output(y_base: u32, b: u32, v: vec4<f32>, e: vec4<f32>, row_max: f32, log_sum: f32, inv_sum: f32, row_nan: bool) {
+  var out = e * inv_sum;
+  if (LOG) { out = (v - vec4<f32>(row_max)) - vec4<f32>(log_sum); }
+  fixed_store(y_base, b, select(out, vec4<f32>(bitcast<f32>(NAN_BITS)), row_nan));
 }
 
 @compute @workgroup_size(WG)
@@ -80,6 +83,24 @@ fn main(@builtin(local_invocation_index) lid: u32,
   let end = min(cols, start + params.segment_len);
   let x_base = params.x_offset + row * cols;
 
+  // Short rows (FIXED_COLS): the row's blocks and their exponentials (row_stats.wgsl), computed by every thread (a unit
+  // past the end reads whatever robust access gives and returns below) before any branch: the kernel's branches are
+  // chosen by constants only, so the loops below are not reachable in this variant (SwiftShader ran the unrolled code
+  // 3x slower while a loop stayed reachable beside it).
+  var v0: vec4<f32>; var v1: vec4<f32>; var v2: vec4<f32>; var v3: vec4<f32>;
+  var v4: vec4<f32>; var v5: vec4<f32>; var v6: vec4<f32>; var v7: vec4<f32>;
+  var e0: vec4<f32>; var e1: vec4<f32>; var e2: vec4<f32>; var e3: vec4<f32>;
+  var e4: vec4<f32>; var e5: vec4<f32>; var e6: vec4<f32>; var e7: vec4<f32>;
+  var fixed_stats = vec2<f32>(0.0);
+  if (FIXED_COLS > 0u) {
+    v0 = fixed_block(x_base, 0u); v1 = fixed_block(x_base, 1u); v2 = fixed_block(x_base, 2u); v3 = fixed_block(x_base, 3u);
+    v4 = fixed_block(x_base, 4u); v5 = fixed_block(x_base, 5u); v6 = fixed_block(x_base, 6u); v7 = fixed_block(x_base, 7u);
+    let m = fixed_max(v0, v1, v2, v3, v4, v5, v6, v7);
+    e0 = fixed_exp(v0, 0u, m); e1 = fixed_exp(v1, 1u, m); e2 = fixed_exp(v2, 2u, m); e3 = fixed_exp(v3, 3u, m);
+    e4 = fixed_exp(v4, 4u, m); e5 = fixed_exp(v5, 5u, m); e6 = fixed_exp(v6, 6u, m); e7 = fixed_exp(v7, 7u, m);
+    fixed_stats = vec2<f32>(m, fixed_sum(e0, e1, e2, e3, e4, e5, e6, e7));
+  }
+
   // 1. Statistics of this unit's columns (skipped in PHASE 2, which reads them from `partials`).
   var state = vec2<f32>(bitcast<f32>(NEG_INF_BITS), 0.0);
   if (PHASE != 2u) {
@@ -89,10 +110,7 @@ fn main(@builtin(local_invocation_index) lid: u32,
     let step = 4u * TPR;
     var c0 = start;
     if (FIXED_COLS > 0u) {
-      // Read by every thread (a unit past the end reads whatever robust access gives and returns below): the
-      // branch is chosen by constants only, so the loop below is not reachable in this variant (SwiftShader ran the
-      // unrolled code 3x slower while the loop stayed reachable beside it).
-      running = vec4<f32>(fixed_row_stats(x_base), 0.0, 0.0);
+      running = vec4<f32>(fixed_stats, 0.0, 0.0);
     } else if (unit_in_range) {
       while (c0 + step <= end) {
         let group_end = c0 + step * BLOCKS_PER_INNER_SUM;
@@ -132,14 +150,14 @@ fn main(@builtin(local_invocation_index) lid: u32,
   let inv_sum = 1.0 / state.y;
   let y_base = params.y_offset + row * cols;
   if (FIXED_COLS > 0u) {
-    fixed_output(x_base, y_base, 0u, row_max, log_sum, inv_sum, row_nan);
-    fixed_output(x_base, y_base, 1u, row_max, log_sum, inv_sum, row_nan);
-    fixed_output(x_base, y_base, 2u, row_max, log_sum, inv_sum, row_nan);
-    fixed_output(x_base, y_base, 3u, row_max, log_sum, inv_sum, row_nan);
-    fixed_output(x_base, y_base, 4u, row_max, log_sum, inv_sum, row_nan);
-    fixed_output(x_base, y_base, 5u, row_max, log_sum, inv_sum, row_nan);
-    fixed_output(x_base, y_base, 6u, row_max, log_sum, inv_sum, row_nan);
-    fixed_output(x_base, y_base, 7u, row_max, log_sum, inv_sum, row_nan);
+    fixed_output(y_base, 0u, v0, e0, row_max, log_sum, inv_sum, row_nan);
+    fixed_output(y_base, 1u, v1, e1, row_max, log_sum, inv_sum, row_nan);
+    fixed_output(y_base, 2u, v2, e2, row_max, log_sum, inv_sum, row_nan);
+    fixed_output(y_base, 3u, v3, e3, row_max, log_sum, inv_sum, row_nan);
+    fixed_output(y_base, 4u, v4, e4, row_max, log_sum, inv_sum, row_nan);
+    fixed_output(y_base, 5u, v5, e5, row_max, log_sum, inv_sum, row_nan);
+    fixed_output(y_base, 6u, v6, e6, row_max, log_sum, inv_sum, row_nan);
+    fixed_output(y_base, 7u, v7, e7, row_max, log_sum, inv_sum, row_nan);
     return;
   }
   // Full steps without a branch, then the last, partial one.

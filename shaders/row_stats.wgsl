@@ -123,10 +123,12 @@ fn store_tail(base: u32, c: vec4<u32>, end: u32, v: vec4<f32>) {
 }
 
 // Short rows on CPU adapters: FIXED_COLS, a pipeline constant the host sets to the row length when one thread walks a
-// whole row of at most 4 * FIXED_BLOCKS columns (src/ops/rows.ts: planRows), else 0. The kernels then walk the row in
-// FIXED_BLOCKS calls with constant block numbers instead of a loop: SwiftShader folds every column test of a known
-// row length away and runs straight-line code (65537 x 10 on SwiftShader: the loop took 4-6x the vec4 copy's time).
-// Blocks are the TPR = 1 blocks of block_cols (4 consecutive columns), so the sums add the same values in the same order.
+// whole row of at most 4 * FIXED_BLOCKS columns (src/ops/rows.ts: planRows), else 0. The kernels then hold the row in
+// FIXED_BLOCKS blocks of 4 (`let`s, blocks past the row never read), take the max, then the exponentials once, keep
+// them for the output, and run no loop: SwiftShader folds every column test of a known row length away and runs
+// straight-line code (65537 x 10 on SwiftShader: the loop took 4-6x the vec4 copy's time, this about 2x). The sum is
+// a fixed tree over the blocks; a NaN or +Inf makes it NaN or +Inf (exp(NaN - m), exp(Inf - Inf)) and a row of only
+// -Inf leaves it 0 against the ROW_FLOOR max, which stats_bad reads, as for the online statistics.
 override FIXED_COLS: u32 = 0u;
 const FIXED_BLOCKS: u32 = 8u;
 
@@ -135,45 +137,62 @@ fn fixed_has(b: u32) -> bool {
   return 4u * b < FIXED_COLS;
 }
 
-// The columns of block b, and which of them are in the row.
+// The columns of block b.
 fn fixed_cols(b: u32) -> vec4<u32> {
   return vec4<u32>(4u * b) + vec4<u32>(0u, 1u, 2u, 3u);
 }
-fn fixed_in_row(b: u32) -> vec4<bool> {
-  return fixed_cols(b) < vec4<u32>(FIXED_COLS);
+
+// Block b of the row whose column 0 is element `base`, with the columns past the end as -Inf (max ignores them,
+// exp gives 0); a block past the row is all -Inf and reads nothing.
+fn fixed_block(base: u32, b: u32) -> vec4<f32> {
+  var v = vec4<f32>(bitcast<f32>(NEG_INF_BITS));
+  if (!fixed_has(b)) { return v; }
+  if (4u * b + 4u <= FIXED_COLS) { return load_x4(base + 4u * b); }
+  let i = base + 4u * b;  // the last, partial block: only its columns in the row are read
+  v.x = load_x(i);
+  if (4u * b + 1u < FIXED_COLS) { v.y = load_x(i + 1u); }
+  if (4u * b + 2u < FIXED_COLS) { v.z = load_x(i + 2u); }
+  return v;
 }
 
-// Block b of the row whose column 0 is element `base` (columns past the end read the last column: mask them).
-fn fixed_load(base: u32, b: u32) -> vec4<f32> {
-  if (4u * b + 4u <= FIXED_COLS) { return load_x4(base + 4u * b); }
-  return tail_block(base, 4u * b, 0u, FIXED_COLS);
+fn max4(v: vec4<f32>) -> f32 {
+  return max(max(v.x, v.y), max(v.z, v.w));
+}
+
+// The row's max (at least ROW_FLOOR, so a row of only -Inf gives exp(-Inf - ROW_FLOOR) = 0, never NaN).
+fn fixed_max(v0: vec4<f32>, v1: vec4<f32>, v2: vec4<f32>, v3: vec4<f32>, v4: vec4<f32>, v5: vec4<f32>, v6: vec4<f32>, v7: vec4<f32>) -> f32 {
+  var m = max(ROW_FLOOR, max4(v0));
+  if (fixed_has(1u)) { m = max(m, max4(v1)); }
+  if (fixed_has(2u)) { m = max(m, max4(v2)); }
+  if (fixed_has(3u)) { m = max(m, max4(v3)); }
+  if (fixed_has(4u)) { m = max(m, max4(v4)); }
+  if (fixed_has(5u)) { m = max(m, max4(v5)); }
+  if (fixed_has(6u)) { m = max(m, max4(v6)); }
+  if (fixed_has(7u)) { m = max(m, max4(v7)); }
+  return m;
+}
+
+// exp(v - m) of block b (0 for a block past the row).
+fn fixed_exp(v: vec4<f32>, b: u32, m: f32) -> vec4<f32> {
+  if (!fixed_has(b)) { return vec4<f32>(0.0); }
+  return exp(v - vec4<f32>(m));
+}
+
+fn sum4(e: vec4<f32>) -> f32 {
+  return (e.x + e.y) + (e.z + e.w);
+}
+
+// The sum of the blocks' exponentials, a fixed tree.
+fn fixed_sum(e0: vec4<f32>, e1: vec4<f32>, e2: vec4<f32>, e3: vec4<f32>, e4: vec4<f32>, e5: vec4<f32>, e6: vec4<f32>, e7: vec4<f32>) -> f32 {
+  return ((sum4(e0) + sum4(e1)) + (sum4(e2) + sum4(e3))) + ((sum4(e4) + sum4(e5)) + (sum4(e6) + sum4(e7)));
 }
 
 // Store block b's columns that are in the row.
 fn fixed_store(base: u32, b: u32, v: vec4<f32>) {
+  if (!fixed_has(b)) { return; }
   if (4u * b + 4u <= FIXED_COLS) {
     store_out4(base + 4u * b, v);
   } else {
     store_tail(base, fixed_cols(b), FIXED_COLS, v);
   }
-}
-
-// add_block with block b of the row (past the end: -Inf, which adds nothing); a block past the row leaves the state.
-fn fixed_add(state: vec4<f32>, base: u32, b: u32) -> vec4<f32> {
-  if (!fixed_has(b)) { return state; }
-  return add_block(state, select(vec4<f32>(bitcast<f32>(NEG_INF_BITS)), fixed_load(base, b), fixed_in_row(b)));
-}
-
-// The (max, sum) of a whole row of FIXED_COLS columns (at most FIXED_BLOCKS blocks: one inner sum, no fold needed).
-fn fixed_row_stats(base: u32) -> vec2<f32> {
-  var s = stats_start();
-  s = fixed_add(s, base, 0u);
-  s = fixed_add(s, base, 1u);
-  s = fixed_add(s, base, 2u);
-  s = fixed_add(s, base, 3u);
-  s = fixed_add(s, base, 4u);
-  s = fixed_add(s, base, 5u);
-  s = fixed_add(s, base, 6u);
-  s = fixed_add(s, base, 7u);
-  return block_total(s);
 }
