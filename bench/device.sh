@@ -2,7 +2,8 @@
 # The GPU-machine recipe (issue 4, section 3): the Node bench on the NVIDIA GPU over Vulkan, all cases, then PyTorch's
 # eager F.cross_entropy on the same GPU as the side-by-side anchor (bench/torch_anchor.py), plus the 8192 x 128256 case
 # (bench/huge.ts), per-dispatch GPU times (bench/profile.ts) and the fused linear cross-entropy at full size, and its
-# matmuls alone. About 3-4 minutes; XENT_PARTS (default "bench huge profile linear-ce lce-matmul torch") picks parts.
+# matmuls alone. About 3-4 minutes; XENT_PARTS (default "bench huge profile linear-ce lce-matmul torch"; also
+# "bench-vec4", "profile-vec4") picks parts.
 #
 # Prepare here (CPU machine, project root):  npm run build && npm run bench:build && bash ../shared/device/pack.sh
 # Run there (tool `run`), carry [".devcarry", "bench/dist"]:  bash bench/device.sh
@@ -47,11 +48,19 @@ case $parts in *" bench "*)
     --repeats="${XENT_BENCH_REPEATS:-10}" --budget-s=10 --keep-going --out="$out" ${XENT_BENCH_CASES:+--cases="$XENT_BENCH_CASES"}
   tail -n 30 "$log";;
 esac
+# The same cases with createEngine({ vec4Io: true }) (f32 rows as vec4 where aligned), ours and the roofline only, to
+# compare with the bench part's table (same run, same GPU): not a default part until measured once.
+case $parts in *" bench-vec4 "*)
+  run bench-vec4 "${XENT_NODE_TIMEOUT:-200}" node bench/dist/node.mjs --adapter="$adapter" --contenders=xentropy,roofline --vec4-io \
+    --ops=log-softmax,ce-fwd,ce-fwd-bwd --repeats="${XENT_BENCH_REPEATS:-10}" --budget-s=10 --keep-going --out="$out" ${XENT_BENCH_CASES:+--cases="$XENT_BENCH_CASES"}
+  tail -n 20 "$log";;
+esac
 # Issue 4's 8192 x 128256 f32 logits (4.2 GB), validated by streaming (bench/huge.ts).
 case $parts in *" huge "*) run huge "${XENT_HUGE_TIMEOUT:-80}" node bench/dist/huge.mjs --adapter="$adapter"; tail -n 8 "$log";; esac
 # Every dispatch of one call per case, on the GPU clock (bench/profile.ts), with workgroups of 256 (the default) and
 # 1024 (where rows of up to 32768 classes fit the registers: the CACHED path).
 case $parts in *" profile "*) run profile 50 node bench/dist/profile.mjs --adapter="$adapter" --wg=256,1024; tail -n 36 "$log";; esac
+case $parts in *" profile-vec4 "*) run profile-vec4 50 node bench/dist/profile.mjs --adapter="$adapter" --wg=256 --vec4-io; tail -n 20 "$log";; esac
 # The fused linear cross-entropy at the issue's size (bench/linearCe.ts).
 case $parts in *" linear-ce "*) run linear-ce "${XENT_LCE_TIMEOUT:-90}" node bench/dist/linear-ce.mjs --full --adapter="$adapter"; tail -n 12 "$log";; esac
 # Its matmuls alone: GFLOP/s per product (GPU timestamps) beside tfjs matMul on the same products (bench/linearCe.ts

@@ -43,6 +43,8 @@ export interface BenchOptions {
   seed: number;
   /** Record a validation failure (the contender is not timed, the exit status is 1) and go on, instead of stopping. */
   keepGoing: boolean;
+  /** Node only: createEngine's `vec4Io` (f32 rows as vec4 where aligned), to compare with the default on a GPU. */
+  vec4Io: boolean;
 }
 
 export const OPTION_HELP = `Flags (or environment variables XENT_BENCH_<NAME>, e.g. XENT_BENCH_CASES):
@@ -59,7 +61,8 @@ export const OPTION_HELP = `Flags (or environment variables XENT_BENCH_<NAME>, e
   --adapter=auto|vulkan|swiftshader|llvmpipe   Node: the WebGPU adapter (default auto)
   --out=DIR               where the JSON and markdown go (default bench/results)
   --seed=N                data seed (default 1)
-  --keep-going            on a validation failure, mark that contender INVALID and go on (exit status still 1)`;
+  --keep-going            on a validation failure, mark that contender INVALID and go on (exit status still 1)
+  --vec4-io               Node: createEngine({ vec4Io: true }), f32 rows read and written as vec4 where aligned`;
 
 function parseList<T extends string>(name: string, value: string, allowed: readonly T[]): T[] {
   const items = value.split(',').map((s) => s.trim()).filter(Boolean);
@@ -89,7 +92,7 @@ export function parseOptions(args: readonly string[], env: Record<string, string
     if (key.startsWith('XENT_BENCH_') && value !== undefined) given.set(key.slice(11).toLowerCase().replace(/_/g, '-'), value);
   }
   for (const arg of args) {
-    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
+    const m = /^--([a-z0-9-]+)(?:=(.*))?$/.exec(arg);
     if (!m) throw new Error(`unexpected argument '${arg}'\n${OPTION_HELP}`);
     given.set(m[1]!, m[2] ?? 'true');
   }
@@ -109,6 +112,7 @@ export function parseOptions(args: readonly string[], env: Record<string, string
     outDir: 'bench/results',
     seed: 1,
     keepGoing: false,
+    vec4Io: false,
   };
   for (const [name, value] of given) {
     switch (name) {
@@ -125,6 +129,7 @@ export function parseOptions(args: readonly string[], env: Record<string, string
       case 'out': options.outDir = value; break;
       case 'seed': options.seed = positive(name, value); break;
       case 'keep-going': options.keepGoing = value !== 'false' && value !== '0'; break;
+      case 'vec4-io': options.vec4Io = value !== 'false' && value !== '0'; break;
       case 'help': throw new Error(OPTION_HELP);
       default: throw new Error(`unknown option '--${name}'\n${OPTION_HELP}`);
     }

@@ -1,9 +1,10 @@
 // Per-dispatch GPU times of the engine's ops (engine.profile: timestamp queries around each dispatch), for tuning.
-// Usage: npm run build && npm run bench:build && node bench/dist/profile.mjs [--adapter=vulkan] [--wg=256,1024] [--cases=4096x1000,65537x10]
+// Usage: npm run build && npm run bench:build && node bench/dist/profile.mjs [--adapter=vulkan] [--wg=256,1024] [--cases=4096x1000,65537x10] [--vec4-io]
 // Prints, for each case and op, every dispatch of one call with its kernel variant, workgroups and GPU time.
 import { createEngine, type NodeAdapter } from 'xentropy';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
+const vec4Io = args.has('vec4-io'); // createEngine({ vec4Io: true }): f32 rows as vec4 where aligned
 const adapter = (args.get('adapter') ?? 'auto') as NodeAdapter;
 const sizes = (args.get('wg') ?? '256').split(',').map(Number);
 const cases: [number, number][] = (args.get('cases') ?? '4096x1000,1024x32000,256x128256,64x262144,65537x10').split(',').map((c) => c.split('x').map(Number) as [number, number]);
@@ -12,7 +13,7 @@ const cases: [number, number][] = (args.get('cases') ?? '4096x1000,1024x32000,25
 // which made single dispatches read as 0 or multiples of 65.5 us. Read by the library's Node adapter code.
 process.env.XENTROPY_DAWN_OPTIONS ??= 'disable-dawn-features=timestamp_quantization';
 for (const maxWorkgroupSize of sizes) {
-  const engine = await createEngine({ backend: 'webgpu', adapter, maxWorkgroupSize });
+  const engine = await createEngine({ backend: 'webgpu', adapter, maxWorkgroupSize, vec4Io });
   console.log(`\n## ${engine.adapterInfo?.source} ${engine.adapterInfo?.description}: tuning ${engine.tuning}, workgroup <= ${engine.workgroupSize}, subgroups ${engine.subgroups}`);
   for (const [rows, cols] of cases) {
     const x = engine.gpu.upload(new Float32Array(rows * cols).map((_, i) => Math.sin(i) * 3));

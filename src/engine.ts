@@ -73,9 +73,14 @@ export interface EngineOptions {
    * path every device has (f16 pairs packed in u32 words), e.g. to compare the two. See `engine.shaderF16`.
    */
   shaderF16?: boolean;
+  /**
+   * Read and write f32 rows as vec4s where every row starts on a 16-byte boundary (classes a multiple of 4; see
+   * shaders/element_io_f32_vec4.wgsl). Default false until measured on GPUs (bench: `--vec4-io`); results are the same.
+   */
+  vec4Io?: boolean;
 }
 
-const ENGINE_OPTIONS = ['backend', 'device', 'adapter', 'tuning', 'subgroups', 'maxWorkgroupSize', 'shaderF16'];
+const ENGINE_OPTIONS = ['backend', 'device', 'adapter', 'tuning', 'subgroups', 'maxWorkgroupSize', 'shaderF16', 'vec4Io'];
 const SHAPE_OPTIONS = ['shape'];
 const NLL_OPTIONS = ['shape', 'reduction', 'ignoreIndex', 'grad', 'weight', 'classDim'];
 const CROSS_ENTROPY_OPTIONS = [...NLL_OPTIONS, 'labelSmoothing', 'zLoss', 'softcap', 'inputs'];
@@ -111,8 +116,9 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     throw new XentropyArgumentError('createEngine', 'maxWorkgroupSize', `must be a power of two (got ${maxWorkgroupSize})`);
   }
   const shaderF16 = checkBoolean('createEngine', 'shaderF16', options.shaderF16, true);
+  const vec4Io = checkBoolean('createEngine', 'vec4Io', options.vec4Io, false);
   const contextFor = async (device: GPUDevice, owned: boolean, info: AdapterInfo): Promise<GpuContext> => {
-    const ctx = new GpuContext(device, owned, tuningFor(info), maxWorkgroupSize, shaderF16);
+    const ctx = new GpuContext(device, owned, tuningFor(info), maxWorkgroupSize, shaderF16, vec4Io);
     if (subgroups) await ctx.enableSubgroups();
     return ctx;
   };

@@ -90,7 +90,7 @@ export class GpuContext {
    * @param tuning launch shapes for a CPU-emulated adapter (SwiftShader, llvmpipe: workgroup barriers are costly
    *   there, so one thread walks a whole row) or for a real GPU (many threads share a row).
    */
-  constructor(readonly device: GPUDevice, private readonly ownsDevice: boolean, readonly tuning: Tuning = 'gpu', maxWorkgroupSize = 256, shaderF16 = true) {
+  constructor(readonly device: GPUDevice, private readonly ownsDevice: boolean, readonly tuning: Tuning = 'gpu', maxWorkgroupSize = 256, shaderF16 = true, readonly vec4Io = false) {
     this.pool = new BufferPool(device);
     this.nativeF16 = shaderF16 && device.features.has('shader-f16');
     const limits = device.limits;
@@ -177,9 +177,13 @@ export class GpuContext {
     }
   }
 
-  /** The element-I/O variant of a row kernel for elements of `dtype` (f32 or f16), written over the input or not. */
-  elementIo(dtype: DType, inPlace: boolean): ElementIo {
-    const base = dtype === 'f16' ? (this.nativeF16 ? 'f16' : 'f16-packed') : 'f32';
+  /**
+   * The element-I/O variant of a row kernel for elements of `dtype` (f32 or f16), written over the input or not;
+   * `aligned`: every row of the dispatch starts on a 16-byte boundary of its bindings (f32 rows then go as vec4s
+   * when the engine was made with vec4Io).
+   */
+  elementIo(dtype: DType, inPlace: boolean, aligned = false): ElementIo {
+    const base = dtype === 'f16' ? (this.nativeF16 ? 'f16' : 'f16-packed') : this.vec4Io && aligned ? 'f32-vec4' : 'f32';
     return inPlace ? `${base}-in-place` : base;
   }
 

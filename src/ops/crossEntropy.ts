@@ -127,8 +127,8 @@ export function encodeCrossEntropy(ctx: GpuContext, batch: Batch, input: GpuTens
   // The gradient has the input's dtype (f16 logits: an f16 gradient, computed in f32 and rounded once).
   const inPlace = o.grad && o.inPlace === true;
   const grad = inPlace ? input : o.grad ? ctx.allocate(rows * cols, input.dtype, 'cross-entropy-grad') : undefined;
-  const gradSink = grad ?? batch.scratchTensor(1, 'f32', 'cross-entropy-no-grad');
-  const io = ctx.elementIo(input.dtype, inPlace);
+  // (4 elements: a vec4 element-I/O binding needs one whole vector.)
+  const gradSink = grad ?? batch.scratchTensor(4, 'f32', 'cross-entropy-no-grad');
   // Few long rows are split into segments (two dispatches, see PHASE in the shader) when only the hard-label fast path
   // runs: contiguous logits, no soft targets, no smoothing.
   const canSplit = inner === 1 && o.inputs === 'logits' && !o.softTarget && !(o.labelSmoothing > 0);
@@ -162,7 +162,9 @@ export function encodeCrossEntropy(ctx: GpuContext, batch: Batch, input: GpuTens
     const chunkRows = count * inner;
     const x = ctx.bind(input, firstBlock * block, count * block);
     // In place the gradient goes through the input's binding (the variant declares no binding 5).
-    const g = inPlace ? x : grad ? ctx.bind(grad, firstBlock * block, count * block) : ctx.bind(gradSink, 0, 1);
+    const g = inPlace ? x : grad ? ctx.bind(grad, firstBlock * block, count * block) : ctx.bind(gradSink, 0, 4);
+    // Rows on 16-byte boundaries of both bindings: f32 rows may go as vec4s (GpuContext.elementIo).
+    const io = ctx.elementIo(input.dtype, inPlace, inner === 1 && cols % 4 === 0 && x.shift % 4 === 0 && g.shift % 4 === 0);
     const t = o.softTarget ? ctx.bind(target, firstBlock * block, count * block) : ctx.bind(target, first, chunkRows);
     const loss = ctx.bind(rowLoss, first, chunkRows);
     const z = withZ ? ctx.bind(rowZ, first, chunkRows) : ctx.bind(rowZ, 0, 1);

@@ -2,17 +2,18 @@
  * The GPU test fixture: one engine per test file on the adapter the vitest project names (XENTROPY_ADAPTER). With
  * CI set, a missing adapter fails the suite instead of quietly testing the CPU against itself. After each file it
  * checks that no buffer was leaked and destroys the engine. `tuning` forces a launch plan ('gpu' on SwiftShader runs
- * the many-threads-per-row kernels a real GPU gets), so both plans are tested on every adapter.
+ * the many-threads-per-row kernels a real GPU gets), so both plans are tested on every adapter; `vec4Io` the
+ * engine option of that name.
  */
 import { afterAll, beforeAll, expect } from 'vitest';
 import { acquireDevice } from '../../src/gpu/adapter.js';
 import { createEngine, type Engine, type NodeAdapter } from '../../src/index.js';
 
-export function useGpuEngine(options: { tuning?: 'auto' | 'cpu' | 'gpu' } = {}): () => Engine {
+export function useGpuEngine(options: { tuning?: 'auto' | 'cpu' | 'gpu'; vec4Io?: boolean } = {}): () => Engine {
   let engine: Engine | undefined;
   beforeAll(async () => {
     const adapter = (process.env.XENTROPY_ADAPTER ?? 'auto') as NodeAdapter;
-    engine = await createEngine({ backend: process.env.CI ? 'webgpu' : 'auto', adapter, tuning: options.tuning ?? 'auto' });
+    engine = await createEngine({ backend: process.env.CI ? 'webgpu' : 'auto', adapter, tuning: options.tuning ?? 'auto', vec4Io: options.vec4Io ?? false });
     if (engine.backend === 'cpu') console.warn(`[xentropy tests] no WebGPU adapter '${adapter}': running on the CPU fallback`);
     else expect(engine.adapterInfo?.source).toBe(adapter === 'auto' ? engine.adapterInfo?.source : adapter);
   });
