@@ -9,6 +9,8 @@
 //     any magnitude of logits (1e4 shifts, 1e3 scales) is stable.
 //   - x - m is formed before the log is subtracted: for |x| ~ 1e4 this keeps the result exact to f32 rounding of the
 //     small difference instead of rounding m + log(s) first.
+//   - short rows on CPU adapters (FIXED_COLS, row_stats.wgsl): the row's max first, then each exp once (kept for
+//     softmax), a fixed tree sum; straight-line code, no loop.
 //   - -Inf entries (masks) contribute exp(-Inf) = 0; while a row has seen only -Inf, nothing is added (avoiding
 //     -Inf - -Inf = NaN). A NaN anywhere in a row makes that whole row NaN (as PyTorch), detected from the bits
 //     because WGSL lets compilers assume NaN never appears in arithmetic. +Inf makes the row NaN, as in PyTorch.

@@ -156,7 +156,7 @@ for (const [plan, engine] of engines) {
       }
     });
 
-    it('in place and f16 logits', async () => {
+    it('in place and f16 logits (odd lengths share words between rows), in place too', async () => {
       const e = engine();
       if (e.backend === 'cpu') return;
       for (const cols of [5, 10, 32]) {
@@ -177,7 +177,11 @@ for (const [plan, engine] of engines) {
         const r16 = await e.gpu.crossEntropy(half, labels, { shape: [ROWS, cols], reduction: 'sum' });
         expectClose((await r16.loss.read())[0]!, want16.loss as number, `[${ROWS}, ${cols}] f16: loss`);
         expectClose(await r16.grad!.read(), want16.grad!, `[${ROWS}, ${cols}] f16: gradient`, F16_RESULT);
-        for (const t of [half, labels, r16.loss, r16.grad!, r16.weightSum]) t.release();
+        for (const t of [r16.loss, r16.grad!, r16.weightSum]) t.release();
+        const r16i = await e.gpu.crossEntropy(half, labels, { shape: [ROWS, cols], reduction: 'sum', inPlace: true });
+        expectClose((await r16i.loss.read())[0]!, want16.loss as number, `[${ROWS}, ${cols}] f16 in place: loss`);
+        expectClose(await half.read(), want16.grad!, `[${ROWS}, ${cols}] f16 in place: gradient over the logits`, F16_RESULT);
+        for (const t of [half, labels, r16i.loss, r16i.weightSum]) t.release();
       }
     });
 
