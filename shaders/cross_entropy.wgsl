@@ -190,9 +190,12 @@ fn hard_label_grad(raw: vec4<f32>, c: vec4<u32>, t: i32, hit: f32, row_max: f32,
     v = params.softcap * th;
     slope = 1.0 - th * th;
   }
-  let p = exp(v - vec4<f32>(row_max)) * inv_sum;
-  let is_target = c == vec4<u32>(u32(t));
-  return (p * k - select(vec4<f32>(0.0), vec4<f32>(hit), is_target)) * slope * scale;
+  return hard_label_terms(exp(v - vec4<f32>(row_max)) * inv_sum, c, t, hit, k) * slope * scale;
+}
+
+// p * k - [c == t] * hit for the probabilities p of the 4 classes `c` (hard_label_grad and fixed_grad).
+fn hard_label_terms(p: vec4<f32>, c: vec4<u32>, t: i32, hit: f32, k: f32) -> vec4<f32> {
+  return p * k - select(vec4<f32>(0.0), vec4<f32>(hit), c == vec4<u32>(u32(t)));
 }
 
 // -w_t l_t for the target's logit v_t, as (finite part, flags as an exact small float): a masked target logit gives
@@ -228,7 +231,7 @@ fn store_row_loss(row: u32, row_bad: bool, skip: bool, value: f32, flags: u32, l
 // replaces the gradient where keep is 0 (bit operations cost SwiftShader less than a select).
 fn fixed_grad(g_base: u32, b: u32, e: vec4<f32>, t: i32, hit: f32, inv_sum: f32, k: f32, scale: f32, keep: u32, fill: u32) {
   if (!fixed_has(b)) { return; }
-  let g = ((e * inv_sum) * k - select(vec4<f32>(0.0), vec4<f32>(hit), fixed_cols(b) == vec4<u32>(u32(t)))) * scale;
+  let g = hard_label_terms(e * inv_sum, fixed_cols(b), t, hit, k) * scale;
   fixed_store(g_base, b, bitcast<vec4<f32>>((bitcast<vec4<u32>>(g) & vec4<u32>(keep)) | vec4<u32>(fill)));
 }
 
@@ -351,13 +354,13 @@ fn main(@builtin(local_invocation_index) lid: u32,
         v = select(v, tail_block(x_base, c0, lane, seg_end), block_cols(c0, lane) < vec4<u32>(seg_end));
       }
       cache[b] = v;
-      lane_max = max(lane_max, max(max(v.x, v.y), max(v.z, v.w)));
+      lane_max = max(lane_max, max4(v));
     }
     var lane_sum = 0.0;
     for (var b = 0u; b < CACHE_BLOCKS; b++) {
       let e = exp(cache[b] - vec4<f32>(lane_max));
       cache[b] = e;
-      lane_sum += (e.x + e.y) + (e.z + e.w);
+      lane_sum += sum4(e);
     }
     m = lane_max;
     s = lane_sum;

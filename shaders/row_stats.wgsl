@@ -28,6 +28,15 @@ fn combine_stats(a: vec2<f32>, b: vec2<f32>) -> vec2<f32> {
   return vec2<f32>(m, s);
 }
 
+// The max and the pairwise sum of a block of 4 (the order every kernel adds a block in).
+fn max4(v: vec4<f32>) -> f32 {
+  return max(max(v.x, v.y), max(v.z, v.w));
+}
+
+fn sum4(e: vec4<f32>) -> f32 {
+  return (e.x + e.y) + (e.z + e.w);
+}
+
 // Lowest finite f32: the running max starts here rather than at -Inf, so that exp(v - m) is exp(-Inf) = 0 for a masked
 // value (never exp(-Inf - -Inf) = NaN) without a branch per block. A row that stays here saw only -Inf: its sum is 0.
 const ROW_FLOOR: f32 = -0x1.fffffep+127f;
@@ -50,10 +59,10 @@ fn stats_start() -> vec4<f32> {
 // SwiftShader; +Inf - +Inf is NaN; a NaN or infinite sum times a rescale or plus a term stays NaN or infinite), which
 // stats_bad reads from the bits at the end; a finite row's sum is at most its length.
 fn add_block(state: vec4<f32>, v: vec4<f32>) -> vec4<f32> {
-  let m = max(state.x, max(max(v.x, v.y), max(v.z, v.w)));
+  let m = max(state.x, max4(v));
   let e = exp(v - vec4<f32>(m));
   let rescale = select(exp(state.x - m), 1.0, m == state.x);
-  return vec4<f32>(m, state.y * rescale, state.z * rescale + ((e.x + e.y) + (e.z + e.w)), 0.0);
+  return vec4<f32>(m, state.y * rescale, state.z * rescale + sum4(e), 0.0);
 }
 
 // Fold the inner sum of a running state into the outer one.
@@ -155,10 +164,6 @@ fn fixed_block(base: u32, b: u32) -> vec4<f32> {
   return v;
 }
 
-fn max4(v: vec4<f32>) -> f32 {
-  return max(max(v.x, v.y), max(v.z, v.w));
-}
-
 // The row's max (at least ROW_FLOOR, so a row of only -Inf gives exp(-Inf - ROW_FLOOR) = 0, never NaN).
 fn fixed_max(v0: vec4<f32>, v1: vec4<f32>, v2: vec4<f32>, v3: vec4<f32>, v4: vec4<f32>, v5: vec4<f32>, v6: vec4<f32>, v7: vec4<f32>) -> f32 {
   var m = max(ROW_FLOOR, max4(v0));
@@ -176,10 +181,6 @@ fn fixed_max(v0: vec4<f32>, v1: vec4<f32>, v2: vec4<f32>, v3: vec4<f32>, v4: vec
 fn fixed_exp(v: vec4<f32>, b: u32, m: f32) -> vec4<f32> {
   if (!fixed_has(b)) { return vec4<f32>(0.0); }
   return exp(v - vec4<f32>(m));
-}
-
-fn sum4(e: vec4<f32>) -> f32 {
-  return (e.x + e.y) + (e.z + e.w);
 }
 
 // The sum of the blocks' exponentials, a fixed tree.

@@ -12,7 +12,7 @@
 import { describe, expect, it } from 'vitest';
 import { createEngine, fromFloat16Bits, reference, roundToFloat16, toFloat16Bits, XentropyArgumentError, type CrossEntropyOptions, type Engine } from '../../src/index.js';
 import { expectClose, type Tolerance } from '../helpers/compare.js';
-import { classTargets, logitsFor, normal, rng, rowsPastOneBinding } from '../helpers/data.js';
+import { classTargets, logitsFor, normal, rng, rowsPastOneBinding, softTargets } from '../helpers/data.js';
 import { useGpuEngine } from '../helpers/engine.js';
 
 const F16_RESULT: Tolerance = { atol: 1.1e-6, rtol: 5e-4 };
@@ -21,16 +21,6 @@ const engines: [string, () => Engine][] = [
   ['adapter plan', useGpuEngine()],
   ['many threads per row', useGpuEngine({ tuning: 'gpu' })],
 ];
-
-function softTargets(rows: number, cols: number, seed: number): Float32Array {
-  const y = normal(rows * cols, 1, seed).map(Math.abs);
-  for (let r = 0; r < rows; r++) {
-    let total = 0;
-    for (let c = 0; c < cols; c++) total += y[r * cols + c]!;
-    for (let c = 0; c < cols; c++) y[r * cols + c]! /= total;
-  }
-  return y;
-}
 
 interface Case {
   label: string;

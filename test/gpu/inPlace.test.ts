@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { createEngine, reference, XentropyArgumentError, type CrossEntropyOptions, type Engine, type Reduction } from '../../src/index.js';
 import { expectClose } from '../helpers/compare.js';
-import { classTargets, logitsFor, normal, rowsPastOneBinding } from '../helpers/data.js';
+import { classTargets, logitsFor, normal, rowsPastOneBinding, softTargets } from '../helpers/data.js';
 import { useGpuEngine } from '../helpers/engine.js';
 
 const engines: [string, () => Engine][] = [
@@ -57,16 +57,6 @@ async function checkInPlace(e: Engine, c: Case, spelling: 'inPlace' | 'gradOut' 
   } finally {
     for (const t of [logits, labels, r.loss, r.weightSum, r.zLoss]) t?.release();
   }
-}
-
-function softTargets(rows: number, cols: number, seed: number): Float32Array {
-  const y = normal(rows * cols, 1, seed).map(Math.abs);
-  for (let r = 0; r < rows; r++) {
-    let total = 0;
-    for (let c = 0; c < cols; c++) total += y[r * cols + c]!;
-    for (let c = 0; c < cols; c++) y[r * cols + c]! /= total;
-  }
-  return y;
 }
 
 const hard = (rows: number, cols: number, seed: number, ignoredEvery = 3) => ({ x: logitsFor('normal', rows, cols, seed), target: classTargets(rows, cols, seed + 1, ignoredEvery) });

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { createEngine, reference, type CrossEntropyOptions, type Engine, type GpuTensor } from '../../src/index.js';
 import { expectClose } from '../helpers/compare.js';
-import { classTargets, logitsFor, normal } from '../helpers/data.js';
+import { classTargets, logitsFor, normal, softTargets } from '../helpers/data.js';
 import { useGpuEngine } from '../helpers/engine.js';
 
 const engines: [string, () => Engine][] = [
@@ -16,16 +16,6 @@ const engines: [string, () => Engine][] = [
 ];
 
 type Options = Omit<CrossEntropyOptions, 'shape'>;
-
-function softTargets(rows: number, cols: number, seed: number): Float32Array {
-  const y = normal(rows * cols, 1, seed).map(Math.abs);
-  for (let r = 0; r < rows; r++) {
-    let total = 0;
-    for (let c = 0; c < cols; c++) total += y[r * cols + c]!;
-    for (let c = 0; c < cols; c++) y[r * cols + c]! /= total;
-  }
-  return y;
-}
 
 /** The element-I/O variant of the cross_entropy dispatches of one call (null without timestamp queries). */
 async function variantOf(e: Engine, x: GpuTensor, t: GpuTensor, shape: number[], options: Options & { inPlace?: boolean } = {}): Promise<string[] | null> {

@@ -31,6 +31,17 @@ export function classTargets(rows: number, cols: number, seed: number, ignoredEv
   return out;
 }
 
+/** Probability targets: |N(0, 1)| values normalized so each row of `cols` sums to 1. */
+export function softTargets(rows: number, cols: number, seed: number): Float32Array<ArrayBuffer> {
+  const y = normal(rows * cols, 1, seed).map(Math.abs);
+  for (let r = 0; r < rows; r++) {
+    let total = 0;
+    for (let c = 0; c < cols; c++) total += y[r * cols + c]!;
+    for (let c = 0; c < cols; c++) y[r * cols + c]! /= total;
+  }
+  return y;
+}
+
 /** The value families of the core issue, applied to N(0, 3) logits. */
 export type ValueFamily = 'normal' | 'shift+1e4' | 'shift-1e4' | 'scale1e3' | 'masked' | 'equal' | 'nan-row';
 
