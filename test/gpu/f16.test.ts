@@ -13,14 +13,11 @@ import { describe, expect, it } from 'vitest';
 import { createEngine, fromFloat16Bits, reference, roundToFloat16, toFloat16Bits, XentropyArgumentError, type CrossEntropyOptions, type Engine } from '../../src/index.js';
 import { expectClose, type Tolerance } from '../helpers/compare.js';
 import { classTargets, logitsFor, normal, rng, rowsPastOneBinding, softTargets } from '../helpers/data.js';
-import { useGpuEngine } from '../helpers/engine.js';
+import { useBothPlans } from '../helpers/engine.js';
 
 const F16_RESULT: Tolerance = { atol: 1.1e-6, rtol: 5e-4 };
 
-const engines: [string, () => Engine][] = [
-  ['adapter plan', useGpuEngine()],
-  ['many threads per row', useGpuEngine({ tuning: 'gpu' })],
-];
+const engines = useBothPlans();
 
 interface Case {
   label: string;

@@ -6,12 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { createEngine, reference, XentropyArgumentError, type CrossEntropyOptions, type Engine, type Reduction } from '../../src/index.js';
 import { expectClose } from '../helpers/compare.js';
 import { classTargets, logitsFor, normal, rowsPastOneBinding, softTargets } from '../helpers/data.js';
-import { useGpuEngine } from '../helpers/engine.js';
+import { useBothPlans } from '../helpers/engine.js';
 
-const engines: [string, () => Engine][] = [
-  ['adapter plan', useGpuEngine()],
-  ['many threads per row', useGpuEngine({ tuning: 'gpu' })],
-];
+const engines = useBothPlans();
 
 interface Case {
   label: string;

@@ -11,14 +11,10 @@ import { MAX_FIXED_COLS, planRows } from '../../src/ops/rows.js';
 import type { GpuContext } from '../../src/gpu/context.js';
 import { expectClose, type Tolerance } from '../helpers/compare.js';
 import { classTargets, logitsFor, normal, type ValueFamily } from '../helpers/data.js';
-import { useGpuEngine } from '../helpers/engine.js';
+import { useBothPlans } from '../helpers/engine.js';
 
-const adapterPlan = useGpuEngine();
-const gpuPlan = useGpuEngine({ tuning: 'gpu' });
-const engines: [string, () => Engine][] = [
-  ['adapter plan', adapterPlan],
-  ['many threads per row', gpuPlan],
-];
+const engines = useBothPlans();
+const adapterPlan = engines[0]![1];
 
 const ROWS = 67; // one full workgroup of 64 rows and a partial one
 const COLS = [1, 2, 3, 4, 5, 7, 8, 9, 10, 12, 13, 16, 17, 20, 31, 32, 33];

@@ -8,12 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { createEngine, reference, type CrossEntropyOptions, type Engine, type GpuTensor } from '../../src/index.js';
 import { expectClose } from '../helpers/compare.js';
 import { classTargets, logitsFor, normal, softTargets } from '../helpers/data.js';
-import { useGpuEngine } from '../helpers/engine.js';
+import { useBothPlans } from '../helpers/engine.js';
 
-const engines: [string, () => Engine][] = [
-  ['adapter plan', useGpuEngine({ vec4Io: true })],
-  ['many threads per row', useGpuEngine({ tuning: 'gpu', vec4Io: true })],
-];
+const engines = useBothPlans({ vec4Io: true });
 
 type Options = Omit<CrossEntropyOptions, 'shape'>;
 

@@ -30,6 +30,17 @@ export function useGpuEngine(options: { tuning?: 'auto' | 'cpu' | 'gpu'; vec4Io?
 }
 
 /**
+ * Both launch plans on the project's adapter, labelled: the adapter's own, and the many-threads-per-row plan of a real
+ * GPU (tuning 'gpu'); `options` go to both engines.
+ */
+export function useBothPlans(options: { vec4Io?: boolean } = {}): [string, () => Engine][] {
+  return [
+    ['adapter plan', useGpuEngine(options)],
+    ['many threads per row', useGpuEngine({ ...options, tuning: 'gpu' })],
+  ];
+}
+
+/**
  * A bare device on the vitest project's adapter, for tests that drive a GpuContext directly (the matmul kernels
  * alone): undefined without an adapter, a failure with CI set. Destroyed after the file.
  */
