@@ -178,11 +178,13 @@ export class GpuContext {
   }
 
   /**
-   * The element-I/O variant of a row kernel for elements of `dtype` (f32 or f16), written over the input or not;
-   * `aligned`: every row of the dispatch starts on a 16-byte boundary of its bindings (f32 rows then go as vec4s
-   * when the engine was made with vec4Io).
+   * The element-I/O variant of a row kernel for elements of `dtype` (f32 or f16), written over the input or not.
+   * With vec4Io, f32 rows go as vec4s when every row starts on a 16-byte boundary of the kernel's element bindings:
+   * `rowLength` (contiguous rows; 0 for another layout) a multiple of 4, and each of `ranges` shifted by a multiple
+   * of 4 elements.
    */
-  elementIo(dtype: DType, inPlace: boolean, aligned = false): ElementIo {
+  elementIo(dtype: DType, inPlace: boolean, rowLength = 0, ...ranges: BoundRange[]): ElementIo {
+    const aligned = rowLength > 0 && rowLength % 4 === 0 && ranges.every((r) => r.shift % 4 === 0);
     const base = dtype === 'f16' ? (this.nativeF16 ? 'f16' : 'f16-packed') : this.vec4Io && aligned ? 'f32-vec4' : 'f32';
     return inPlace ? `${base}-in-place` : base;
   }

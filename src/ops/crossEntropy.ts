@@ -163,8 +163,7 @@ export function encodeCrossEntropy(ctx: GpuContext, batch: Batch, input: GpuTens
     const x = ctx.bind(input, firstBlock * block, count * block);
     // In place the gradient goes through the input's binding (the variant declares no binding 5).
     const g = inPlace ? x : grad ? ctx.bind(grad, firstBlock * block, count * block) : ctx.bind(gradSink, 0, 4);
-    // Rows on 16-byte boundaries of both bindings: f32 rows may go as vec4s (GpuContext.elementIo).
-    const io = ctx.elementIo(input.dtype, inPlace, inner === 1 && cols % 4 === 0 && x.shift % 4 === 0 && g.shift % 4 === 0);
+    const io = ctx.elementIo(input.dtype, inPlace, inner === 1 ? cols : 0, x, g);
     const t = o.softTarget ? ctx.bind(target, firstBlock * block, count * block) : ctx.bind(target, first, chunkRows);
     const loss = ctx.bind(rowLoss, first, chunkRows);
     const z = withZ ? ctx.bind(rowZ, first, chunkRows) : ctx.bind(rowZ, 0, 1);
