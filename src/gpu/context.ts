@@ -95,12 +95,16 @@ export class GpuContext {
     this.nativeF16 = shaderF16 && device.features.has('shader-f16');
     const limits = device.limits;
     this.workgroupSize = Math.min(maxWorkgroupSize, limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX);
+    this.maxWorkgroupsPerDimension = limits.maxComputeWorkgroupsPerDimension;
     void device.lost.then((info) => {
       if (this.destroyed) return;
       this.lostMessage = `${info.reason}: ${info.message}`;
       this.lostInfo = { reason: info.reason, message: info.message };
     });
   }
+
+  /** limits.maxComputeWorkgroupsPerDimension, read once (device.limits is a native getter; every dispatch needs it). */
+  readonly maxWorkgroupsPerDimension: number;
 
   get limits(): GPUSupportedLimits {
     return this.device.limits;
@@ -209,9 +213,9 @@ export class GpuContext {
 
   /** The pipeline for one variant of a kernel, created on first use (cacheKey: its pipelineKey). */
   pipeline(kernel: KernelName, constants: Constants, io: KernelIo = 'f32', cacheKey = this.pipelineKey(kernel, constants, io)): GPUComputePipeline {
-    const full: Constants = { WG: this.workgroupSize, ...constants };
     let pipeline = this.pipelines.get(cacheKey);
     if (!pipeline) {
+      const full: Constants = { WG: this.workgroupSize, ...constants };
       const moduleKey = `${kernel}:${this.subgroupReductions ? 'subgroup' : 'workgroup'}:${io}`;
       let module = this.modules.get(moduleKey);
       if (!module) {
@@ -235,9 +239,10 @@ export class GpuContext {
    * (a null one leaves its binding number out).
    * Cached by recipe (see dispatchCache), so steady-state calls create nothing.
    */
-  bindGroup(pipelineKey: string, pipeline: GPUComputePipeline, params: Uint32Array<ArrayBuffer> | null, bindings: readonly (GPUBufferBinding | null)[]): GPUBindGroup {
-    const ranges = bindings.map((b) => (b ? `${this.bufferId(b.buffer)}@${b.offset ?? 0}+${b.size ?? ''}` : '-')).join(',');
-    const key = `${pipelineKey}|${params ? params.join(',') : '-'}|${ranges}`;
+  bindGroup(pipelineKey: string, pipeline: GPUComputePipeline, params: readonly number[] | null, bindings: readonly (GPUBufferBinding | null)[]): GPUBindGroup {
+    // Built with plain concatenation: this runs for every dispatch (map/join and template strings cost more).
+    let key = pipelineKey + (params ? '|' + params.join(',') + '|' : '|-|');
+    for (const b of bindings) key += b ? this.bufferId(b.buffer) + '@' + (b.offset ?? 0) + '+' + (b.size ?? '') + ',' : '-,';
     const hit = this.dispatchCache.get(key);
     if (hit) {
       this.dispatchCache.delete(key); // re-insert: Map order is the LRU order
@@ -247,8 +252,11 @@ export class GpuContext {
     const entries: GPUBindGroupEntry[] = [];
     let uniform: GPUBuffer | null = null;
     if (params) {
-      uniform = this.device.createBuffer({ size: params.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: 'xentropy:params' });
-      this.device.queue.writeBuffer(uniform, 0, params);
+      // u32 words (i32 values as their two's-complement bits), padded to whole 16-byte rows.
+      const words = new Uint32Array(Math.ceil(params.length / 4) * 4);
+      for (let i = 0; i < params.length; i++) words[i] = params[i]! >>> 0;
+      uniform = this.device.createBuffer({ size: words.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: 'xentropy:params' });
+      this.device.queue.writeBuffer(uniform, 0, words);
       entries.push({ binding: 0, resource: { buffer: uniform } });
     }
     const first = params ? 1 : 0;
@@ -494,12 +502,7 @@ export class Batch {
     this.kernels.add(kernel);
     const key = this.ctx.pipelineKey(kernel, constants, io);
     const pipeline = this.ctx.pipeline(kernel, constants, io, key);
-    let words: Uint32Array<ArrayBuffer> | null = null;
-    if (hasParams) {
-      words = new Uint32Array(Math.ceil(params.length / 4) * 4);
-      for (let i = 0; i < params.length; i++) words[i] = params[i]! >>> 0;
-    }
-    const bindGroup = this.ctx.bindGroup(key, pipeline, words, bindings);
+    const bindGroup = this.ctx.bindGroup(key, pipeline, hasParams ? params : null, bindings);
     const profiling = this.ctx.profiling;
     if (profiling?.perPass && this.pass && this.queries) {
       // One timestamp pair per compute pass: the batch's dispatches stay together, as they run unprofiled.
@@ -512,7 +515,7 @@ export class Batch {
     this.pass ??= this.encoder.beginComputePass({ label: `xentropy:${this.label}` });
     this.pass.setPipeline(pipeline);
     this.pass.setBindGroup(0, bindGroup);
-    const maxPerDim = this.ctx.limits.maxComputeWorkgroupsPerDimension;
+    const maxPerDim = this.ctx.maxWorkgroupsPerDimension;
     const x = Math.min(groups, maxPerDim);
     const y = Math.ceil(groups / x);
     if (y > maxPerDim) throw new Error(`${this.label}: ${groups} workgroups exceed the device's dispatch limit`);

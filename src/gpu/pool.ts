@@ -25,15 +25,26 @@ export function bucketSize(bytes: number): number {
   return Math.ceil(size / step) * step;
 }
 
+/** What the pool knows of a buffer it made (read from here, not from the GPUBuffer: its getters are native calls). */
+interface Entry {
+  key: string;
+  size: number;
+  /** Creation order: free lists hand out the oldest first. */
+  serial: number;
+}
+
 export class BufferPool {
   /** Free buffers per bucket, oldest (lowest serial) last, so reuse is deterministic: see `acquire`. */
   private readonly free = new Map<string, GPUBuffer[]>();
-  private readonly serials = new WeakMap<GPUBuffer, number>();
+  private readonly entries = new WeakMap<GPUBuffer, Entry>();
   private readonly live = new Set<GPUBuffer>();
   private pooledBytes = 0;
   private created = 0;
+  private readonly maxBufferSize: number;
 
-  constructor(private readonly device: GPUDevice) {}
+  constructor(private readonly device: GPUDevice) {
+    this.maxBufferSize = device.limits.maxBufferSize;
+  }
 
   /**
    * A buffer of at least `bytes` bytes with exactly `usage`; release it with `release` when done. Always the oldest
@@ -41,18 +52,18 @@ export class BufferPool {
    * engine's cached bind groups keep matching in steady state.
    */
   acquire(bytes: number, usage: GPUBufferUsageFlags, label: string): GPUBuffer {
-    const limit = this.device.limits.maxBufferSize;
+    const limit = this.maxBufferSize;
     if (bytes > limit) {
       throw new Error(`xentropy ${label}: needs one buffer of ${formatBytes(bytes)}, more than this device's maxBufferSize (${formatBytes(limit)})`);
     }
     const size = Math.min(bucketSize(bytes), Math.max(Math.ceil(bytes / 4) * 4, Math.floor(limit / 4) * 4));
-    const list = this.free.get(key(size, usage));
-    let buffer = list?.pop();
+    const k = key(size, usage);
+    let buffer = this.free.get(k)?.pop();
     if (buffer) {
-      this.pooledBytes -= buffer.size;
+      this.pooledBytes -= size;
     } else {
       buffer = this.device.createBuffer({ size, usage, label: `xentropy:${label}` });
-      this.serials.set(buffer, this.created++);
+      this.entries.set(buffer, { key: k, size, serial: this.created++ });
     }
     this.live.add(buffer);
     return buffer;
@@ -61,13 +72,14 @@ export class BufferPool {
   /** Give a buffer back for reuse. Safe right after `queue.submit`: later uses are ordered after it on the queue. */
   release(buffer: GPUBuffer): void {
     if (!this.live.delete(buffer)) return;
-    const k = key(buffer.size, buffer.usage);
-    let list = this.free.get(k);
-    if (!list) this.free.set(k, (list = []));
-    list.push(buffer);
-    const serial = (b: GPUBuffer) => this.serials.get(b)!;
-    list.sort((a, b) => serial(b) - serial(a));
-    this.pooledBytes += buffer.size;
+    const entry = this.entries.get(buffer)!;
+    let list = this.free.get(entry.key);
+    if (!list) this.free.set(entry.key, (list = []));
+    // Keep the list in decreasing serial order (oldest last): insert in place, usually at the end.
+    let i = list.length;
+    while (i > 0 && this.entries.get(list[i - 1]!)!.serial < entry.serial) i--;
+    list.splice(i, 0, buffer);
+    this.pooledBytes += entry.size;
   }
 
   /** Destroy the buffers kept for reuse (live ones stay valid). */
@@ -86,7 +98,7 @@ export class BufferPool {
 
   stats(): PoolStats {
     let liveBytes = 0;
-    for (const buffer of this.live) liveBytes += buffer.size;
+    for (const buffer of this.live) liveBytes += this.entries.get(buffer)!.size;
     let pooledBuffers = 0;
     for (const list of this.free.values()) pooledBuffers += list.length;
     return { liveBuffers: this.live.size, liveBytes, pooledBuffers, pooledBytes: this.pooledBytes, created: this.created };
