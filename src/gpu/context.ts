@@ -70,6 +70,8 @@ export class GpuContext {
   /** Row reductions use subgroup shuffles (set by `enableSubgroups` after the device passed the probe). */
   private subgroupReductions = false;
   private readonly pipelines = new Map<string, GPUComputePipeline>();
+  /** Buffers of bindings a variant never touches, by role (see `unused`); destroyed with the engine. */
+  private readonly placeholders = new Map<string, GpuTensor>();
   private lostMessage: string | null = null;
   /** How the device was lost (null while it is not). */
   lostInfo: { reason: string; message: string } | null = null;
@@ -96,6 +98,8 @@ export class GpuContext {
     const limits = device.limits;
     this.workgroupSize = Math.min(maxWorkgroupSize, limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX);
     this.maxWorkgroupsPerDimension = limits.maxComputeWorkgroupsPerDimension;
+    this.storageOffsetAlignment = limits.minStorageBufferOffsetAlignment;
+    this.bindingElements = Math.floor((limits.maxStorageBufferBindingSize - limits.minStorageBufferOffsetAlignment) / 4);
     void device.lost.then((info) => {
       if (this.destroyed) return;
       this.lostMessage = `${info.reason}: ${info.message}`;
@@ -105,6 +109,9 @@ export class GpuContext {
 
   /** limits.maxComputeWorkgroupsPerDimension, read once (device.limits is a native getter; every dispatch needs it). */
   readonly maxWorkgroupsPerDimension: number;
+  /** limits.minStorageBufferOffsetAlignment, read once (every binding needs it). */
+  private readonly storageOffsetAlignment: number;
+  private readonly bindingElements: number;
 
   get limits(): GPUSupportedLimits {
     return this.device.limits;
@@ -282,6 +289,22 @@ export class GpuContext {
     return id;
   }
 
+  /**
+   * A buffer for a binding the dispatched variant declares but never touches (no class weights, no z-loss, no
+   * gradient, one segment per row): 4 f32 elements (a vec4 binding's minimum), one buffer per `role` for the engine's
+   * lifetime instead of a pooled one acquired and released by every call. Distinct roles keep two placeholders of one
+   * dispatch in distinct buffers (WebGPU refuses a buffer bound read-only and writable in one dispatch).
+   */
+  unused(role: string): GpuTensor {
+    let tensor = this.placeholders.get(role);
+    if (!tensor) {
+      const buffer = this.device.createBuffer({ size: 16, usage: storageUsage(), label: `xentropy:unused-${role}` });
+      tensor = this.own(buffer, 'f32', 4, 0, false);
+      this.placeholders.set(role, tensor);
+    }
+    return tensor;
+  }
+
   /** An engine-owned tensor of `length` elements; release it (or hand it to the caller) when done. */
   allocate(length: number, dtype: DType, label: string): GpuTensor {
     const buffer = this.pool.acquire(Math.max(4, byteLengthOf(dtype, length)), storageUsage(), label);
@@ -353,7 +376,7 @@ export class GpuContext {
    * adds `shift` elements; every kernel takes such an element offset for each array it reads or writes.
    */
   bind(tensor: GpuTensor, start: number, count: number): BoundRange {
-    const alignment = this.limits.minStorageBufferOffsetAlignment;
+    const alignment = this.storageOffsetAlignment;
     const bytesPer = elementBytes(tensor.dtype);
     const byteStart = tensor.byteOffset + start * bytesPer;
     const offset = Math.floor(byteStart / alignment) * alignment;
@@ -364,7 +387,7 @@ export class GpuContext {
 
   /** The largest number of f32 elements (or more f16 ones) one binding can cover, leaving room for the alignment shift. */
   get maxBindingElements(): number {
-    return Math.floor((this.limits.maxStorageBufferBindingSize - this.limits.minStorageBufferOffsetAlignment) / 4);
+    return this.bindingElements;
   }
 
   /**
@@ -440,6 +463,8 @@ export class GpuContext {
     if (this.destroyed) return;
     this.destroyed = true;
     this.pool.destroy();
+    for (const placeholder of this.placeholders.values()) placeholder.buffer.destroy();
+    this.placeholders.clear();
     for (const entry of this.dispatchCache.values()) entry.uniform?.destroy();
     this.dispatchCache.clear();
     for (const buffer of this.deferredDestroy) buffer.destroy();

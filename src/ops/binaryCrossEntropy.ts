@@ -24,8 +24,8 @@ export function encodeBinaryCrossEntropy(ctx: GpuContext, batch: Batch, input: G
   const grad = o.grad ? ctx.allocate(n, 'f32', 'binary-cross-entropy-grad') : undefined;
   // Unused bindings still need a buffer; the read-only ones may share one, the written one may not (WebGPU forbids a
   // buffer bound both writable and read-only in one dispatch).
-  const unusedInput = o.weight && o.posWeight ? undefined : batch.scratchTensor(1, 'f32', 'binary-cross-entropy-unused');
-  const gradSink = grad ?? batch.scratchTensor(1, 'f32', 'binary-cross-entropy-no-grad');
+  const unusedInput = o.weight && o.posWeight ? undefined : ctx.unused('read');
+  const gradSink = grad ?? ctx.unused('grad');
   const weight = o.weight ? ctx.bind(o.weight, 0, o.weight.length).binding : ctx.bind(unusedInput!, 0, 1).binding;
   const posWeight = o.posWeight ? ctx.bind(o.posWeight, 0, o.posWeight.length).binding : ctx.bind(unusedInput!, 0, 1).binding;
   const gradScale = o.reduction === 'mean' ? 1 / n : 1;

@@ -116,19 +116,19 @@ export function encodeTargetWeightSum(ctx: GpuContext, batch: Batch, target: Gpu
 export function encodeCrossEntropy(ctx: GpuContext, batch: Batch, input: GpuTensor, target: GpuTensor, o: CrossEntropyEncodeOptions): CrossEntropyEncoded {
   const { rows, cols, inner } = o;
   const withZ = o.zLoss !== 0;
-  const weight = o.weight ?? batch.scratchTensor(1, 'f32', 'cross-entropy-no-weight');
+  const weight = o.weight ?? ctx.unused('read');
   const weightBinding = ctx.bind(weight, 0, o.weight ? cols : 1).binding;
 
   const weightSum = encodeTargetWeightSum(ctx, batch, target, weight, { rows, cols, ignoreIndex: o.ignoreIndex, weighted: o.weight !== undefined, softTarget: o.softTarget });
   const ws = ctx.bind(weightSum, 0, 2);
 
   const rowLoss = o.reduction === 'none' ? ctx.allocate(rows, 'f32', 'cross-entropy-loss') : batch.scratchTensor(rows, 'f32', 'cross-entropy-row-loss');
-  const rowZ = withZ ? (o.reduction === 'none' ? ctx.allocate(rows, 'f32', 'cross-entropy-z-loss') : batch.scratchTensor(rows, 'f32', 'cross-entropy-row-z')) : batch.scratchTensor(1, 'f32', 'cross-entropy-no-z');
+  const rowZ = withZ ? (o.reduction === 'none' ? ctx.allocate(rows, 'f32', 'cross-entropy-z-loss') : batch.scratchTensor(rows, 'f32', 'cross-entropy-row-z')) : ctx.unused('z');
   // The gradient has the input's dtype (f16 logits: an f16 gradient, computed in f32 and rounded once).
   const inPlace = o.grad && o.inPlace === true;
   const grad = inPlace ? input : o.grad ? ctx.allocate(rows * cols, input.dtype, 'cross-entropy-grad') : undefined;
   // (4 elements: a vec4 element-I/O binding needs one whole vector.)
-  const gradSink = grad ?? batch.scratchTensor(4, 'f32', 'cross-entropy-no-grad');
+  const gradSink = grad ?? ctx.unused('grad');
   // Few long rows are split into segments (two dispatches, see PHASE in the shader) when only the hard-label fast path
   // runs: contiguous logits, no soft targets, no smoothing.
   const canSplit = inner === 1 && o.inputs === 'logits' && !o.softTarget && !(o.labelSmoothing > 0);
@@ -172,7 +172,7 @@ export function encodeCrossEntropy(ctx: GpuContext, batch: Batch, input: GpuTens
     const plan = canSplit ? planRows(ctx, chunkRows, cols) : { segments: 1, segmentLength: Math.ceil(cols / 4) * 4 };
     const units = chunkRows * plan.segments;
     // Split rows: (max, sum) per unit, then the target's logit per row (read in PHASE 1, before PHASE 2 writes).
-    const partials = batch.scratchTensor(plan.segments > 1 ? 2 * (units + chunkRows) : 2, 'f32', 'cross-entropy-partials');
+    const partials = plan.segments > 1 ? batch.scratchTensor(2 * (units + chunkRows), 'f32', 'cross-entropy-partials') : ctx.unused('partials');
     const params = [
       chunkRows, cols, inner, x.shift, t.shift, g.shift, loss.shift, o.ignoreIndex, REDUCTION_CODE[o.reduction],
       f32Bits(o.labelSmoothing), f32Bits(o.zLoss), f32Bits(o.softcap ?? 1), f32Bits(o.allWeights), plan.segments, plan.segmentLength,

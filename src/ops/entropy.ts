@@ -14,7 +14,7 @@ export function encodeEntropy(ctx: GpuContext, batch: Batch, probs: GpuTensor, o
   const { rows, cols } = o;
   const items = lossArray(ctx, batch, rows, o.reduction === 'none', 'entropy');
   const grad = o.grad ? ctx.allocate(rows * cols, 'f32', 'entropy-grad') : undefined;
-  const gradSink = grad ?? batch.scratchTensor(1, 'f32', 'entropy-no-grad');
+  const gradSink = grad ?? ctx.unused('grad');
   const { WG: wg, TPR: tpr } = lossRowShape(ctx, rows, cols);
   const gradScale = o.reduction === 'mean' ? 1 / rows : 1;
   forEachRowChunk('entropy', ctx, rows, cols, (first, count) => {

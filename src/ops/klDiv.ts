@@ -18,7 +18,7 @@ export function encodeKlDiv(
   const { n } = o;
   const items = lossArray(ctx, batch, n, o.reduction === 'none', 'kl-div-loss');
   const grad = o.grad ? ctx.allocate(n, 'f32', 'kl-div-grad') : undefined;
-  const gradSink = grad ?? batch.scratchTensor(1, 'f32', 'kl-div-no-grad');
+  const gradSink = grad ?? ctx.unused('grad');
   const denominator = klDivDenominator(o.reduction, n, o.batch);
   forEachElementChunk(ctx, n, (first, count) => {
     const x = ctx.bind(input, first, count);

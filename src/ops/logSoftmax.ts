@@ -15,7 +15,7 @@ export function encodeLogSoftmax(ctx: GpuContext, batch: Batch, input: GpuTensor
     const y = ctx.bind(output, first * cols, count * cols);
     const params = [count, cols, x.shift, y.shift, plan.segments, plan.segmentLength];
     const units = count * plan.segments;
-    const partials = batch.scratchTensor(plan.segments > 1 ? 2 * units : 2, 'f32', 'log-softmax-partials');
+    const partials = plan.segments > 1 ? batch.scratchTensor(2 * units, 'f32', 'log-softmax-partials') : ctx.unused('partials');
     const bindings = [x.binding, y.binding, ctx.bind(partials, 0, partials.length).binding];
     const phases = plan.segments > 1 ? [1, 2] : [0];
     for (const phase of phases) {

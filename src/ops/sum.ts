@@ -61,7 +61,7 @@ export function encodeSum(ctx: GpuContext, batch: Batch, input: GpuTensor, n: nu
   }
   const constants = { ...sumPlan(ctx.tuning, ctx.workgroupSize, n) };
   const block = constants.WG * constants.ITEMS;
-  const denominator = divideBy ?? batch.scratchTensor(1, 'f32', 'sum-no-divisor');
+  const denominator = divideBy ?? ctx.unused('read');
   const denominatorBinding = ctx.bind(denominator, 0, 1).binding;
   let source = input;
   let count = n;
