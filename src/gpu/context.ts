@@ -650,7 +650,9 @@ export class Batch {
     let error: GPUError | null;
     try {
       const [v, m] = await this.scopes;
-      error = v ?? m;
+      // Out of memory first: a buffer that could not be made is invalid, so the validation error that follows (a bind
+      // group naming an invalid buffer) is a consequence, not the cause.
+      error = m ?? v;
     } catch (lost) {
       for (const tensor of this.results) tensor.release();
       throw new Error(`xentropy ${this.label}: the WebGPU device was lost while the work was submitted (${lost instanceof Error ? lost.message : String(lost)})`);
