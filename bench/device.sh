@@ -3,7 +3,7 @@
 # eager F.cross_entropy on the same GPU as the side-by-side anchor (bench/torch_anchor.py), plus the 8192 x 128256 case
 # (bench/huge.ts), per-dispatch GPU times (bench/profile.ts) and the fused linear cross-entropy at full size, and its
 # matmuls alone. About 3-4 minutes; XENT_PARTS (default "bench huge profile linear-ce lce-matmul torch"; also
-# "bench-vec4", "profile-vec4") picks parts.
+# "bench-vec4", "profile-vec4", "host") picks parts.
 #
 # Prepare here (CPU machine, project root):  npm run build && npm run bench:build && bash ../shared/device/pack.sh
 # Run there (tool `run`), carry [".devcarry", "bench/dist"]:  bash bench/device.sh
@@ -61,6 +61,13 @@ case $parts in *" huge "*) run huge "${XENT_HUGE_TIMEOUT:-80}" node bench/dist/h
 # 1024 (where rows of up to 32768 classes fit the registers: the CACHED path).
 case $parts in *" profile "*) run profile 50 node bench/dist/profile.mjs --adapter="$adapter" --wg=256,1024; tail -n 36 "$log";; esac
 case $parts in *" profile-vec4 "*) run profile-vec4 50 node bench/dist/profile.mjs --adapter="$adapter" --wg=256 --vec4-io; tail -n 20 "$log";; esac
+# Host cost per call against the bare API calls it makes (bench/host.ts), on this machine's CPU: on Dawn's null backend
+# and on the GPU's adapter (there the driver's recording counts too). About 20 s.
+case $parts in *" host "*)
+  run host-null 40 node bench/dist/host.mjs --adapter=null
+  run host-gpu 40 node bench/dist/host.mjs --adapter="$adapter"
+  tail -n 48 "$log";;
+esac
 # The fused linear cross-entropy at the size (bench/linearCe.ts).
 case $parts in *" linear-ce "*) run linear-ce "${XENT_LCE_TIMEOUT:-90}" node bench/dist/linear-ce.mjs --full --adapter="$adapter"; tail -n 12 "$log";; esac
 # Its matmuls alone: GFLOP/s per product (GPU timestamps) beside tfjs matMul on the same products (bench/linearCe.ts

@@ -14,7 +14,7 @@
  * measures on a real adapter instead (the host cost there includes the driver's recording).
  *
  * Usage: npm run build && npm run bench:build && node bench/dist/host.mjs [--calls=400] [--adapter=null] [--tuning=gpu]
- *   [--cases=4096x1000,65537x10] [--ops=ce-fwd-bwd,ce-fwd,log-softmax,sum]
+ *   [--cases=4096x1000,65537x10] [--ops=ce-fwd-bwd,ce-fwd,log-softmax,sum] [--in-flight=16]
  */
 import { create, globals } from 'webgpu';
 import { createEngine, type Engine, type GpuTensor, type NodeAdapter } from 'xentropy';
@@ -26,10 +26,10 @@ const tuning = (args.get('tuning') ?? 'gpu') as 'gpu' | 'cpu';
 const opFilter = args.get('ops')?.split(',');
 const cases: [number, number][] = (args.get('cases') ?? '4096x1000,1024x32000,256x128256,64x262144,65537x10').split(',').map((c) => c.split('x').map(Number) as [number, number]);
 /**
- * Calls in flight at once (their outputs stay allocated until the group is awaited): at most 128 MiB of gradients
- * (Dawn's null backend refuses buffers beyond about 1.2 GiB in all).
+ * Calls in flight at once (their outputs stay allocated until the group is awaited): --in-flight (16), and at most
+ * 128 MiB of gradients (Dawn's null backend refuses buffers beyond about 1.2 GiB in all).
  */
-const inFlight = (elements: number) => Math.max(1, Math.min(16, Math.floor(2 ** 27 / (4 * elements))));
+const inFlight = (elements: number) => Math.max(1, Math.min(Number(args.get('in-flight') ?? 16), Math.floor(2 ** 27 / (4 * elements))));
 
 Object.assign(globalThis, globals);
 let engine: Engine;
