@@ -6,19 +6,24 @@
 // #{ r : target not ignored and outside [0, cols) }, so GPU-resident targets never checked on the host can be reported.
 // Each workgroup reduces a block of WG * ITEMS rows to one partial of each: partials[group] (weight sum or count) and
 // partials[groups + group] (out-of-range count). With one workgroup the partials are the result (weight_sum[0],
-// weight_sum[1]); with more, sum.wgsl reduces them (src/ops/crossEntropy.ts). Every thread takes ITEMS rows, so loops
+// weight_sum[1]); with more, a second dispatch of this kernel with COMBINE adds them (one workgroup: thread i adds
+// partials i, i + WG, ... of each half, then the same tree), one dispatch where two sums took two. Every thread takes ITEMS rows, so loops
 // stay short whatever the row count (llvmpipe stops a shader's loops after 65535 iterations in total) and the whole
 // device shares the work (a single workgroup would read 16M targets alone).
 // Exactness: counts are u32 per workgroup (at most WG * ITEMS, exact in f32) and f32 sums of those after, exact while
 // the total is below 2^24; weighted sums accumulate in f32 in a fixed order (deterministic; relative error at most
-// about (ITEMS + log2 WG + the sum's passes) * 2^-24).
+// about (ITEMS + 2 log2 WG + groups / WG) * 2^-24).
 // Workgroup shape: WG threads, ITEMS rows each, strided by WG (coalesced). Bindings: 0 params, 1 labels (class-index
-// targets, read), 2 class weights (read), 3 partials (write, 2 * groups floats).
+// targets, read; with COMBINE the first dispatch's 2 * groups partials, as f32 bits), 2 class weights (read),
+// 3 partials (write: 2 * groups floats; with COMBINE the 2 results).
 
 override WG: u32 = 256u;
 override ITEMS: u32 = 64u;
 override WEIGHTED: bool = false;
 override SOFT_TARGET: bool = false;
+// The second dispatch when the first had several workgroups (see above): one workgroup, params.groups is the first
+// dispatch's count and params.target_offset where its partials start in binding 1.
+override COMBINE: bool = false;
 
 struct Params {
   rows: u32,
@@ -47,7 +52,12 @@ fn main(@builtin(local_invocation_index) lid: u32,
   var valid = 0u;
   var bad = 0u;
   var weight = 0.0;
-  if (!SOFT_TARGET) {
+  if (COMBINE) {
+    for (var i = lid; i < params.groups; i += WG) {
+      weight += bitcast<f32>(labels[params.target_offset + i]);
+      bad += u32(bitcast<f32>(labels[params.target_offset + params.groups + i]));
+    }
+  } else if (!SOFT_TARGET) {
     // Branch-free (selects; the rows past the end read a clamped, in-bounds label and count nothing): CPU adapters
     // pay for every divergent branch. Four rows per step (rows j .. j + 3 of this thread, each contiguous across the
     // workgroup), and the loop ends at the last step with a row in range (a condition uniform across the workgroup):
@@ -88,7 +98,12 @@ fn main(@builtin(local_invocation_index) lid: u32,
     }
     workgroupBarrier();
   }
-  if (lid == 0u && group < params.groups) {
+  if (COMBINE) {
+    if (lid == 0u) {
+      partials[params.partials_offset] = shared_weight[0];
+      partials[params.partials_offset + 1u] = f32(shared_bad[0]);
+    }
+  } else if (lid == 0u && group < params.groups) {
     var total = f32(shared_valid[0]);
     if (SOFT_TARGET) {
       total = f32(min(params.rows - first, WG * ITEMS));

@@ -75,7 +75,8 @@ const WEIGHTED_ROWS_PER_THREAD = 256;
 /**
  * The mean's denominator and the out-of-range count ([weight_sum, out_of_range] in a new 2-element tensor): one
  * target_weight_sum dispatch writes per-workgroup partials, straight into the result when one workgroup covers every
- * row, else into scratch that sum.wgsl reduces (deterministic either way).
+ * row, else into scratch that a second, one-workgroup dispatch of the same kernel (COMBINE) adds up (deterministic
+ * either way).
  */
 export interface TargetWeightSumOptions {
   rows: number;
@@ -105,10 +106,16 @@ export function encodeTargetWeightSum(ctx: GpuContext, batch: Batch, target: Gpu
     groups,
   );
   if (groups > 1) {
-    // Views of the halves of the partials and of the two result elements (not owned: nothing to release).
-    const view = (t: GpuTensor, start: number, length: number): GpuTensor => ctx.own(t.buffer, 'f32', length, t.byteOffset + start * 4, false);
-    encodeSum(ctx, batch, view(partials, 0, groups), groups, view(weightSum, 0, 1));
-    encodeSum(ctx, batch, view(partials, groups, groups), groups, view(weightSum, 1, 1));
+    // The second pass (COMBINE): one workgroup adds both halves of the partials into the two results.
+    const first = ctx.bind(partials, 0, 2 * groups);
+    const result = ctx.bind(weightSum, 0, 2);
+    batch.dispatch(
+      'target_weight_sum',
+      { WG: wg, ITEMS: items, WEIGHTED: o.weighted, SOFT_TARGET: o.softTarget, COMBINE: true },
+      [rows, cols, first.shift, o.ignoreIndex, groups, result.shift],
+      [first.binding, ctx.bind(weight, 0, o.weighted ? cols : 1).binding, result.binding],
+      1,
+    );
   }
   return weightSum;
 }

@@ -9,6 +9,8 @@ import { classTargets, logitsFor, normal, rng, rowsPastOneBinding } from '../hel
 import { useGpuEngine } from '../helpers/engine.js';
 
 const engine = useGpuEngine();
+/** The many-threads-per-row plan of a real GPU (on CPU adapters too), where a test needs both plans. */
+const gpuPlan = useGpuEngine({ tuning: 'gpu' });
 
 function distributions(rows: number, cols: number, seed: number): Float32Array {
   const next = rng(seed);
@@ -157,25 +159,33 @@ describe('loss family on the GPU', () => {
     for (const t of [logits, labels, r.loss, r.grad!, r.weightSum]) t.release();
   });
 
-  it('the denominator over many workgroups of targets: exact counts, weighted sums, out-of-range counts', async () => {
-    const e = engine();
-    const [rows, cols] = [3 * 16384 + 5, 3]; // several target_weight_sum workgroups, whatever the workgroup size
+  it('the denominator over many workgroups of targets, on both plans: exact counts, weighted sums, soft targets, out-of-range counts', async () => {
+    // 2 target_weight_sum workgroups on the CPU plan (64 x 2048 rows each), 9 on the GPU plan (256 x 64): the
+    // partials are then added by the kernel's second, COMBINE dispatch.
+    const [rows, cols] = [2 * 65536 + 5, 3];
     const x = logitsFor('normal', rows, cols, 27);
     const target = classTargets(rows, cols, 28, 7);
-    const plain = await e.crossEntropy(x, target, { shape: [rows, cols], grad: false });
-    expect(plain.weightSum).toBe(target.filter((t) => t !== -100).length);
     const weight = positiveWeights(cols, 29);
-    const weighted = await e.crossEntropy(x, target, { shape: [rows, cols], weight, grad: false, reduction: 'sum' });
-    expectClose(weighted.weightSum, reference.crossEntropy(x, target, rows, cols, { reduction: 'sum', ignoreIndex: -100, grad: false, weight }).weightSum, 'weighted weightSum');
-    if (e.backend === 'cpu') return;
-    const bad = target.slice();
-    bad[5] = 3;
-    bad[rows - 2] = -7;
-    const labels = e.gpu.upload(bad);
-    const logits = e.gpu.upload(x);
-    await expect(e.crossEntropy(logits, labels, { shape: [rows, cols], grad: false })).rejects.toThrow(/target has 2 values outside \[0, 3\)/);
-    labels.release();
-    logits.release();
+    const soft = distributions(rows, cols, 30);
+    for (const e of [engine(), gpuPlan()]) {
+      const plan = e.tuning ?? 'cpu backend';
+      const plain = await e.crossEntropy(x, target, { shape: [rows, cols], grad: false });
+      expect(plain.weightSum, `${plan}: count of non-ignored rows`).toBe(target.filter((t) => t !== -100).length);
+      const weighted = await e.crossEntropy(x, target, { shape: [rows, cols], weight, grad: false, reduction: 'sum' });
+      expectClose(weighted.weightSum, reference.crossEntropy(x, target, rows, cols, { reduction: 'sum', ignoreIndex: -100, grad: false, weight }).weightSum, `${plan}: weighted weightSum`);
+      const softMean = await e.crossEntropy(x, soft, { shape: [rows, cols], grad: false });
+      expect(softMean.weightSum, `${plan}: soft targets divide by the rows`).toBe(rows);
+      if (e.backend === 'cpu') continue;
+      const bad = target.slice();
+      bad[5] = 3;
+      bad[rows - 2] = -7;
+      bad[70000] = 99;
+      const labels = e.gpu.upload(bad);
+      const logits = e.gpu.upload(x);
+      await expect(e.crossEntropy(logits, labels, { shape: [rows, cols], grad: false }), plan).rejects.toThrow(/target has 3 values outside \[0, 3\)/);
+      labels.release();
+      logits.release();
+    }
   });
 
   it('grad: false returns no gradient for every op', async () => {

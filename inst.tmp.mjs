@@ -1,0 +1,43 @@
+import { createEngine } from './dist/index.js';
+import { create, globals } from 'webgpu';
+Object.assign(globalThis, globals);
+const gpu = create(['backend=null']);
+const device = await (await gpu.requestAdapter()).requestDevice();
+const e = await createEngine({ device, tuning: 'gpu' });
+const ctx = e.gpu.context();
+const [rows, cols] = [Number(process.argv[2] ?? 4096), Number(process.argv[3] ?? 1000)];
+const x = e.gpu.upload(new Float32Array(rows * cols));
+const t = e.gpu.upload(new Int32Array(rows));
+const acc = new Map();
+const wrap = (obj, name, label = name) => {
+  const f = obj[name];
+  obj[name] = function (...a) { const t0 = performance.now(); try { return f.apply(this, a); } finally { acc.set(label, (acc.get(label) ?? 0) + performance.now() - t0); } };
+};
+let batchProto;
+ctx.record('probe', null, (b) => { batchProto = Object.getPrototypeOf(b); });
+const ctxProto = Object.getPrototypeOf(ctx);
+for (const n of ['record', 'pipelineKey', 'pipeline', 'bindGroup', 'allocate', 'bind', 'own']) wrap(ctxProto, n, 'ctx.' + n);
+for (const n of ['dispatch', 'scratchTensor', 'endPass', 'popScopePair', 'releaseScratch', 'submit']) wrap(batchProto, n, 'batch.' + n);
+wrap(Object.getPrototypeOf(ctx.pool), 'acquire', 'pool.acquire'); wrap(Object.getPrototypeOf(ctx.pool), 'release', 'pool.release');
+wrap(Object.getPrototypeOf(e), 'crossEntropyArgs', 'engine.crossEntropyArgs');
+for (const n of ['setPipeline', 'setBindGroup', 'dispatchWorkgroups', 'end']) wrap(GPUComputePassEncoder.prototype, n, 'NATIVE pass.' + n);
+for (const n of ['beginComputePass', 'finish', 'clearBuffer', 'copyBufferToBuffer']) wrap(GPUCommandEncoder.prototype, n, 'NATIVE enc.' + n);
+for (const n of ['pushErrorScope', 'popErrorScope', 'createCommandEncoder', 'createBuffer', 'createBindGroup']) wrap(GPUDevice.prototype, n, 'NATIVE dev.' + n);
+for (const n of ['submit', 'writeBuffer']) wrap(GPUQueue.prototype, n, 'NATIVE queue.' + n);
+const one = async () => { const r = await e.gpu.crossEntropy(x, t, { shape: [rows, cols] }); return () => [r.loss, r.grad, r.weightSum].forEach((q) => q?.release()); };
+for (let i = 0; i < 50; i++) (await one())();
+acc.clear();
+let issue = 0, rel = 0; const N = 400;
+for (let s = 0; s < N; s++) {
+  const t0 = performance.now();
+  const ps = []; for (let i = 0; i < 16; i++) ps.push(one());
+  issue += performance.now() - t0;
+  const frees = await Promise.all(ps);
+  const t1 = performance.now(); frees.forEach((f) => f()); rel += performance.now() - t1;
+  await device.queue.onSubmittedWorkDone();
+}
+const calls = N * 16;
+console.log('issue', (issue / calls * 1000).toFixed(1), 'us/call; release results', (rel / calls * 1000).toFixed(1));
+let nat = 0; for (const [k, v] of acc) if (k.startsWith('NATIVE')) nat += v; console.log('native total', (nat / calls * 1000).toFixed(1));
+for (const [k, v] of [...acc].sort((a, b) => b[1] - a[1])) console.log(k.padEnd(26), (v / calls * 1000).toFixed(1));
+process.exit(0);
