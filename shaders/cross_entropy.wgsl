@@ -535,7 +535,12 @@ fn main(@builtin(local_invocation_index) lid: u32,
   if (WANT_GRAD && row_in_range && (skip || row_bad)) {
     var fill = 0.0;
     if (row_bad) { fill = bitcast<f32>(NAN_BITS); }
-    for (var c = seg_start + lane; c < seg_end; c += TPR) { store_out(params.grad_offset + rel_base + c * inner, fill); }
+    if (CONTIGUOUS) {
+      // In the lanes' blocks, as the gradient paths store (each word of packed f16 pairs stays with one lane).
+      for (var c0 = seg_start; c0 < seg_end; c0 += 4u * TPR) { store_tail(params.grad_offset + rel_base, block_cols(c0, lane), seg_end, vec4<f32>(fill)); }
+    } else {
+      for (var c = seg_start + lane; c < seg_end; c += TPR) { store_out(params.grad_offset + rel_base + c * inner, fill); }
+    }
   }
 
   // Reduce the loss terms across the row's lanes (only when the loss needs every class).

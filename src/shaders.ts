@@ -8,6 +8,8 @@ import elementIoF16 from '../shaders/element_io_f16.wgsl?raw';
 import elementIoF16InPlace from '../shaders/element_io_f16_in_place.wgsl?raw';
 import elementIoF16Packed from '../shaders/element_io_f16_packed.wgsl?raw';
 import elementIoF16PackedInPlace from '../shaders/element_io_f16_packed_in_place.wgsl?raw';
+import elementIoF16PackedEven from '../shaders/element_io_f16_packed_even.wgsl?raw';
+import elementIoF16PackedEvenInPlace from '../shaders/element_io_f16_packed_even_in_place.wgsl?raw';
 import elementIoF32 from '../shaders/element_io_f32.wgsl?raw';
 import elementIoF32InPlace from '../shaders/element_io_f32_in_place.wgsl?raw';
 import elementIoF32Vec4 from '../shaders/element_io_f32_vec4.wgsl?raw';
@@ -49,11 +51,12 @@ export type KernelName = keyof typeof shaderSources;
  * How a row kernel's input and output elements are stored (an element-I/O snippet from shaders/element_io_*.wgsl):
  * - 'f32': f32 input and output in separate buffers (the default);
  * - 'f32-vec4': f32 bound as array<vec4<f32>>, for rows aligned to 16 bytes (createEngine({ vec4Io: true }));
- * - 'f16': f16 (array<f16>, needs the device feature shader-f16), 'f16-packed': f16 pairs in u32 words (any device);
+ * - 'f16': f16 (array<f16>, needs the device feature shader-f16), 'f16-packed': f16 pairs in u32 words (any device),
+ *   'f16-packed-even': the same where every row starts on an even element (plain word stores instead of atomics);
  * - '-in-place': the output is written over the input (one read_write binding).
  * The kernel's math is f32 in every variant.
  */
-export type ElementIo = 'f32' | 'f32-in-place' | 'f32-vec4' | 'f32-vec4-in-place' | 'f16' | 'f16-in-place' | 'f16-packed' | 'f16-packed-in-place';
+export type ElementIo = 'f32' | 'f32-in-place' | 'f32-vec4' | 'f32-vec4-in-place' | 'f16' | 'f16-in-place' | 'f16-packed' | 'f16-packed-in-place' | 'f16-packed-even' | 'f16-packed-even-in-place';
 
 const ELEMENT_IO: Record<ElementIo, string> = {
   f32: elementIoF32,
@@ -64,6 +67,8 @@ const ELEMENT_IO: Record<ElementIo, string> = {
   'f16-in-place': elementIoF16InPlace,
   'f16-packed': elementIoF16Packed,
   'f16-packed-in-place': elementIoF16PackedInPlace,
+  'f16-packed-even': elementIoF16PackedEven,
+  'f16-packed-even-in-place': elementIoF16PackedEvenInPlace,
 };
 
 /**

@@ -192,12 +192,17 @@ export class GpuContext {
    * The element-I/O variant of a row kernel for elements of `dtype` (f32 or f16), written over the input or not.
    * With vec4Io, f32 rows go as vec4s when every row starts on a 16-byte boundary of the kernel's element bindings:
    * `rowLength` (contiguous rows; 0 for another layout) a multiple of 4, and each of `ranges` shifted by a multiple
-   * of 4 elements.
+   * of 4 elements. Packed f16 pairs take plain word stores when every row starts on a word (the same test with 2) and
+   * `wordOwned`: the kernel's variant stores only through row_stats.wgsl's blocks (store_block, store_tail), whose
+   * words each belong to one lane, or runs one thread per row; its per-element loops (lane, lane + TPR, ...) would
+   * have neighbouring lanes rewrite one word.
    */
-  elementIo(dtype: DType, inPlace: boolean, rowLength = 0, ...ranges: BoundRange[]): ElementIo {
-    const aligned = rowLength > 0 && rowLength % 4 === 0 && ranges.every((r) => r.shift % 4 === 0);
-    const base = dtype === 'f16' ? (this.nativeF16 ? 'f16' : 'f16-packed') : this.vec4Io && aligned ? 'f32-vec4' : 'f32';
-    return inPlace ? `${base}-in-place` : base;
+  elementIo(dtype: DType, inPlace: boolean, rowLength: number, ranges: readonly BoundRange[], wordOwned: boolean): ElementIo {
+    const alignedTo = (k: number) => rowLength > 0 && rowLength % k === 0 && ranges.every((r) => r.shift % k === 0);
+    let base: ElementIo;
+    if (dtype === 'f16') base = this.nativeF16 ? 'f16' : wordOwned && alignedTo(2) ? 'f16-packed-even' : 'f16-packed';
+    else base = this.vec4Io && alignedTo(4) ? 'f32-vec4' : 'f32';
+    return inPlace ? `${base}-in-place` as ElementIo : base;
   }
 
   /** How a matmul operand of `dtype` is read (src/shaders.ts OperandIo): f16 as array<f16> where the engine uses it. */

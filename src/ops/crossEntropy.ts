@@ -170,7 +170,10 @@ export function encodeCrossEntropy(ctx: GpuContext, batch: Batch, input: GpuTens
     const x = ctx.bind(input, firstBlock * block, count * block);
     // In place the gradient goes through the input's binding (the variant declares no binding 5).
     const g = inPlace ? x : grad ? ctx.bind(grad, firstBlock * block, count * block) : ctx.bind(gradSink, 0, 4);
-    const io = ctx.elementIo(input.dtype, inPlace, inner === 1 ? cols : 0, x, g);
+    // Stores only through lane-owned blocks: one thread per row, the hard-label paths (CACHED and the 4-wide loop;
+    // their rows' fills too), or no gradient; the dense per-class loop stores element by element across lanes.
+    const blockStores = tpr === 1 || !o.grad || (!constants.DENSE && o.inputs === 'logits');
+    const io = ctx.elementIo(input.dtype, inPlace, inner === 1 ? cols : 0, [x, g], blockStores);
     const t = o.softTarget ? ctx.bind(target, firstBlock * block, count * block) : ctx.bind(target, first, chunkRows);
     const loss = ctx.bind(rowLoss, first, chunkRows);
     const z = withZ ? ctx.bind(rowZ, first, chunkRows) : ctx.bind(rowZ, 0, 1);

@@ -19,7 +19,7 @@ export function encodeLogSoftmax(ctx: GpuContext, batch: Batch, input: GpuTensor
     const bindings = [x.binding, y.binding, ctx.bind(partials, 0, partials.length).binding];
     const phases = plan.segments > 1 ? [1, 2] : [0];
     for (const phase of phases) {
-      batch.dispatch('log_softmax', { ...plan.constants, LOG: log, PHASE: phase }, params, bindings, plan.groups, true, ctx.elementIo(input.dtype, false, cols, x, y));
+      batch.dispatch('log_softmax', { ...plan.constants, LOG: log, PHASE: phase }, params, bindings, plan.groups, true, ctx.elementIo(input.dtype, false, cols, [x, y], true));
     }
   });
 }

@@ -7,7 +7,7 @@
 //   2^-11 relative (2^-25 absolute below 2^-14, f16's subnormals): atol 1.1e-6, rtol 5e-4 (2^-11 + 1e-5 = 4.98e-4).
 //
 // Which f16 path runs is reported (console) and checked: array<f16> where the device has shader-f16, else pairs packed
-// in u32 words with atomic stores of each half. SwiftShader and llvmpipe have no shader-f16, so here the packed path
+// in u32 words, with plain word stores where every row starts on a word and atomic stores of each half elsewhere. SwiftShader and llvmpipe have no shader-f16, so here the packed path
 // is what runs; bench/core.ts' ce-fwd-bwd-f16 op shows the native path on a GPU that has it.
 import { describe, expect, it } from 'vitest';
 import { createEngine, fromFloat16Bits, reference, roundToFloat16, toFloat16Bits, XentropyArgumentError, type CrossEntropyOptions, type Engine } from '../../src/index.js';
@@ -80,10 +80,47 @@ const CASES: Case[] = [
   { label: 'split rows [3, 20001]', ...hard(3, 20001, 16, 0), shape: [3, 20001], options: { reduction: 'sum' } },
 ];
 
+// Even row lengths: every row starts on a word, so the packed path takes plain word stores (element_io_f16_packed_even).
+const EVEN_CASES: Case[] = [
+  { label: '[7, 2]', ...hard(7, 2, 31), shape: [7, 2] },
+  { label: '[5, 258] sum', ...hard(5, 258, 32), shape: [5, 258], options: { reduction: 'sum' } },
+  { label: '[65, 1002] none', ...hard(65, 1002, 33), shape: [65, 1002], options: { reduction: 'none' } },
+  { label: 'soft targets [9, 42]', x: logitsFor('normal', 9, 42, 34), target: softTargets(9, 42, 35), shape: [9, 42] },
+  { label: 'smoothing 0.1, weights [33, 98]', ...hard(33, 98, 36), shape: [33, 98], options: { labelSmoothing: 0.1, weight: normal(98, 1, 37).map(Math.abs) } },
+  { label: 'z-loss and softcap [17, 334] none', ...hard(17, 334, 38), shape: [17, 334], options: { zLoss: 1e-3, softcap: 4, reduction: 'none' } },
+  { label: 'split rows [3, 20002]', ...hard(3, 20002, 39, 0), shape: [3, 20002], options: { reduction: 'sum' } },
+];
+
 for (const [plan, engine] of engines) {
   describe(`f16 cross-entropy (${plan})`, () => {
     for (const c of CASES) it(c.label, () => checkF16(engine(), c));
     for (const c of [CASES[3]!, CASES[6]!, CASES[8]!, CASES[9]!, CASES[10]!]) it(`${c.label} in place`, () => checkF16(engine(), c, true));
+    for (const c of EVEN_CASES) {
+      it(`even: ${c.label}`, () => checkF16(engine(), c));
+      it(`even: ${c.label} in place`, () => checkF16(engine(), c, true));
+    }
+
+    it('packed pairs: plain word stores exactly where every row starts on a word (seen in the profile where the adapter has timestamps)', async () => {
+      const e = engine();
+      if (!e.device) return expect(e.backend).toBe('cpu');
+      if (e.shaderF16) return console.info('f16 element I/O: this device has shader-f16 (array<f16>), no packed pairs to check');
+      const variants = async (cols: number, inPlace: boolean, shape = [8, cols]) => {
+        const x = e.gpu.upload(logitsFor('normal', 8, cols, cols), { dtype: 'f16' });
+        const t = e.gpu.upload(classTargets(shape[0]!, cols, 1));
+        try {
+          if (!e.device!.features.has('timestamp-query')) return null;
+          const run = await e.profile(() => e.gpu.crossEntropy(x, t, { shape, inPlace }));
+          for (const tensor of [run.result.loss, run.result.grad, run.result.weightSum]) if (tensor !== x) tensor?.release();
+          return run.timings.filter((d) => d.kernel.startsWith('cross_entropy{')).map((d) => /\[([^\]]*)\]$/.exec(d.kernel)?.[1]);
+        } finally {
+          x.release();
+          t.release();
+        }
+      };
+      const seen = [await variants(64, false), await variants(63, false), await variants(64, true), await variants(63, true)];
+      if (seen.includes(null)) return console.info(`f16 element I/O: ${e.adapterInfo!.source} has no timestamp-query, so the variant that ran cannot be seen; the results above are checked`);
+      expect(seen).toEqual([['f16-packed-even'], ['f16-packed'], ['f16-packed-even-in-place'], ['f16-packed-in-place']]);
+    });
 
     it('the target class gradient is formed in f32, then rounded once (p_t near 1)', async () => {
       const e = engine();
@@ -252,12 +289,13 @@ describe('f16 tensors', () => {
     }
   });
 
-  it('f16 logits past one storage binding, odd row length (chunks start on odd elements)', async () => {
+  it('f16 logits past one storage binding, odd and even row lengths (chunks start on odd elements, or on words)', async () => {
     const e = engine();
     if (e.backend === 'cpu') return;
-    const cols = 128257;
-    const rows = rowsPastOneBinding(e.device, cols);
-    await checkF16(e, { label: `[${rows}, ${cols}] f16 in chunks`, ...hard(rows, cols, 42, 9), shape: [rows, cols], options: { reduction: 'sum' } });
+    for (const cols of [128257, 128256]) {
+      const rows = rowsPastOneBinding(e.device, cols);
+      await checkF16(e, { label: `[${rows}, ${cols}] f16 in chunks`, ...hard(rows, cols, 42, 9), shape: [rows, cols], options: { reduction: 'sum' } });
+    }
   });
 
   it('clear errors naming the argument', async () => {
