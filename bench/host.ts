@@ -13,8 +13,8 @@
  * host for the CPU), with the GPU launch plan (`--tuning=cpu` for SwiftShader's). `--adapter=auto|vulkan|swiftshader`
  * measures on a real adapter instead (the host cost there includes the driver's recording).
  *
- * Usage: npm run build && npm run bench:build && node bench/dist/host.mjs [--calls=400] [--adapter=null] [--tuning=gpu]
- *   [--cases=4096x1000,65537x10] [--ops=ce-fwd-bwd,ce-fwd,log-softmax,sum] [--in-flight=16]
+ * Usage: npm run bench:host -- [--calls=400] [--adapter=null] [--tuning=gpu] [--cases=4096x1000,65537x10]
+ *   [--ops=ce-fwd-bwd,ce-fwd,log-softmax,sum] [--in-flight=16]   (or node bench/dist/host.mjs, once built)
  */
 import { create, globals } from 'webgpu';
 import { createEngine, type Engine, type GpuTensor, type NodeAdapter } from 'xentropy';
