@@ -58,6 +58,8 @@ export interface BenchMeta {
   adapter: Engine['adapterInfo'];
   /** The engine's launch shapes ('cpu' or 'gpu', src/engine.ts). */
   tuning: Engine['tuning'];
+  /** The engine's largest workgroup (createEngine's maxWorkgroupSize within the device's limits). */
+  workgroupSize: number;
   date: string;
   timing: string;
   minSampleMs: number;
@@ -185,6 +187,7 @@ export async function runBench(host: BenchHost, options: BenchOptions): Promise<
     runtime: host.runtime,
     adapter: engine.adapterInfo,
     tuning: engine.tuning,
+    workgroupSize: engine.workgroupSize,
     date: startDate,
     timing: 'wall-clock per call: back-to-back calls, submit, await device.queue.onSubmittedWorkDone(); median of samples; same for every contender',
     minSampleMs,

@@ -3,7 +3,7 @@
 # eager F.cross_entropy on the same GPU as the side-by-side anchor (bench/torch_anchor.py), plus the 8192 x 128256 case
 # (bench/huge.ts), per-dispatch GPU times (bench/profile.ts) and the fused linear cross-entropy at full size, and its
 # matmuls alone. About 3-4 minutes; XENT_PARTS (default "bench huge profile linear-ce lce-matmul torch"; also
-# "bench-vec4", "profile-vec4", "host") picks parts.
+# "bench-vec4", "bench-wg1024", "profile-vec4", "host") picks parts.
 #
 # Prepare here (CPU machine, project root):  npm run build && npm run bench:build && bash ../shared/device/pack.sh
 # Run there (tool `run`), carry [".devcarry", "bench/dist"]:  bash bench/device.sh
@@ -52,6 +52,13 @@ esac
 # compare with the bench part's table (same run, same GPU): not a default part until measured once.
 case $parts in *" bench-vec4 "*)
   run bench-vec4 "${XENT_NODE_TIMEOUT:-200}" node bench/dist/node.mjs --adapter="$adapter" --contenders=xentropy,roofline --vec4-io \
+    --ops=log-softmax,ce-fwd,ce-fwd-bwd --repeats="${XENT_BENCH_REPEATS:-10}" --budget-s=10 --keep-going --out="$out" ${XENT_BENCH_CASES:+--cases="$XENT_BENCH_CASES"}
+  tail -n 20 "$log";;
+esac
+# The same cases with workgroups of up to 1024 (rows of up to 32768 classes stay in registers between the statistics
+# and the gradient: 1024x32000 read once instead of twice), ours and the roofline only, against the bench part's table.
+case $parts in *" bench-wg1024 "*)
+  run bench-wg1024 "${XENT_NODE_TIMEOUT:-200}" node bench/dist/node.mjs --adapter="$adapter" --contenders=xentropy,roofline --max-workgroup-size=1024 \
     --ops=log-softmax,ce-fwd,ce-fwd-bwd --repeats="${XENT_BENCH_REPEATS:-10}" --budget-s=10 --keep-going --out="$out" ${XENT_BENCH_CASES:+--cases="$XENT_BENCH_CASES"}
   tail -n 20 "$log";;
 esac

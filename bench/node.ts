@@ -25,7 +25,7 @@ if (process.argv.includes('--help')) console.error(OPTION_HELP);
 // Timestamp queries at full resolution: Dawn rounds them to ~65 us by default (its timestamp_quantization toggle),
 // which made single dispatches read as 0 or multiples of 65.5 us. Read by the library's Node adapter code.
 process.env.XENTROPY_DAWN_OPTIONS ??= 'disable-dawn-features=timestamp_quantization';
-const engine = await createEngine({ backend: 'webgpu', adapter: options.adapter, vec4Io: options.vec4Io });
+const engine = await createEngine({ backend: 'webgpu', adapter: options.adapter, vec4Io: options.vec4Io, maxWorkgroupSize: options.maxWorkgroupSize });
 const info = engine.adapterInfo!;
 const cpuAdapter = info.cpuBased;
 

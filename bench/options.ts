@@ -45,6 +45,8 @@ export interface BenchOptions {
   keepGoing: boolean;
   /** Node only: createEngine's `vec4Io` (f32 rows as vec4 where aligned), to compare with the default on a GPU. */
   vec4Io: boolean;
+  /** Node only: createEngine's `maxWorkgroupSize` (default 256; 1024 keeps rows of up to 32768 classes in registers). */
+  maxWorkgroupSize: number | undefined;
 }
 
 export const OPTION_HELP = `Flags (or environment variables XENT_BENCH_<NAME>, e.g. XENT_BENCH_CASES):
@@ -62,7 +64,8 @@ export const OPTION_HELP = `Flags (or environment variables XENT_BENCH_<NAME>, e
   --out=DIR               where the JSON and markdown go (default bench/results)
   --seed=N                data seed (default 1)
   --keep-going            on a validation failure, mark that contender INVALID and go on (exit status still 1)
-  --vec4-io               Node: createEngine({ vec4Io: true }), f32 rows read and written as vec4 where aligned`;
+  --vec4-io               Node: createEngine({ vec4Io: true }), f32 rows read and written as vec4 where aligned
+  --max-workgroup-size=N  Node: createEngine({ maxWorkgroupSize: N }) (default 256)`;
 
 function parseList<T extends string>(name: string, value: string, allowed: readonly T[]): T[] {
   const items = value.split(',').map((s) => s.trim()).filter(Boolean);
@@ -113,6 +116,7 @@ export function parseOptions(args: readonly string[], env: Record<string, string
     seed: 1,
     keepGoing: false,
     vec4Io: false,
+    maxWorkgroupSize: undefined,
   };
   for (const [name, value] of given) {
     switch (name) {
@@ -130,6 +134,7 @@ export function parseOptions(args: readonly string[], env: Record<string, string
       case 'seed': options.seed = positive(name, value); break;
       case 'keep-going': options.keepGoing = value !== 'false' && value !== '0'; break;
       case 'vec4-io': options.vec4Io = value !== 'false' && value !== '0'; break;
+      case 'max-workgroup-size': options.maxWorkgroupSize = positive(name, value); break;
       case 'help': throw new Error(OPTION_HELP);
       default: throw new Error(`unknown option '--${name}'\n${OPTION_HELP}`);
     }

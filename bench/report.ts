@@ -26,7 +26,8 @@ export function resultStem(report: BenchReport): string {
   const parts = [a?.source === report.meta.runtime ? '' : (a?.source ?? 'none'), a?.architecture || a?.vendor || ''];
   const adapter = [...new Set(parts.filter(Boolean))].join('-').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
   const date = report.meta.date.replace(/:\d\d\.\d+Z$/, '').replace(/[^0-9T]/g, '').replace('T', '-');
-  return `${report.meta.runtime}-${adapter}-${date}${report.meta.options.vec4Io ? '-vec4' : ''}`;
+  const wg = report.meta.options.maxWorkgroupSize;
+  return `${report.meta.runtime}-${adapter}-${date}${report.meta.options.vec4Io ? '-vec4' : ''}${wg ? `-wg${wg}` : ''}`;
 }
 
 export function renderMarkdown(report: BenchReport): string {
@@ -35,7 +36,7 @@ export function renderMarkdown(report: BenchReport): string {
   const head = ['op', 'shape', 'xentropy ms', 'GB/s', 'roofline ms', 'GB/s', '% of roofline', 'tfjs ms', 'speedup vs tfjs', 'CPU ref ms'];
   if (withGpu) head.push('xentropy GPU ms', 'roofline GPU ms');
   const lines = [
-    `Adapter: ${adapterLabel(report)} (${m.runtime}; features: ${m.adapter?.features.join(', ') || 'none'}; engine tuning: ${m.tuning ?? '—'}${m.options.vec4Io ? '; vec4 I/O' : ''})`,
+    `Adapter: ${adapterLabel(report)} (${m.runtime}; features: ${m.adapter?.features.join(', ') || 'none'}; engine tuning: ${m.tuning ?? '—'}, workgroups <= ${m.workgroupSize ?? '—'}${m.options.vec4Io ? '; vec4 I/O' : ''})`,
     `Date: ${m.date}. Timing: ${m.timing}. Samples: up to ${m.options.repeats} per contender (at least ${m.options.minRepeats}), ` +
       `${m.minSampleMs > 0 ? `each at least ${m.minSampleMs} ms of back-to-back calls` : 'one call each'}; waiting for the GPU: ${m.poll}.`,
     '',
