@@ -141,10 +141,10 @@ for (const [plan, engine] of engines) {
       for (const t of [logits, r.loss, r.grad!, r.weightSum]) t.release();
     });
 
-    it('log_softmax and softmax of f16 give f16', async () => {
+    it('log_softmax and softmax of f16 give f16 (odd row lengths, and even ones: plain word stores)', async () => {
       const e = engine();
       if (e.backend === 'cpu') return;
-      for (const [rows, cols] of [[7, 3], [33, 1001], [2, 20001]] as const) {
+      for (const [rows, cols] of [[7, 3], [33, 1001], [2, 20001], [8, 2], [33, 1000], [2, 20000]] as const) {
         const x = logitsFor('normal', rows, cols, rows + cols);
         const input = e.gpu.upload(x, { dtype: 'f16' });
         const rounded = roundToFloat16(x);
