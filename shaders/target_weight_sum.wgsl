@@ -7,9 +7,9 @@
 // Each workgroup reduces a block of WG * ITEMS rows to one partial of each: partials[group] (weight sum or count) and
 // partials[groups + group] (out-of-range count). With one workgroup the partials are the result (weight_sum[0],
 // weight_sum[1]); with more, a second dispatch of this kernel with COMBINE adds them (one workgroup: thread i adds
-// partials i, i + WG, ... of each half, then the same tree), one dispatch where two sums took two. Every thread takes ITEMS rows, so loops
-// stay short whatever the row count (llvmpipe stops a shader's loops after 65535 iterations in total) and the whole
-// device shares the work (a single workgroup would read 16M targets alone).
+// partials i, i + WG, ... of each half, then the same tree), one dispatch where two sums took two. Every thread
+// takes ITEMS rows, so loops stay short whatever the row count (llvmpipe stops a shader's loops after 65535
+// iterations in total) and the whole device shares the work (a single workgroup would read 16M targets alone).
 // Exactness: counts are u32 per workgroup (at most WG * ITEMS, exact in f32) and f32 sums of those after, exact while
 // the total is below 2^24; weighted sums accumulate in f32 in a fixed order (deterministic; relative error at most
 // about (ITEMS + 2 log2 WG + groups / WG) * 2^-24).

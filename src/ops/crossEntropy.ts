@@ -98,22 +98,22 @@ export function encodeTargetWeightSum(ctx: GpuContext, batch: Batch, target: Gpu
   const partials = groups === 1 ? weightSum : batch.scratchTensor(2 * groups, 'f32', 'cross-entropy-weight-partials');
   const targets = o.softTarget ? ctx.bind(target, 0, 1) : ctx.bind(target, 0, rows);
   const out = ctx.bind(partials, 0, 2 * groups);
+  const weights = ctx.bind(weight, 0, o.weighted ? cols : 1).binding;
   batch.dispatch(
     'target_weight_sum',
     { WG: wg, ITEMS: items, WEIGHTED: o.weighted, SOFT_TARGET: o.softTarget },
     [rows, cols, targets.shift, o.ignoreIndex, groups, out.shift],
-    [targets.binding, ctx.bind(weight, 0, o.weighted ? cols : 1).binding, out.binding],
+    [targets.binding, weights, out.binding],
     groups,
   );
   if (groups > 1) {
-    // The second pass (COMBINE): one workgroup adds both halves of the partials into the two results.
-    const first = ctx.bind(partials, 0, 2 * groups);
+    // The second pass (COMBINE): one workgroup reads the partials (bound as the labels) into the two results.
     const result = ctx.bind(weightSum, 0, 2);
     batch.dispatch(
       'target_weight_sum',
       { WG: wg, ITEMS: items, WEIGHTED: o.weighted, SOFT_TARGET: o.softTarget, COMBINE: true },
-      [rows, cols, first.shift, o.ignoreIndex, groups, result.shift],
-      [first.binding, ctx.bind(weight, 0, o.weighted ? cols : 1).binding, result.binding],
+      [rows, cols, out.shift, o.ignoreIndex, groups, result.shift],
+      [out.binding, weights, result.binding],
       1,
     );
   }
@@ -134,7 +134,6 @@ export function encodeCrossEntropy(ctx: GpuContext, batch: Batch, input: GpuTens
   // The gradient has the input's dtype (f16 logits: an f16 gradient, computed in f32 and rounded once).
   const inPlace = o.grad && o.inPlace === true;
   const grad = inPlace ? input : o.grad ? ctx.allocate(rows * cols, input.dtype, 'cross-entropy-grad') : undefined;
-  // (4 elements: a vec4 element-I/O binding needs one whole vector.)
   const gradSink = grad ?? ctx.unused('grad');
   // Few long rows are split into segments (two dispatches, see PHASE in the shader) when only the hard-label fast path
   // runs: contiguous logits, no soft targets, no smoothing.
