@@ -15,7 +15,8 @@
 // -q y x for x < 0 (the same value: l = 1 - y + q y), because in f32 the sum of -x and (1 - y) x cancels and loses
 // 2^-24 |x| (5e-4 at x = -1e4) when y is near 0; log1p(e) for e = exp(-|x|) in (0, 1] uses its series below 1e-3 (WGSL has no
 // log1p) so tiny losses keep their relative accuracy; sigmoid is formed from exp(-|x|) on the side that cannot overflow.
-// A probability outside [0, 1] (GPU-resident input never checked on the host) gives NaN.
+// A probability outside [0, 1] (GPU-resident input never checked on the host) gives NaN; so does a NaN input or
+// target. Infinite logits give the loss's limits (README, Special values).
 // Workgroup shape: WG threads, one element each. Bindings: 0 params, 1 x, 2 y, 3 weight, 4 pos_weight, 5 grad, 6 loss.
 
 override WG: u32 = 256u;
@@ -48,6 +49,8 @@ struct Params {
 @group(0) @binding(6) var<storage, read_write> loss: array<f32>;
 
 var<private> NAN_BITS: u32 = 0x7fc00000u;
+var<private> POS_INF_BITS: u32 = 0x7f800000u;
+var<private> NEG_INF_BITS: u32 = 0xff800000u;
 
 fn is_nan(v: f32) -> bool {
   return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
@@ -88,6 +91,16 @@ fn main(@builtin(local_invocation_index) lid: u32,
     var sig = 1.0 / (1.0 + e);                  // sigmoid(|x|)
     if (v < 0.0) { sig = e / (1.0 + e); }
     g = ((q * t + 1.0 - t) * sig - q * t) * w;
+    let bits = bitcast<u32>(v);
+    if ((bits & 0x7fffffffu) == 0x7f800000u) {
+      // x = +-Inf: the limits, from the bits (WGSL lets compilers assume no infinities). The loss is c * Inf with
+      // c = (1 - y) w at +Inf, q y w at -Inf, and 0 where c = 0 (PyTorch's formula gives 0 * Inf = NaN there);
+      // the gradient is sigmoid's limit: (1 - y) w, or -q y w.
+      let positive = bits == POS_INF_BITS;
+      let c = select(q * t, 1.0 - t, positive) * w;
+      l = select(select(0.0, bitcast<f32>(NEG_INF_BITS), c < 0.0), bitcast<f32>(POS_INF_BITS), c > 0.0);
+      g = select(-q * t, 1.0 - t, positive) * w;
+    }
   } else {
     if (v < 0.0 || v > 1.0 || is_nan(v)) {
       l = bitcast<f32>(NAN_BITS);
@@ -96,6 +109,10 @@ fn main(@builtin(local_invocation_index) lid: u32,
       l = -(t * clamped_log(v) + (1.0 - t) * clamped_log(1.0 - v)) * w;
       g = (v - t) / max(v * (1.0 - v), PROBABILITY_GRAD_EPSILON) * w;
     }
+  }
+  if (is_nan(v) || is_nan(t)) {  // NaN in, NaN out for the loss and the gradient (from the bits, never left to the
+    l = bitcast<f32>(NAN_BITS);   // compiler: a NaN logit's exp(-|x|) and sigmoid made the gradient 0 on SwiftShader)
+    g = l;
   }
   loss[params.loss_offset + i] = l;
   if (WANT_GRAD) { grad[params.grad_offset + i] = g * params.grad_scale; }

@@ -528,6 +528,8 @@ fn main(@builtin(local_invocation_index) lid: u32,
         } else {
           g = -a;
         }
+        // A NaN probability or log-probability: its own gradient is NaN (-a / p and -a would hide it where a = 0).
+        if (INPUTS != INPUT_LOGITS && l_flags == IS_NAN) { g = bitcast<f32>(NAN_BITS); }
         store_out(params.grad_offset + i, g * scale);
       }
     }

@@ -5,7 +5,8 @@
  *                grad = ((posWeight y + 1 - y) sigmoid(x) - posWeight y) * scale;
  *   probabilities: loss = -(y max(log p, -100) + (1 - y) max(log(1 - p), -100)),
  *                grad = (p - y) / max(p (1 - p), 1e-12) * scale;
- * both times `weight` (broadcast from the trailing dimensions); posWeight broadcasts along the last dimension. The mean
+ * both times `weight` (broadcast from the trailing dimensions); posWeight broadcasts along the last dimension. Logits
+ * of +-Inf give the limits of loss and gradient (README, Special values), where PyTorch's formula can give NaN. The mean
  * divides by the element count (weights do not change it, as in PyTorch).
  */
 import type { Reduction } from '../types.js';
@@ -52,6 +53,14 @@ export function binaryCrossEntropyWithLogits(input: ArrayLike<number>, target: A
     const y = target[i]!;
     const pw = options.posWeight ? options.posWeight[i % options.cols]! : 1;
     const w = options.weight ? options.weight[i % options.weight.length]! : 1;
+    if (x === Infinity || x === -Infinity) {
+      // The limits: the loss is c * Inf, 0 where c = 0 (PyTorch's formula gives 0 * Inf = NaN at x = +Inf, y = 1
+      // and at x = -Inf, y = 0); the gradient is sigmoid's limit.
+      const c = (x > 0 ? 1 - y : pw * y) * w;
+      loss[i] = c === 0 ? 0 : c * Infinity;
+      if (grad) grad[i] = (x > 0 ? 1 - y : -pw * y) * w * scale;
+      continue;
+    }
     const logWeight = (pw - 1) * y + 1;
     loss[i] = ((1 - y) * x + logWeight * (Math.log1p(Math.exp(-Math.abs(x))) + Math.max(-x, 0))) * w;
     if (grad) grad[i] = ((pw * y + 1 - y) * sigmoid(x) - pw * y) * w * scale;

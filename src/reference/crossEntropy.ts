@@ -168,6 +168,8 @@ export function crossEntropy(
         } else {
           g = -coefficient[c]!;
         }
+        // A NaN log-probability (NaN input, or a negative probability) has a NaN gradient, even where a_c = 0.
+        if (inputs !== 'logits' && Number.isNaN(logProb[c])) g = NaN;
         grad[index(r, c)] = g;
       }
     }

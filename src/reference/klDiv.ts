@@ -39,10 +39,10 @@ export function klDiv(input: ArrayLike<number>, target: ArrayLike<number>, optio
     if (options.logTarget) {
       const p = Math.exp(y);
       loss[i] = p * (y - x);
-      if (grad) grad[i] = -p * scale;
+      if (grad) grad[i] = Number.isNaN(x) ? NaN : -p * scale;
     } else {
       loss[i] = xlogy(y, y) - y * x;
-      if (grad) grad[i] = -y * scale;
+      if (grad) grad[i] = Number.isNaN(x) ? NaN : -y * scale;
     }
   }
   const reduced = options.reduction === 'none' ? loss : sumF64(loss) * (options.reduction === 'sum' ? 1 : scale);
