@@ -80,6 +80,9 @@ export interface EngineOptions {
   vec4Io?: boolean;
 }
 
+/** PyTorch's ignore_index default. */
+const DEFAULT_IGNORE_INDEX = -100;
+
 const ENGINE_OPTIONS = ['backend', 'device', 'adapter', 'tuning', 'subgroups', 'maxWorkgroupSize', 'shaderF16', 'vec4Io'];
 const SHAPE_OPTIONS = ['shape'];
 const NLL_OPTIONS = ['shape', 'reduction', 'ignoreIndex', 'grad', 'weight', 'classDim'];
@@ -893,15 +896,18 @@ export class Engine extends EventTarget {
     if (weight) allWeights = weight.reduce((a, b) => a + b, 0);
     // An f16 GpuTensor is taken for probabilities too, so that it is refused as such (probability targets are f32).
     const softTarget = target instanceof Float32Array || (target instanceof GpuTensor && target.dtype !== 'i32');
+    const ignoreIndex = checkInteger(op, 'ignoreIndex', options.ignoreIndex, DEFAULT_IGNORE_INDEX);
     let checkedTarget: Int32Array | Float32Array | GpuTensor;
     if (softTarget) {
       if (nll) throw new XentropyArgumentError(op, 'target', 'must hold class indices (an Int32Array or an i32 GpuTensor); nll_loss has no probability targets');
-      if (options.ignoreIndex !== undefined) throw new XentropyArgumentError(op, 'ignoreIndex', 'applies to class-index targets only; these targets are probabilities (a Float32Array)');
+      // The default passed explicitly (code ported from PyTorch passes ignore_index=-100 everywhere) means no option.
+      if (ignoreIndex !== DEFAULT_IGNORE_INDEX) {
+        throw new XentropyArgumentError(op, 'ignoreIndex', `applies to class-index targets only; these targets are probabilities (a Float32Array): leave it out (or at its default, ${DEFAULT_IGNORE_INDEX})`);
+      }
       checkedTarget = checkFloatTensor(op, 'target', target, length, `probability targets need the ${inputName}' element count,`);
     } else {
-      checkedTarget = checkClassTargets(op, target, rows, cols, checkInteger(op, 'ignoreIndex', options.ignoreIndex, -100));
+      checkedTarget = checkClassTargets(op, target, rows, cols, ignoreIndex);
     }
-    const ignoreIndex = checkInteger(op, 'ignoreIndex', options.ignoreIndex, -100);
     return { rows, cols, inner, reduction, ignoreIndex, grad, target: checkedTarget, softTarget, inputs, weight, allWeights, labelSmoothing, zLoss, softcap };
   }
 
@@ -935,7 +941,7 @@ export class Engine extends EventTarget {
     const vocab = weightLength / dim;
     const reduction = checkReduction(op, options.reduction);
     const grad = checkBoolean(op, 'grad', options.grad, true);
-    const ignoreIndex = checkInteger(op, 'ignoreIndex', options.ignoreIndex, -100);
+    const ignoreIndex = checkInteger(op, 'ignoreIndex', options.ignoreIndex, DEFAULT_IGNORE_INDEX);
     const labelSmoothing = checkNumber(op, 'labelSmoothing', options.labelSmoothing, 0, 0, 1);
     const zLoss = checkNumber(op, 'zLoss', options.zLoss, 0, 0, Infinity);
     const softcap = options.softcap === undefined ? undefined : checkNumber(op, 'softcap', options.softcap, 0, 0, Infinity, true);
