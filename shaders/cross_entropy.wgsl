@@ -443,7 +443,8 @@ fn main(@builtin(local_invocation_index) lid: u32,
   if (params.reduction == REDUCTION_MEAN) { scale = 1.0 / weight_sum[0]; }
   let inv_sum = 1.0 / row_sum;
 
-  // 2. Per class: the loss terms sum_c b_c l_c (b = a for soft targets, w for the smoothing term) and the gradient.
+  // 2. Per class: the loss terms sum_c b_c l_c (b = a for soft targets, w eps / C for the smoothing term: scaled
+  //    before the sum, whose f32 partials would overflow for two log-probabilities near -3.4e38) and the gradient.
   var acc = 0.0;
   var acc_flags = 0u;
   if (CACHED && !skip && !row_bad) {
@@ -512,7 +513,7 @@ fn main(@builtin(local_invocation_index) lid: u32,
       } else {
         a = w_c * smooth_each;
         if (i32(c) == t) { a += (1.0 - eps) * w_t; }
-        b = w_c;
+        b = w_c * smooth_each;
       }
       if (dense) {
         if (l_flags != 0u) { acc_flags = add_flags(acc_flags, scale_flags(b, l_flags)); } else { acc += b * l; }
@@ -572,8 +573,8 @@ fn main(@builtin(local_invocation_index) lid: u32,
         if (is_nan(v_t)) { flags = IS_NAN; }
       }
       if (eps > 0.0) {
-        value = (1.0 - eps) * value - smooth_each * acc;
-        flags = add_flags(scale_flags(1.0 - eps, flags), scale_flags(-smooth_each, acc_flags));
+        value = (1.0 - eps) * value - acc;
+        flags = add_flags(scale_flags(1.0 - eps, flags), scale_flags(-1.0, acc_flags));
       }
     }
   }

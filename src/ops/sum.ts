@@ -51,20 +51,21 @@ export function sumErrorBound(n: number, sumAbs: number, plan: SumPlan): number 
 }
 
 /**
- * Record the sum of `n` values of `input` into element 0 of `output`; with `divideBy`, divide the result by its
- * element 0 (NaN when that is 0), as cross-entropy's mean does without a host round trip.
+ * Record the sum of `n` values of `input` into element 0 of `output`; with `divideBy`, the mean: each value is divided
+ * by its element 0 on the first pass (NaN when that is 0), as cross-entropy's mean does without a host round trip.
  */
 export function encodeSum(ctx: GpuContext, batch: Batch, input: GpuTensor, n: number, output: GpuTensor, divideBy?: GpuTensor): void {
   if (n === 0) {
     batch.clear(output, 1);
     return;
   }
-  const constants = { ...sumPlan(ctx.tuning, ctx.workgroupSize, n) };
-  const block = constants.WG * constants.ITEMS;
+  const plan = sumPlan(ctx.tuning, ctx.workgroupSize, n);
+  const block = plan.WG * plan.ITEMS;
   const denominator = divideBy ?? ctx.unused('read');
   const denominatorBinding = ctx.bind(denominator, 0, 1).binding;
   let source = input;
   let count = n;
+  let first = true;
   do {
     const groups = Math.ceil(count / block);
     const last = groups === 1;
@@ -75,9 +76,10 @@ export function encodeSum(ctx: GpuContext, batch: Batch, input: GpuTensor, n: nu
       const size = Math.min(chunk, count - start);
       const x = ctx.bind(source, start, size);
       const out = ctx.bind(target, start / block, Math.ceil(size / block));
-      const divide = last && divideBy !== undefined ? 1 : 0;
-      batch.dispatch('sum', constants, [size, x.shift, out.shift, divide], [x.binding, out.binding, denominatorBinding], Math.ceil(size / block));
+      const constants = { ...plan, DIVIDE: first && divideBy !== undefined };
+      batch.dispatch('sum', constants, [size, x.shift, out.shift, 0], [x.binding, out.binding, denominatorBinding], Math.ceil(size / block));
     }
+    first = false;
     source = target;
     count = groups;
   } while (count > 1 || source !== output);

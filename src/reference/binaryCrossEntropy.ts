@@ -11,7 +11,7 @@
  */
 import type { Reduction } from '../types.js';
 import { PROBABILITY_GRAD_EPSILON, clampedLog } from './crossEntropy.js';
-import { sum as sumF64 } from './sum.js';
+import { sumItems } from './sum.js';
 
 export interface BinaryCrossEntropyReferenceOptions {
   reduction: Reduction;
@@ -39,7 +39,7 @@ export function sigmoid(x: number): number {
 
 function reduceElementwise(values: Float64Array, reduction: Reduction, denominator: number): number | Float64Array {
   if (reduction === 'none') return values;
-  const s = sumF64(values);
+  const s = sumItems(values);
   return reduction === 'sum' ? s : s / denominator;
 }
 

@@ -19,7 +19,7 @@
  * companion, as PyTorch's BCE backward divides by max(p (1 - p), 1e-12)); log-probabilities: -a_c * scale.
  */
 import type { Reduction } from '../types.js';
-import { sum as sumF64 } from './sum.js';
+import { sumItems } from './sum.js';
 
 export type CrossEntropyInputs = 'logits' | 'probabilities' | 'logProbs';
 
@@ -181,7 +181,7 @@ export function crossEntropy(
   }
   const reduce = (values: Float64Array): number | Float64Array => {
     if (options.reduction === 'none') return values;
-    const s = sumF64(values);
+    const s = sumItems(values);
     return options.reduction === 'sum' ? s : s / weightSum;
   };
   return { loss: reduce(rowLoss), grad, weightSum, zLoss: reduce(rowZ) };

@@ -5,7 +5,7 @@
  * averages over rows.
  */
 import type { Reduction } from '../types.js';
-import { sum as sumF64 } from './sum.js';
+import { sum as sumF64, sumItems } from './sum.js';
 
 export function entr(p: number): number {
   if (Number.isNaN(p)) return NaN;
@@ -26,6 +26,6 @@ export function entropy(probs: ArrayLike<number>, rows: number, cols: number, op
     }
     rowEntropy[r] = sumF64(terms);
   }
-  const loss = options.reduction === 'none' ? rowEntropy : sumF64(rowEntropy) * scale;
+  const loss = options.reduction === 'none' ? rowEntropy : sumItems(rowEntropy) * scale;
   return { loss, grad, weightSum: rows };
 }

@@ -6,7 +6,7 @@
  * Gradient d/d input: -y, or -exp(y) with logTarget, times the reduction's scale. 'mean' divides by the element count,
  * 'batchmean' by the first dimension (the true KL divergence per sample).
  */
-import { sum as sumF64 } from './sum.js';
+import { sumItems } from './sum.js';
 
 export type KlReduction = 'none' | 'sum' | 'mean' | 'batchmean';
 
@@ -45,6 +45,6 @@ export function klDiv(input: ArrayLike<number>, target: ArrayLike<number>, optio
       if (grad) grad[i] = Number.isNaN(x) ? NaN : -y * scale;
     }
   }
-  const reduced = options.reduction === 'none' ? loss : sumF64(loss) * (options.reduction === 'sum' ? 1 : scale);
+  const reduced = options.reduction === 'none' ? loss : sumItems(loss) * (options.reduction === 'sum' ? 1 : scale);
   return { loss: reduced, grad, weightSum: denominator };
 }

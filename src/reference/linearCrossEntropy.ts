@@ -15,7 +15,7 @@
  */
 import type { Reduction } from '../types.js';
 import { crossEntropy } from './crossEntropy.js';
-import { sum as sumF64 } from './sum.js';
+import { sumItems } from './sum.js';
 
 export interface LinearCrossEntropyReferenceOptions {
   reduction: Reduction;
@@ -98,7 +98,7 @@ export function linearCrossEntropy(
   }
   const reduce = (values: Float64Array): number | Float64Array => {
     if (options.reduction === 'none') return values;
-    const s = sumF64(values);
+    const s = sumItems(values);
     return options.reduction === 'sum' ? s : s / weightSum;
   };
   return { loss: reduce(rowLoss), gradHidden, gradWeight, gradBias, weightSum, zLoss: reduce(rowZ) };
