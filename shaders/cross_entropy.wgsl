@@ -22,9 +22,10 @@
 // Numerical choices:
 //   - online (max, sum) in the first pass as in log_softmax.wgsl; log-probabilities are formed from the small
 //     difference v - m, so a 1e4 shift costs nothing; the target's gradient is formed in f32 from exp(v - m) / s;
-//   - IEEE products of infinities are not left to the compiler (WGSL lets it assume there are none): a -Inf
-//     log-probability (a masked logit) is tracked in flags, so a positive coefficient gives +Inf loss and a zero one NaN,
-//     exactly PyTorch's products (0 * -Inf = NaN for a masked class with a soft target of 0);
+//   - products with infinities are not left to the compiler (WGSL lets it assume there are none): a -Inf
+//     log-probability (a masked logit) is tracked in flags, so a positive coefficient gives +Inf loss and a zero one
+//     0, the limit as the logit goes to -Inf (PyTorch's IEEE product gives NaN for a masked class whose soft target
+//     or class weight is 0; README, Special values);
 //   - tanh saturates to +-1 beyond |x / cap| > 9 (f32 rounds tanh(9) to 1), so infinite logits cap to +-cap;
 //   - a class-index target outside [0, C) that is not ignore_index makes the row NaN (never a plausible wrong number);
 //     a NaN logit, or a row of only -Inf logits, makes its own row NaN.
@@ -118,11 +119,12 @@ fn combine(a: vec4<f32>, b: vec4<f32>, kind: u32) -> vec4<f32> {
   return vec4<f32>(a.x + b.x, f32(add_flags(u32(a.y), u32(b.y))), 0.0, 0.0);
 }
 
-// Flags of k * (an infinity with flags f): the sign flips for k < 0 and 0 * Inf is NaN. Selects, no branch (CPU
-// adapters run every branch of a row-dependent condition): the later selects take precedence.
+// Flags of k * (an infinity with flags f): the sign flips for k < 0, and a coefficient of 0 gives 0 (the limit: k is
+// a target's or weight's coefficient, the infinity a log-probability's). Selects, no branch (CPU adapters run every
+// branch of a row-dependent condition): the later selects take precedence.
 fn scale_flags(k: f32, f: u32) -> u32 {
   var r = select(((f & POS_INF) << 1u) | ((f & NEG_INF) >> 1u), f, k > 0.0);
-  r = select(r, IS_NAN, k == 0.0);
+  r = select(r, 0u, k == 0.0);
   r = select(r, 0u, f == 0u);
   return select(r, IS_NAN, (f & IS_NAN) != 0u || is_nan(k));
 }

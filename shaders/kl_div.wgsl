@@ -5,9 +5,10 @@
 //   target probabilities: loss = xlogy(y, y) - y x   (xlogy(0, .) = 0),   grad = -y * grad_scale
 //   LOG_TARGET:           loss = exp(y) (y - x),                          grad = -exp(y) * grad_scale
 // grad_scale = 1 / n for 'mean', 1 / batch for 'batchmean', 1 otherwise; sum.wgsl reduces the element losses.
-// Numerical choices: IEEE products with infinities are made explicit (WGSL lets compilers assume there are none):
-// x = -Inf gives +Inf where the coefficient y (or exp(y)) is positive and NaN where it is 0, as PyTorch's 0 * -Inf;
-// a negative probability target gives NaN (its log), a log target of -Inf gives NaN (0 * -Inf), as PyTorch.
+// Numerical choices: products with infinities are made explicit (WGSL lets compilers assume there are none):
+// x = -Inf gives +Inf where the coefficient y (or exp(y)) is positive and 0 where it is 0; a target probability of 0
+// (y = 0, or a log target of -Inf) contributes 0 whatever the input, the limit (PyTorch's 0 * -Inf gives NaN; README,
+// Special values); a negative probability target gives NaN (its log), as PyTorch. A NaN input or target gives NaN.
 // Workgroup shape: WG threads, one element each. Bindings: 0 params, 1 x, 2 y, 3 grad, 4 loss.
 
 override WG: u32 = 256u;
@@ -52,17 +53,20 @@ fn main(@builtin(local_invocation_index) lid: u32,
   var l = 0.0;
   var nan = is_nan(v) || is_nan(t);
   if (LOG_TARGET) {
-    if (is_neg_inf(t)) { nan = true; } else { coefficient = exp(t); }
+    if (is_neg_inf(t)) { coefficient = 0.0; } else { coefficient = exp(t); }
   } else if (t < 0.0) {
     nan = true;
   }
+  let zero_target = select(t == 0.0, is_neg_inf(t), LOG_TARGET);  // a target probability of exactly 0
   if (nan) {
     l = bitcast<f32>(NAN_BITS);
+  } else if (zero_target) {
+    l = 0.0;
   } else if (is_neg_inf(v)) {
-    if (coefficient > 0.0) { l = bitcast<f32>(POS_INF_BITS); } else { l = bitcast<f32>(NAN_BITS); }
+    l = bitcast<f32>(POS_INF_BITS);
   } else if (LOG_TARGET) {
     l = coefficient * (t - v);
-  } else if (t > 0.0) {
+  } else {
     l = t * (log(t) - v);
   }
   loss[params.loss_offset + i] = l;

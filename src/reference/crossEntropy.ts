@@ -11,9 +11,9 @@
  * which is PyTorch's definition (aten/src/ATen/native/LossNLL.cpp, cross_entropy_loss_label_smoothing and
  * cross_entropy_loss_prob_target, v1.13): with class-index targets the smoothing term -sum_c w_c l_c is divided by the
  * same denominator as the NLL term, sum of w_t over non-ignored rows; with probability targets the mean divides by the
- * number of rows. As in PyTorch, the products are IEEE products: a zero coefficient on a -Inf log-probability (a masked
- * logit with a probability target of 0, or a zero class weight under smoothing) gives NaN, and a masked class under
- * smoothing gives +Inf.
+ * number of rows. A zero coefficient on a -Inf log-probability (a masked logit with a probability target of 0, or a
+ * zero class weight) gives 0, the limit as the logit goes to -Inf (PyTorch's IEEE product gives NaN; README, Special
+ * values), and a masked class under smoothing gives +Inf.
  * Gradients: logits: (p_c A - a_c) * scale (A = sum_c a_c), times d softcap / dx = 1 - tanh^2(x / cap) when soft-capped,
  * plus 2 z lse p_c * scale from the z-loss z * lse^2; probabilities: -a_c / max(p_c, 1e-12) * scale (the log clamp's
  * companion, as PyTorch's BCE backward divides by max(p (1 - p), 1e-12)); log-probabilities: -a_c * scale.
@@ -52,6 +52,11 @@ export interface CrossEntropyReferenceResult {
   weightSum: number;
   /** The z-loss part of `loss`, reduced the same way (0 or zeros without zLoss). */
   zLoss: number | Float64Array;
+}
+
+/** k * l for a coefficient k and a log-probability l: 0 for k = 0 even where l = -Inf (the limit), else IEEE. */
+function times(k: number, l: number): number {
+  return k === 0 && !Number.isNaN(l) ? 0 : k * l;
 }
 
 /** log(p) clamped at -100, PyTorch's BCE choice (aten/src/ATen/native/Loss.cpp), so p = 0 gives a finite loss. */
@@ -135,21 +140,21 @@ export function crossEntropy(
       for (let c = 0; c < cols; c++) {
         coefficient[c] = w(c) * ((1 - eps) * target[index(r, c)]! + eps / cols);
         total += coefficient[c]!;
-        loss -= coefficient[c]! * logProb[c]!;
+        loss -= times(coefficient[c]!, logProb[c]!);
       }
     } else if (t < 0 || t >= cols) {
       loss = NaN;
       coefficient.fill(NaN);
       total = NaN;
     } else {
-      loss = -w(t) * logProb[t]!;
+      loss = -times(w(t), logProb[t]!);
       for (let c = 0; c < cols; c++) coefficient[c] = (w(c) * eps) / cols;
       coefficient[t] = coefficient[t]! + (1 - eps) * w(t);
       total = (1 - eps) * w(t) + (eps * allWeights) / cols;
       if (eps > 0) {
         let smooth = 0;
-        for (let c = 0; c < cols; c++) smooth -= w(c) * logProb[c]!;
-        loss = (1 - eps) * loss + (eps / cols) * smooth;
+        for (let c = 0; c < cols; c++) smooth -= times(w(c), logProb[c]!);
+        loss = times(1 - eps, loss) + (eps / cols) * smooth;
       }
     }
     const zPart = inputs === 'logits' && z !== 0 ? z * lse * lse : 0;

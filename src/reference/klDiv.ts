@@ -1,8 +1,9 @@
 /**
  * CPU reference for shaders/kl_div.wgsl (host: src/ops/klDiv.ts), in f64: PyTorch's F.kl_div(input, target) with
  * `input` holding log-probabilities (aten/src/ATen/native/Loss.cpp, v1.13):
- *   target probabilities: xlogy(y, y) - y x  (0 where y = 0, as xlogy; y x is an IEEE product, so y = 0 with x = -Inf
- *   gives NaN, as in PyTorch);   logTarget: exp(y) (y - x).
+ *   target probabilities: xlogy(y, y) - y x;   logTarget: exp(y) (y - x);
+ * a target probability of 0 (y = 0, or -Inf with logTarget) gives 0 whatever the input, -Inf included: the limit, where
+ * PyTorch's IEEE product 0 * -Inf gives NaN (README, Special values). A NaN input's gradient is NaN.
  * Gradient d/d input: -y, or -exp(y) with logTarget, times the reduction's scale. 'mean' divides by the element count,
  * 'batchmean' by the first dimension (the true KL divergence per sample).
  */
@@ -38,10 +39,10 @@ export function klDiv(input: ArrayLike<number>, target: ArrayLike<number>, optio
     const y = target[i]!;
     if (options.logTarget) {
       const p = Math.exp(y);
-      loss[i] = p * (y - x);
+      loss[i] = y === -Infinity && !Number.isNaN(x) ? 0 : p * (y - x);
       if (grad) grad[i] = Number.isNaN(x) ? NaN : -p * scale;
     } else {
-      loss[i] = xlogy(y, y) - y * x;
+      loss[i] = y === 0 && !Number.isNaN(x) ? 0 : xlogy(y, y) - y * x;
       if (grad) grad[i] = Number.isNaN(x) ? NaN : -y * scale;
     }
   }
