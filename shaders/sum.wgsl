@@ -63,7 +63,8 @@ fn main(@builtin(local_invocation_index) lid: u32,
     let i = block_start + 4u * j * WG + lid;
     let in_range = vec4<u32>(i, i + WG, i + 2u * WG, i + 3u * WG) < vec4<u32>(n);
     let last = base + n - 1u;  // a clamped, in-bounds index for the lanes past n (their value is not added)
-    var v = vec4<f32>(x[min(base + i, last)], x[min(base + i + WG, last)], x[min(base + i + 2u * WG, last)], x[min(base + i + 3u * WG, last)]);
+    var v = vec4<f32>(x[min(base + i, last)], x[min(base + i + WG, last)],
+                      x[min(base + i + 2u * WG, last)], x[min(base + i + 3u * WG, last)]);
     if (DIVIDE) { v = v / vec4<f32>(d); }
     acc += select(vec4<f32>(0.0), v, in_range);
   }

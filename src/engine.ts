@@ -902,7 +902,9 @@ export class Engine extends EventTarget {
       if (nll) throw new XentropyArgumentError(op, 'target', 'must hold class indices (an Int32Array or an i32 GpuTensor); nll_loss has no probability targets');
       // The default passed explicitly (code ported from PyTorch passes ignore_index=-100 everywhere) means no option.
       if (ignoreIndex !== DEFAULT_IGNORE_INDEX) {
-        throw new XentropyArgumentError(op, 'ignoreIndex', `applies to class-index targets only; these targets are probabilities (a Float32Array): leave it out (or at its default, ${DEFAULT_IGNORE_INDEX})`);
+        const problem = 'applies to class-index targets only; these targets are probabilities (a Float32Array)';
+        const fix = `leave it out (or at its default, ${DEFAULT_IGNORE_INDEX})`;
+        throw new XentropyArgumentError(op, 'ignoreIndex', `${problem}: ${fix}`);
       }
       checkedTarget = checkFloatTensor(op, 'target', target, length, `probability targets need the ${inputName}' element count,`);
     } else {

@@ -77,7 +77,8 @@ export function encodeSum(ctx: GpuContext, batch: Batch, input: GpuTensor, n: nu
       const x = ctx.bind(source, start, size);
       const out = ctx.bind(target, start / block, Math.ceil(size / block));
       const constants = { ...plan, DIVIDE: first && divideBy !== undefined };
-      batch.dispatch('sum', constants, [size, x.shift, out.shift, 0], [x.binding, out.binding, denominatorBinding], Math.ceil(size / block));
+      const bindings = [x.binding, out.binding, denominatorBinding];
+      batch.dispatch('sum', constants, [size, x.shift, out.shift, 0], bindings, Math.ceil(size / block));
     }
     first = false;
     source = target;

@@ -6,8 +6,8 @@
  *   probabilities: loss = -(y max(log p, -100) + (1 - y) max(log(1 - p), -100)),
  *                grad = (p - y) / max(p (1 - p), 1e-12) * scale;
  * both times `weight` (broadcast from the trailing dimensions); posWeight broadcasts along the last dimension. Logits
- * of +-Inf give the limits of loss and gradient (README, Special values), where PyTorch's formula can give NaN. The mean
- * divides by the element count (weights do not change it, as in PyTorch).
+ * of +-Inf give the limits of loss and gradient (README, Special values), where PyTorch's formula can give NaN. The
+ * mean divides by the element count (weights do not change it, as in PyTorch).
  */
 import type { Reduction } from '../types.js';
 import { PROBABILITY_GRAD_EPSILON, clampedLog } from './crossEntropy.js';

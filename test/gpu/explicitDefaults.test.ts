@@ -39,7 +39,9 @@ async function settle(result: unknown): Promise<Record<string, unknown>> {
   if (result instanceof GpuTensor) return { out: await readAndRelease(result) };
   if (typeof result === 'number' || result instanceof Float32Array) return { out: result };
   const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(result as object)) out[key] = value instanceof GpuTensor ? await readAndRelease(value) : value;
+  for (const [key, value] of Object.entries(result as object)) {
+    out[key] = value instanceof GpuTensor ? await readAndRelease(value) : value;
+  }
   return out;
 }
 
@@ -49,15 +51,24 @@ async function readAndRelease(t: GpuTensor): Promise<Float32Array> {
   return values;
 }
 
+type Operand = Float32Array | Int32Array;
+type Outputs = Record<string, unknown>;
+type Method = (...args: unknown[]) => unknown;
+
+/** `target[op]` as a function of its arguments. */
+function method(target: object, op: string): Method {
+  return (...args) => (target as Record<string, Method>)[op]!.apply(target, args);
+}
+
 /** Run `op` by name on the chosen form: host data on the engine, uploaded tensors on engine.gpu or an encoding. */
-async function call(e: Engine, form: Form, op: string, args: readonly (Float32Array | Int32Array)[], options: Options): Promise<Record<string, unknown>> {
-  if (form === 'host') return settle(await (e as never as Record<string, (...a: unknown[]) => Promise<unknown>>)[op]!(...args, options));
+async function call(e: Engine, form: Form, op: string, args: readonly Operand[], options: Options): Promise<Outputs> {
+  if (form === 'host') return settle(await method(e, op)(...args, options));
   const tensors = args.map((a) => e.gpu.upload(a));
   try {
-    if (form === 'gpu') return settle(await (e.gpu as never as Record<string, (...a: unknown[]) => Promise<unknown>>)[op]!(...tensors, options));
+    if (form === 'gpu') return settle(await method(e.gpu, op)(...tensors, options));
     const encoder = e.device!.createCommandEncoder();
     const encoding = e.gpu.encodeInto(encoder);
-    const result = (encoding as never as Record<string, (...a: unknown[]) => unknown>)[op]!(...tensors, options);
+    const result = method(encoding, op)(...tensors, options);
     e.device!.queue.submit([encoder.finish()]);
     await encoding.submitted();
     return settle(result);
@@ -69,58 +80,50 @@ async function call(e: Engine, form: Form, op: string, args: readonly (Float32Ar
 const ALL: readonly Form[] = ['host', 'gpu', 'encoder'];
 const loss = { reduction: ['mean', undefined], grad: [true, undefined] };
 const nll = { ...loss, ignoreIndex: [-100, undefined], weight: [undefined], classDim: [1, -1, undefined] };
+const smoothing = { labelSmoothing: [0, undefined], zLoss: [0, undefined], softcap: [undefined] };
+const crossEntropy = { ...nll, ...smoothing, inputs: ['logits', undefined] };
 const gradOut = { gradOut: [undefined] };
-const cases: OpCase[] = [];
-for (const op of ['logSoftmax', 'softmax'] as const) {
-  cases.push({ label: op, base: { shape }, defaults: {}, gpuDefaults: { out: [undefined] }, forms: ALL, run: (e, f, o) => call(e, f, op, [x], o) });
-}
-const crossEntropy = { ...nll, labelSmoothing: [0, undefined], zLoss: [0, undefined], softcap: [undefined], inputs: ['logits', undefined] };
 const inPlace = { ...gradOut, inPlace: [false, undefined] };
-cases.push(
-  { label: 'crossEntropy, class indices', base: { shape }, defaults: crossEntropy, gpuDefaults: inPlace, forms: ALL, run: (e, f, o) => call(e, f, 'crossEntropy', [x, labels], o) },
-  { label: 'crossEntropy, probability targets', base: { shape }, defaults: crossEntropy, gpuDefaults: inPlace, forms: ALL, run: (e, f, o) => call(e, f, 'crossEntropy', [x, soft], o) },
-  {
-    label: 'crossEntropy, probability inputs',
+type Defaults = OpCase['defaults'];
+
+/** A case for `op` on `args`: its options at their defaults, and those only the GPU-resident forms take. */
+function opCase(label: string, op: string, args: readonly Operand[], defaults: Defaults, gpuDefaults: Defaults,
+  extra: Partial<OpCase> = {}): OpCase {
+  const run = (e: Engine, f: Form, o: Options) => call(e, f, op, args, o);
+  return { label, base: { shape }, defaults, gpuDefaults, forms: ALL, run, ...extra };
+}
+
+const bceDefaults = { ...loss, weight: [undefined], posWeight: [undefined] };
+const linearDefaults = { ...loss, ...smoothing, ignoreIndex: [-100, undefined], bias: [undefined] };
+const linearAll = { ...linearDefaults, classWeight: [undefined] };
+const linearArgs = [x, normal(5 * cols, 1, 5), classTargets(rows, 5, 6)];
+const cases: OpCase[] = [
+  opCase('logSoftmax', 'logSoftmax', [x], {}, { out: [undefined] }),
+  opCase('softmax', 'softmax', [x], {}, { out: [undefined] }),
+  opCase('crossEntropy, class indices', 'crossEntropy', [x, labels], crossEntropy, inPlace),
+  opCase('crossEntropy, probability targets', 'crossEntropy', [x, soft], crossEntropy, inPlace),
+  opCase('crossEntropy, probability inputs', 'crossEntropy', [probs, labels], { ...nll, ...smoothing }, inPlace, {
     base: { shape, inputs: 'probabilities' },
-    defaults: { ...nll, labelSmoothing: [0, undefined], zLoss: [0, undefined], softcap: [undefined] },
-    gpuDefaults: inPlace,
-    forms: ALL,
-    run: (e, f, o) => call(e, f, 'crossEntropy', [probs, labels], o),
-  },
-  { label: 'nllLoss', base: { shape }, defaults: nll, gpuDefaults: inPlace, forms: ALL, run: (e, f, o) => call(e, f, 'nllLoss', [logProbs, labels], o) },
-  {
-    label: 'binaryCrossEntropyWithLogits',
-    base: { shape },
-    defaults: { ...loss, weight: [undefined], posWeight: [undefined] },
-    gpuDefaults: gradOut,
-    forms: ALL,
-    run: (e, f, o) => call(e, f, 'binaryCrossEntropyWithLogits', [x, binary], o),
-  },
-  { label: 'binaryCrossEntropy', base: { shape }, defaults: { ...loss, weight: [undefined] }, gpuDefaults: gradOut, forms: ALL, run: (e, f, o) => call(e, f, 'binaryCrossEntropy', [sigmoid, binary], o) },
-  { label: 'entropy', base: { shape }, defaults: loss, gpuDefaults: gradOut, forms: ALL, run: (e, f, o) => call(e, f, 'entropy', [probs], o) },
-  { label: 'klDiv', base: { shape }, defaults: { ...loss, logTarget: [false, undefined] }, gpuDefaults: gradOut, forms: ALL, run: (e, f, o) => call(e, f, 'klDiv', [logProbs, soft], o) },
-  {
-    label: 'linearCrossEntropy',
-    base: { shape },
-    defaults: { ...loss, bias: [undefined], ignoreIndex: [-100, undefined], classWeight: [undefined], labelSmoothing: [0, undefined], zLoss: [0, undefined], softcap: [undefined] },
-    forms: ['host', 'gpu'], // several submissions: no encoder form
-    run: (e, f, o) => call(e, f, 'linearCrossEntropy', [x, normal(5 * cols, 1, 5), classTargets(rows, 5, 6)], o),
-  },
-  {
-    label: 'sum',
-    base: {},
-    defaults: {},
-    gpuDefaults: { out: [undefined] },
-    forms: ['gpu', 'encoder'], // the host form takes no options
-    run: (e, f, o) => call(e, f, 'sum', [x], o),
-  },
-);
+  }),
+  opCase('nllLoss', 'nllLoss', [logProbs, labels], nll, inPlace),
+  opCase('binaryCrossEntropyWithLogits', 'binaryCrossEntropyWithLogits', [x, binary], bceDefaults, gradOut),
+  opCase('binaryCrossEntropy', 'binaryCrossEntropy', [sigmoid, binary], { ...loss, weight: [undefined] }, gradOut),
+  opCase('entropy', 'entropy', [probs], loss, gradOut),
+  opCase('klDiv', 'klDiv', [logProbs, soft], { ...loss, logTarget: [false, undefined] }, gradOut),
+  // Several submissions: no encoder form.
+  opCase('linearCrossEntropy', 'linearCrossEntropy', linearArgs, linearAll, {}, { forms: ['host', 'gpu'] }),
+  // The host form takes no options.
+  opCase('sum', 'sum', [x], {}, { out: [undefined] }, { base: {}, forms: ['gpu', 'encoder'] }),
+];
 
 describe('an option at its default means the same as leaving it out', () => {
   for (const c of cases) {
     it(c.label, async () => {
       const gpu = getEngine();
-      const engines: [string, Engine, readonly Form[]][] = [['cpu', cpu, c.forms.includes('host') ? ['host'] : []], [gpu.backend, gpu, gpu.backend === 'cpu' ? ['host'] : c.forms]];
+      const engines: [string, Engine, readonly Form[]][] = [
+        ['cpu', cpu, c.forms.includes('host') ? ['host'] : []],
+        [gpu.backend, gpu, gpu.backend === 'cpu' ? ['host'] : c.forms],
+      ];
       let checked = 0;
       for (const [name, e, forms] of engines) {
         for (const form of forms) {
@@ -135,7 +138,8 @@ describe('an option at its default means the same as leaving it out', () => {
           }
           // All at once too.
           const everything = Object.fromEntries(Object.entries(options).map(([k, v]) => [k, v[0]]));
-          expect(await c.run(e, form, { ...c.base, ...everything }), `${c.label} on ${name} (${form}): all defaults`).toEqual(omitted);
+          const all = await c.run(e, form, { ...c.base, ...everything });
+          expect(all, `${c.label} on ${name} (${form}): all defaults`).toEqual(omitted);
         }
       }
       expect(checked).toBeGreaterThan(0);
@@ -147,7 +151,8 @@ describe('an option at its default means the same as leaving it out', () => {
     expect(e.device, 'a WebGPU device (the GPU test projects have one)').not.toBeNull();
     const [a, b] = [e.gpu.upload(x), e.gpu.upload(x, { dtype: 'f32' })];
     expect(await b.read()).toEqual(await a.read());
-    const wrapped = [e.gpu.wrap(a.buffer, { dtype: 'f32', length: x.length }), e.gpu.wrap(a.buffer, { dtype: 'f32', length: x.length, byteOffset: 0 })];
+    const view = { dtype: 'f32' as const, length: x.length };
+    const wrapped = [e.gpu.wrap(a.buffer, view), e.gpu.wrap(a.buffer, { ...view, byteOffset: 0 })];
     expect(await wrapped[1]!.read()).toEqual(await wrapped[0]!.read());
     for (const t of [...wrapped, a, b]) t.release();
   });
@@ -157,10 +162,21 @@ describe('an option at its default means the same as leaving it out', () => {
     expect(e.device, 'a WebGPU device (the GPU test projects have one)').not.toBeNull();
     const [plain, explicit] = await Promise.all([
       createEngine({ device: e.device! }),
-      createEngine({ device: e.device!, backend: 'auto', adapter: 'auto', tuning: 'auto', subgroups: true, maxWorkgroupSize: 256, shaderF16: true, vec4Io: false }),
+      createEngine({
+        device: e.device!,
+        backend: 'auto',
+        adapter: 'auto',
+        tuning: 'auto',
+        subgroups: true,
+        maxWorkgroupSize: 256,
+        shaderF16: true,
+        vec4Io: false,
+      }),
     ]);
     try {
-      for (const key of ['backend', 'tuning', 'subgroups', 'workgroupSize', 'shaderF16'] as const) expect(explicit[key], key).toBe(plain[key]);
+      for (const key of ['backend', 'tuning', 'subgroups', 'workgroupSize', 'shaderF16'] as const) {
+        expect(explicit[key], key).toBe(plain[key]);
+      }
       expect(await explicit.crossEntropy(x, labels, { shape })).toEqual(await plain.crossEntropy(x, labels, { shape }));
     } finally {
       plain.destroy();

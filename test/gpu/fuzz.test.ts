@@ -18,6 +18,7 @@ const RUNS = { seed: 611, numRuns: 80 };
  * only -Infinity are fuzzed more densely by 'row kernels: +Infinity, huge ties, all-masked rows' below.
  */
 const SPECIAL = [NaN, -Infinity, -0, 0, 1.401298464324817e-45, -1.1754942106924411e-38, 1e-30, -1e30, -3.4028234663852886e38, 88.7, -103.9, 1e4, -1e4];
+const REDUCTIONS = fc.constantFrom('mean' as const, 'sum' as const, 'none' as const);
 const TOL = { atol: 1e-5, rtol: 1e-4 };
 
 const valueFrom = (special: number[]) =>
@@ -95,7 +96,8 @@ describe('special values: GPU against the CPU reference', () => {
         // The sum's own error bound (f32 partial sums of 1e4 and -1e4 lose small terms in any order), plus the
         // subnormals WGSL lets a device flush to 0 (SwiftShader does), at most 2^-126 each.
         const sumAbs = x.reduce((a, v) => a + Math.abs(v), 0);
-        const bound = sumErrorBound(x.length, sumAbs, sumPlan(engine.tuning!, engine.workgroupSize, x.length)) + x.length * 2 ** -126;
+        const plan = sumPlan(engine.tuning!, engine.workgroupSize, x.length);
+        const bound = sumErrorBound(x.length, sumAbs, plan) + x.length * 2 ** -126;
         expectClose(await engine.sum(x), await cpu.sum(x), `sum of ${x.length}`, { atol: bound, rtol: 1e-6 });
       }),
       RUNS,
@@ -105,7 +107,7 @@ describe('special values: GPU against the CPU reference', () => {
   it('binaryCrossEntropyWithLogits over special logits', async () => {
     const engine = getEngine();
     await fc.assert(
-      fc.asyncProperty(matrixOf([...SPECIAL, Infinity]), fc.constantFrom('mean' as const, 'sum' as const, 'none' as const), async ({ rows, cols, values }, reduction) => {
+      fc.asyncProperty(matrixOf([...SPECIAL, Infinity]), REDUCTIONS, async ({ rows, cols, values }, reduction) => {
         const x = Float32Array.from(values);
         const y = x.map((_, i) => (i % 3) / 2);
         const opts = { shape: [rows, cols], reduction };

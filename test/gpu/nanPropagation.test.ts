@@ -77,7 +77,8 @@ function checkOutputs(actual: Outputs, expected: Outputs, nan: NanSpec, label: s
       const got = list.map((v) => Number.isNaN(v));
       const wrong = got.flatMap((g, i) => (g === want[i] ? [] : [`${i}: ${list[i]}`]));
       expect(wrong, `${label}: ${who} ${key}: elements whose NaN-ness is wrong`).toEqual([]);
-      if (spec !== 'all') expect(list.every((v, i) => want[i] || Number.isFinite(v)), `${label}: ${who} ${key} finite`).toBe(true);
+      const finite = list.every((v, i) => want[i] || Number.isFinite(v));
+      if (spec !== 'all') expect(finite, `${label}: ${who} ${key}: the other elements are finite`).toBe(true);
     }
     expectClose(actual[key]!, expected[key]!, `${label}: ${key}`, tol);
   }
@@ -87,7 +88,13 @@ function checkOutputs(actual: Outputs, expected: Outputs, nan: NanSpec, label: s
 
 const cases: NanCase[] = [];
 const same = (label: string, run: (e: Engine) => Promise<object>, nan: NanSpec, tol?: typeof TOL) =>
-  cases.push({ label, gpu: async (e) => outputs(await run(e)), cpu: async () => outputs(await run(cpu)), nan, ...(tol ? { tol } : {}) });
+  cases.push({
+    label,
+    gpu: async (e) => outputs(await run(e)),
+    cpu: async () => outputs(await run(cpu)),
+    nan,
+    ...(tol ? { tol } : {}),
+  });
 
 // Row-wise ops: a NaN at column `at` of row 1 makes row 1 NaN. Shapes: short rows (unrolled on CPU adapters), longer
 // rows (online statistics), and few long rows (split into segments).
@@ -122,7 +129,8 @@ for (const [rows, cols, at] of [[3, 7, 3], [3, 300, 299], [2, 4096, 17]] as cons
   }
   for (const reduction of ['none', 'mean'] as const) {
     const loss = reduction === 'none' ? [1] : 'all';
-    same(`crossEntropy ${reduction} [${shape}]`, (e) => e.crossEntropy(x, target, { shape, reduction }), { loss, grad: rowOf(1, cols) });
+    const nan: NanSpec = { loss, grad: rowOf(1, cols) };
+    same(`crossEntropy ${reduction} [${shape}]`, (e) => e.crossEntropy(x, target, { shape, reduction }), nan);
   }
 }
 
@@ -145,13 +153,21 @@ for (const [rows, cols, at] of [[3, 7, 3], [3, 300, 299], [2, 4096, 17]] as cons
     const nan: NanSpec = { loss: [1], grad: row1, ...('zLoss' in options ? { zLoss: [1] } : {}) };
     same(`crossEntropy ${name}`, (e) => e.crossEntropy(x, target, { shape, reduction: 'none', ...options }), nan);
   }
-  same('crossEntropy probability targets, NaN logit', (e) => e.crossEntropy(x, soft, { shape, reduction: 'none' }), { loss: [1], grad: row1 });
-  same('crossEntropy probability targets, NaN target', (e) => e.crossEntropy(normal(rows * cols, 2, 32), poisoned(soft, cols + 2), { shape, reduction: 'none', labelSmoothing: 0.1 }), { loss: [1], grad: row1 });
+  const none = { shape, reduction: 'none' as const };
+  same('crossEntropy probability targets, NaN logit', (e) => e.crossEntropy(x, soft, none), { loss: [1], grad: row1 });
+  const clean = normal(rows * cols, 2, 32);
+  const badSoft = poisoned(soft, cols + 2);
+  const smoothed = { ...none, labelSmoothing: 0.1 };
+  const rowNan = { loss: [1], grad: row1 };
+  same('crossEntropy probability targets, NaN target', (e) => e.crossEntropy(clean, badSoft, smoothed), rowNan);
   // classDim 1: [2, 5, 3] holds rows (n, d) of 5 classes at n * 15 + c * 3 + d; NaN at (1, 2, 1): row (1, 1) = row 4.
   const strided = poisoned(normal(30, 2, 33), 15 + 2 * 3 + 1);
   const stridedRow = [0, 1, 2, 3, 4].map((c) => 15 + c * 3 + 1);
-  same('crossEntropy classDim 1', (e) => e.crossEntropy(strided, classTargets(6, 5, 8), { shape: [2, 5, 3], classDim: 1, reduction: 'none' }), { loss: [4], grad: stridedRow });
-  same('crossEntropy classDim 1, probability targets', (e) => e.crossEntropy(strided, softTargets(6, 5, 9), { shape: [2, 5, 3], classDim: 1, reduction: 'none' }), { loss: [4], grad: stridedRow });
+  const classDim1 = { shape: [2, 5, 3], classDim: 1, reduction: 'none' as const };
+  const stridedNan = { loss: [4], grad: stridedRow };
+  same('crossEntropy classDim 1', (e) => e.crossEntropy(strided, classTargets(6, 5, 8), classDim1), stridedNan);
+  const stridedSoft = softTargets(6, 5, 9);
+  same('crossEntropy classDim 1, soft targets', (e) => e.crossEntropy(strided, stridedSoft, classDim1), stridedNan);
   // f16 logits: the gradient has the logits' dtype.
   const h = roundToFloat16(x);
   cases.push({
@@ -176,7 +192,7 @@ for (const [rows, cols, at] of [[3, 7, 3], [3, 300, 299], [2, 4096, 17]] as cons
   for (const [where, at, loss] of [['at the target', atTarget, [1]], ['off the target', offTarget, []]] as const) {
     for (const smoothing of [0, 0.1]) {
       const p = poisoned(probs, at);
-      const options = { shape, reduction: 'none' as const, inputs: 'probabilities' as const, labelSmoothing: smoothing };
+      const options = { ...none, inputs: 'probabilities' as const, labelSmoothing: smoothing };
       cases.push({
         label: `crossEntropy probabilities, NaN ${where}, smoothing ${smoothing}`,
         gpu: async (e) => {
@@ -185,14 +201,18 @@ for (const [rows, cols, at] of [[3, 7, 3], [3, 300, 299], [2, 4096, 17]] as cons
           t.release();
           return readAll({ ...r });
         },
-        cpu: () => fromReference({ ...reference.crossEntropy(p, target, rows, cols, { ...options, ignoreIndex: -100, grad: true }) }, ['loss', 'grad']),
+        cpu: () => {
+          const r = reference.crossEntropy(p, target, rows, cols, { ...options, ignoreIndex: -100, grad: true });
+          return fromReference({ ...r }, ['loss', 'grad']);
+        },
         nan: { loss: smoothing > 0 ? [1] : loss, grad: [at] },
       });
     }
     const logProbs = poisoned(Float32Array.from(probs, Math.log), at);
     for (const reduction of ['none', 'mean'] as const) {
       const lossNan = reduction === 'mean' ? (loss.length > 0 ? 'all' : []) : loss;
-      same(`nllLoss ${reduction}, NaN ${where}`, (e) => e.nllLoss(logProbs, target, { shape, reduction }), { loss: lossNan, grad: [at] });
+      const nan: NanSpec = { loss: lossNan, grad: [at] };
+      same(`nllLoss ${reduction}, NaN ${where}`, (e) => e.nllLoss(logProbs, target, { shape, reduction }), nan);
     }
   }
 }
@@ -210,28 +230,39 @@ for (const [rows, cols, at] of [[3, 7, 3], [3, 300, 299], [2, 4096, 17]] as cons
     const loss = reduction === 'none' ? [at] : 'all';
     for (const options of [{}, { weight, posWeight }]) {
       const label = `${reduction}${'weight' in options ? ', weights' : ''}`;
-      same(`binaryCrossEntropyWithLogits ${label}, NaN input`, (e) => e.binaryCrossEntropyWithLogits(poisoned(logits, at), y, { shape, reduction, ...options }), { loss, grad: [at] });
-      same(`binaryCrossEntropyWithLogits ${label}, NaN target`, (e) => e.binaryCrossEntropyWithLogits(logits, poisoned(y, at), { shape, reduction, ...options }), { loss, grad: [at] });
+      const all = { shape, reduction, ...options };
+      const op = 'binaryCrossEntropyWithLogits';
+      same(`${op} ${label}, NaN input`, (e) => e[op](poisoned(logits, at), y, all), { loss, grad: [at] });
+      same(`${op} ${label}, NaN target`, (e) => e[op](logits, poisoned(y, at), all), { loss, grad: [at] });
     }
     const probs = Float32Array.from(logits, (v) => 1 / (1 + Math.exp(-v)));
-    same(`binaryCrossEntropy ${reduction}, NaN target`, (e) => e.binaryCrossEntropy(probs, poisoned(y, at), { shape, reduction, weight }), { loss, grad: [at] });
+    const weighted = { shape, reduction, weight };
+    same(`binaryCrossEntropy ${reduction}, NaN target`, (e) => e.binaryCrossEntropy(probs, poisoned(y, at), weighted), {
+      loss,
+      grad: [at],
+    });
     const p = poisoned(probs, at);
     cases.push({
       label: `binaryCrossEntropy ${reduction}, NaN probability`,
       gpu: async (e) => {
         const t = e.gpu.upload(p);
-        const r = await e.gpu.binaryCrossEntropy(t, y, { shape, reduction, weight });
+        const r = await e.gpu.binaryCrossEntropy(t, y, weighted);
         t.release();
         return readAll({ ...r });
       },
-      cpu: () => fromReference({ ...reference.binaryCrossEntropy(p, y, { reduction, grad: true, cols: 6, weight }) }, ['loss', 'grad']),
+      cpu: () => fromReference({ ...reference.binaryCrossEntropy(p, y, { reduction, grad: true, cols: 6, weight }) }, [
+        'loss',
+        'grad',
+      ]),
       nan: { loss, grad: [at] },
     });
     const logQ = Float32Array.from(probs, Math.log);
     for (const logTarget of [false, true]) {
       const target = logTarget ? Float32Array.from(y, (v) => Math.log(v + 0.1)) : y;
-      same(`klDiv ${reduction}${logTarget ? ' logTarget' : ''}, NaN input`, (e) => e.klDiv(poisoned(logQ, at), target, { shape, reduction, logTarget }), { loss, grad: [at] });
-      same(`klDiv ${reduction}${logTarget ? ' logTarget' : ''}, NaN target`, (e) => e.klDiv(logQ, poisoned(target, at), { shape, reduction, logTarget }), { loss, grad: [at] });
+      const kl = { shape, reduction, logTarget };
+      const label = `klDiv ${reduction}${logTarget ? ' logTarget' : ''}`;
+      same(`${label}, NaN input`, (e) => e.klDiv(poisoned(logQ, at), target, kl), { loss, grad: [at] });
+      same(`${label}, NaN target`, (e) => e.klDiv(logQ, poisoned(target, at), kl), { loss, grad: [at] });
     }
     // entropy: the row's entropy and the element's gradient (the host refuses NaN probabilities: GPU-resident).
     const rowsP = poisoned(softTargets(4, 6, 42), at);
@@ -261,7 +292,13 @@ for (const [rows, cols, at] of [[3, 7, 3], [3, 300, 299], [2, 4096, 17]] as cons
   const weight = normal(vocab * dim, 0.5, 52);
   const bias = normal(vocab, 0.5, 53);
   const target = classTargets(rows, vocab, 54);
-  same('linearCrossEntropy, NaN hidden', (e) => e.linearCrossEntropy(hidden, weight, target, { shape: [rows, dim], bias, reduction: 'none' }), { loss: [1], gradHidden: rowOf(1, dim), gradWeight: 'all', gradBias: 'all' });
+  const options = { shape: [rows, dim], bias, reduction: 'none' as const };
+  same('linearCrossEntropy, NaN hidden', (e) => e.linearCrossEntropy(hidden, weight, target, options), {
+    loss: [1],
+    gradHidden: rowOf(1, dim),
+    gradWeight: 'all',
+    gradBias: 'all',
+  });
 }
 
 describe.each(useBothPlans())('NaN propagation (%s)', (_plan, getEngine) => {
