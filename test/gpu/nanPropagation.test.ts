@@ -1,12 +1,13 @@
 // NaN in gives NaN out: for every op, one NaN in one input element; exactly the outputs that depend on it (the
 // element's, or the row's, loss and gradient; see README "Special values") are NaN on the GPU and in the CPU reference,
 // and every other output is finite and agrees with the reference. Both launch plans (one thread per row and many)
-// and the row kernels' variants (short rows in unrolled blocks, online statistics, split rows, f16) are covered.
+// and the row kernels' variants (short rows in unrolled blocks, online statistics, split rows, f16, vec4 I/O) are
+// covered.
 import { describe, expect, it } from 'vitest';
 import { createEngine, GpuTensor, reference, roundToFloat16, type Engine } from '../../src/index.js';
 import { expectClose } from '../helpers/compare.js';
 import { classTargets, normal, softTargets } from '../helpers/data.js';
-import { useBothPlans } from '../helpers/engine.js';
+import { useBothPlans, useGpuEngine } from '../helpers/engine.js';
 
 const cpu = await createEngine({ backend: 'cpu' });
 const TOL = { atol: 1e-5, rtol: 1e-4 };
@@ -301,7 +302,9 @@ for (const [rows, cols, at] of [[3, 7, 3], [3, 300, 299], [2, 4096, 17]] as cons
   });
 }
 
-describe.each(useBothPlans())('NaN propagation (%s)', (_plan, getEngine) => {
+// Both launch plans, and f32 rows read and written as vec4s (classes a multiple of 4).
+const engines = [...useBothPlans(), ['vec4 I/O', useGpuEngine({ vec4Io: true })] as const];
+describe.each(engines)('NaN propagation (%s)', (_plan, getEngine) => {
   it.each(cases.map((c) => [c.label, c] as const))('%s', async (label, c) => {
     checkOutputs(await c.gpu(getEngine()), await c.cpu(), c.nan, label, c.tol);
   });
