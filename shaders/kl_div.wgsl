@@ -6,9 +6,10 @@
 //   LOG_TARGET:           loss = exp(y) (y - x),                          grad = -exp(y) * grad_scale
 // grad_scale = 1 / n for 'mean', 1 / batch for 'batchmean', 1 otherwise; sum.wgsl reduces the element losses.
 // Numerical choices: products with infinities are made explicit (WGSL lets compilers assume there are none):
-// x = -Inf gives +Inf where the coefficient y (or exp(y)) is positive and 0 where it is 0; a target probability of 0
-// (y = 0, or a log target of -Inf) contributes 0 whatever the input, the limit (PyTorch's 0 * -Inf gives NaN; README,
-// Special values); a negative probability target gives NaN (its log), as PyTorch. A NaN input or target gives NaN.
+// x = -Inf gives +Inf where the target probability is positive (even where exp(y) underflows); a target probability
+// of exactly 0 (y = 0, or a log target of -Inf) contributes 0 whatever the input, the limit (PyTorch's 0 * -Inf gives
+// NaN; README, Special values); a negative probability target gives NaN (its log), as PyTorch. A NaN input or target
+// gives NaN.
 // Workgroup shape: WG threads, one element each. Bindings: 0 params, 1 x, 2 y, 3 grad, 4 loss.
 
 override WG: u32 = 256u;
