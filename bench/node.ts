@@ -6,7 +6,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { create } from 'webgpu';
+import { create, globals } from 'webgpu';
 import { createEngine } from 'xentropy';
 import { runBench, type BenchReport } from './core.js';
 import { OPTION_HELP, parseOptions } from './options.js';
@@ -22,6 +22,9 @@ try {
 }
 if (process.argv.includes('--help')) console.error(OPTION_HELP);
 
+// WebGPU's globals (GPUBufferUsage, GPUMapMode, ...), which Node lacks: tfjs' WebGPU backend and this bench's own
+// buffers use them. The library neither needs nor installs them; the bench process asks for them here.
+Object.assign(globalThis, globals);
 // Timestamp queries at full resolution: Dawn rounds them to ~65 us by default (its timestamp_quantization toggle),
 // which made single dispatches read as 0 or multiples of 65.5 us. Read by the library's Node adapter code.
 process.env.XENTROPY_DAWN_OPTIONS ??= 'disable-dawn-features=timestamp_quantization';

@@ -4,6 +4,7 @@
  * (src/reference/) or records its kernels (src/ops/) through the GpuContext that owns all GPU objects.
  */
 import { acquireDevice, describe, type AdapterInfo, type NodeAdapter } from './gpu/adapter.js';
+import { BufferUsage } from './gpu/flags.js';
 import { GpuContext, type Batch, type DispatchTiming, type EngineStats, type Tuning } from './gpu/context.js';
 import { GpuTensor, byteLengthOf, type DType } from './gpu/tensor.js';
 import { encodeBinaryCrossEntropy } from './ops/binaryCrossEntropy.js';
@@ -260,7 +261,7 @@ export class GpuOps {
       const padding = dtype === 'f16' && length % 2 === 1 ? ' (an odd number of f16 values covers a whole last word)' : '';
       throw new XentropyArgumentError(op, 'buffer', `is too small: ${buffer.size} bytes, but ${length} ${dtype} elements at byte ${byteOffset} need ${byteOffset + bytes}${padding}`);
     }
-    if (!(buffer.usage & GPUBufferUsage.STORAGE)) throw new XentropyArgumentError(op, 'buffer', 'needs GPUBufferUsage.STORAGE (buffers with MAP_READ or MAP_WRITE usage cannot have it)');
+    if (!(buffer.usage & BufferUsage.STORAGE)) throw new XentropyArgumentError(op, 'buffer', 'needs GPUBufferUsage.STORAGE (buffers with MAP_READ or MAP_WRITE usage cannot have it)');
     if (buffer.mapState !== 'unmapped') throw new XentropyArgumentError(op, 'buffer', `is ${buffer.mapState}: unmap it before the GPU uses it`);
     return ctx.own(buffer, dtype, length, byteOffset, false);
   }

@@ -49,15 +49,26 @@ const WANTED_FEATURES: GPUFeatureName[] = ['subgroups', 'shader-f16', 'timestamp
 
 type Source = AdapterInfo['source'];
 
-/** Request a device with the adapter's larger limits and the optional features it has. */
-async function deviceFrom(adapter: GPUAdapter, source: Source, featureLevel: AdapterInfo['featureLevel'], keepAlive: unknown): Promise<AcquiredDevice> {
+/**
+ * What createEngine asks an adapter for when it requests the device itself: the optional features the kernels use
+ * ('subgroups', 'shader-f16', 'timestamp-query') where the adapter has them, and the adapter's own (largest) limits on
+ * buffer sizes and workgroups. Pass it to `adapter.requestDevice()` to make a device of your own that the engine
+ * runs on as well as on one it requested (`createEngine({ device })`); any device works, with smaller limits only
+ * smaller problems do.
+ */
+export function deviceDescriptor(adapter: GPUAdapter): GPUDeviceDescriptor & { requiredFeatures: GPUFeatureName[]; requiredLimits: Record<string, number> } {
   const requiredLimits: Record<string, number> = {};
   for (const name of WANTED_LIMITS) {
     const value = (adapter.limits as unknown as Record<string, number | undefined>)[name];
     if (typeof value === 'number') requiredLimits[name] = value;
   }
   const requiredFeatures = WANTED_FEATURES.filter((f) => adapter.features.has(f));
-  const device = await adapter.requestDevice({ requiredLimits, requiredFeatures, label: 'xentropy' });
+  return { requiredFeatures, requiredLimits, label: 'xentropy' };
+}
+
+/** Request a device with the adapter's larger limits and the optional features it has. */
+async function deviceFrom(adapter: GPUAdapter, source: Source, featureLevel: AdapterInfo['featureLevel'], keepAlive: unknown): Promise<AcquiredDevice> {
+  const device = await adapter.requestDevice(deviceDescriptor(adapter));
   return { device, info: describe(adapter, device, source, featureLevel), keepAlive };
 }
 
@@ -99,9 +110,9 @@ function nodeImport(specifier: string): Promise<unknown> {
   return import(/* @vite-ignore */ specifier);
 }
 
+/** The part of the `webgpu` package used here (not its `globals`: the engine installs nothing on globalThis). */
 interface DawnModule {
   create(options: string[]): GPU;
-  globals: Record<string, unknown>;
 }
 
 /** Node: Dawn's bindings, trying the adapters in order of preference. */
@@ -112,7 +123,6 @@ async function nodeDevice(choice: NodeAdapter): Promise<AcquiredDevice | null> {
   } catch {
     return null;
   }
-  Object.assign(globalThis, dawn.globals);
   const env = process.env;
   env.XDG_RUNTIME_DIR ??= ((await nodeImport('node:os')) as typeof import('node:os')).tmpdir(); // silences a harmless Dawn warning
   const { existsSync } = (await nodeImport('node:fs')) as typeof import('node:fs');

@@ -5,13 +5,12 @@
  */
 import { fromFloat16Bits, toFloat16Bits } from '../float16.js';
 import { kernelSource, type ElementIo, type KernelIo, type KernelName, type OperandIo } from '../shaders.js';
+import { BufferUsage, MapMode } from './flags.js';
 import { BufferPool, type PoolStats } from './pool.js';
 import { GpuTensor, byteLengthOf, elementBytes, type DType } from './tensor.js';
 
-/** Usage of every storage buffer the engine makes (GPUBufferUsage is a global only once WebGPU is loaded). */
-function storageUsage(): number {
-  return GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
-}
+/** Usage of every storage buffer the engine makes. */
+const STORAGE_USAGE = BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST;
 
 /** What the engine holds on the device. */
 export interface EngineStats extends PoolStats {
@@ -267,7 +266,7 @@ export class GpuContext {
       // u32 words (i32 values as their two's-complement bits), padded to whole 16-byte rows.
       const words = new Uint32Array(Math.ceil(params.length / 4) * 4);
       for (let i = 0; i < params.length; i++) words[i] = params[i]! >>> 0;
-      uniform = this.device.createBuffer({ size: words.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: 'xentropy:params' });
+      uniform = this.device.createBuffer({ size: words.byteLength, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST, label: 'xentropy:params' });
       this.device.queue.writeBuffer(uniform, 0, words);
       entries.push({ binding: 0, resource: { buffer: uniform } });
     }
@@ -303,7 +302,7 @@ export class GpuContext {
   unused(role: string): GpuTensor {
     let tensor = this.placeholders.get(role);
     if (!tensor) {
-      const buffer = this.device.createBuffer({ size: 16, usage: storageUsage(), label: `xentropy:unused-${role}` });
+      const buffer = this.device.createBuffer({ size: 16, usage: STORAGE_USAGE, label: `xentropy:unused-${role}` });
       tensor = this.own(buffer, 'f32', 4, 0, false);
       this.placeholders.set(role, tensor);
     }
@@ -312,7 +311,7 @@ export class GpuContext {
 
   /** An engine-owned tensor of `length` elements; release it (or hand it to the caller) when done. */
   allocate(length: number, dtype: DType, label: string): GpuTensor {
-    const buffer = this.pool.acquire(Math.max(4, byteLengthOf(dtype, length)), storageUsage(), label);
+    const buffer = this.pool.acquire(Math.max(4, byteLengthOf(dtype, length)), STORAGE_USAGE, label);
     const tensor = this.own(buffer, dtype, length, 0);
     this.recording?.results.push(tensor); // released if the batch fails
     return tensor;
@@ -361,12 +360,12 @@ export class GpuContext {
 
   /** The first `bytes` bytes of a tensor (a multiple of 4), copied back to the CPU. */
   private async readBytes(tensor: GpuTensor, bytes: number): Promise<ArrayBuffer> {
-    const staging = this.pool.acquire(bytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, 'readback');
+    const staging = this.pool.acquire(bytes, BufferUsage.MAP_READ | BufferUsage.COPY_DST, 'readback');
     try {
       const encoder = this.device.createCommandEncoder({ label: 'xentropy:readback' });
       encoder.copyBufferToBuffer(tensor.buffer, tensor.byteOffset, staging, 0, bytes);
       this.device.queue.submit([encoder.finish()]);
-      await staging.mapAsync(GPUMapMode.READ, 0, bytes);
+      await staging.mapAsync(MapMode.READ, 0, bytes);
       const out = staging.getMappedRange(0, bytes).slice(0);
       staging.unmap();
       return out;
@@ -515,7 +514,7 @@ export class Batch {
 
   /** Temporary storage that lives until this batch is submitted. */
   scratchTensor(length: number, dtype: DType, label: string): GpuTensor {
-    const buffer = this.ctx.pool.acquire(Math.max(4, byteLengthOf(dtype, length)), storageUsage(), label);
+    const buffer = this.ctx.pool.acquire(Math.max(4, byteLengthOf(dtype, length)), STORAGE_USAGE, label);
     this.scratch.push(buffer);
     return this.ctx.own(buffer, dtype, length, 0, false);
   }
@@ -572,13 +571,13 @@ export class Batch {
     if (!queries || !profiling) return null;
     const count = 2 * queries.labels.length;
     const device = this.ctx.device;
-    const resolved = device.createBuffer({ size: count * 8, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
-    const staging = device.createBuffer({ size: count * 8, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const resolved = device.createBuffer({ size: count * 8, usage: BufferUsage.QUERY_RESOLVE | BufferUsage.COPY_SRC });
+    const staging = device.createBuffer({ size: count * 8, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
     this.encoder.resolveQuerySet(queries.set, 0, count, resolved, 0);
     this.encoder.copyBufferToBuffer(resolved, 0, staging, 0, count * 8);
     return async () => {
       try {
-        await staging.mapAsync(GPUMapMode.READ);
+        await staging.mapAsync(MapMode.READ);
         const ticks = new BigInt64Array(staging.getMappedRange().slice(0));
         queries.labels.forEach((label, i) => profiling.timings.push({ ...label, ms: Number(ticks[2 * i + 1]! - ticks[2 * i]!) / 1e6 }));
       } finally {
@@ -653,10 +652,13 @@ export class Batch {
   private async popScopes(): Promise<void> {
     this.scopes ??= this.popScopePair();
     let error: GPUError | null;
+    let outOfMemory = false;
     try {
       const [v, m] = await this.scopes;
       // Out of memory first: a buffer that could not be made is invalid, so the validation error that follows (a bind
-      // group naming an invalid buffer) is a consequence, not the cause.
+      // group naming an invalid buffer) is a consequence, not the cause. (Told apart by scope, not by instanceof
+      // GPUOutOfMemoryError: that class is a global in browsers only, not in Node.)
+      outOfMemory = m !== null;
       error = m ?? v;
     } catch (lost) {
       for (const tensor of this.results) tensor.release();
@@ -666,7 +668,7 @@ export class Batch {
     for (const tensor of this.results) tensor.release();
     const compile = await this.ctx.compileErrors(this.kernels);
     if (compile.length > 0) throw new Error(`xentropy ${this.label}: WGSL compile error: ${compile.join('\n')}`);
-    throw new Error(`xentropy ${this.label}: WebGPU ${error instanceof GPUOutOfMemoryError ? 'out of memory' : 'validation error'}: ${error.message}`);
+    throw new Error(`xentropy ${this.label}: WebGPU ${outOfMemory ? 'out of memory' : 'validation error'}: ${error.message}`);
   }
 
   private releaseScratch(): void {

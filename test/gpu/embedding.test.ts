@@ -5,6 +5,7 @@ import { createEngine } from '../../src/index.js';
 import { expectClose } from '../helpers/compare.js';
 import { classTargets, normal } from '../helpers/data.js';
 import { useGpuEngine } from '../helpers/engine.js';
+import { BufferUsage } from '../../src/gpu/flags.js';
 
 const getEngine = useGpuEngine();
 const cpu = await createEngine({ backend: 'cpu' });
@@ -18,7 +19,7 @@ const expectedLogSoftmax = await cpu.logSoftmax(logits, { shape });
 
 /** A caller-owned buffer holding `data` at `byteOffset`, as host applications have them. */
 function callerBuffer(device: GPUDevice, data: Float32Array<ArrayBuffer>, byteOffset = 0, extra = 0): GPUBuffer {
-  const buffer = device.createBuffer({ size: byteOffset + data.byteLength + extra, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+  const buffer = device.createBuffer({ size: byteOffset + data.byteLength + extra, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST });
   device.queue.writeBuffer(buffer, byteOffset, data);
   return buffer;
 }
@@ -67,9 +68,9 @@ describe('encodeInto: recording into the caller encoder', () => {
     const device = engine.device!;
     // The caller's pipeline: logits arrive in `staging`, are copied into `work` in the same encoder as the loss.
     const staging = callerBuffer(device, logits);
-    const work = device.createBuffer({ size: logits.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+    const work = device.createBuffer({ size: logits.byteLength, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST });
     const labels = engine.gpu.upload(target);
-    const gradCopy = device.createBuffer({ size: logits.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+    const gradCopy = device.createBuffer({ size: logits.byteLength, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST });
     const before = engine.stats();
 
     const encoder = device.createCommandEncoder({ label: 'caller' });

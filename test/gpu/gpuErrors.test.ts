@@ -7,6 +7,7 @@ import type { GpuContext } from '../../src/gpu/context.js';
 import { expectClose } from '../helpers/compare.js';
 import { classTargets, normal } from '../helpers/data.js';
 import { useGpuEngine } from '../helpers/engine.js';
+import { BufferUsage } from '../../src/gpu/flags.js';
 
 const ROWS = 6;
 const COLS = 10;
@@ -64,7 +65,7 @@ describe('GPU errors', () => {
 
   it('a destroyed caller buffer is a clear validation error, the results of the failed batch are released', async () => {
     const engine = getEngine();
-    const buffer = engine.device!.createBuffer({ size: logits.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+    const buffer = engine.device!.createBuffer({ size: logits.byteLength, usage: BufferUsage.STORAGE | BufferUsage.COPY_DST });
     engine.device!.queue.writeBuffer(buffer, 0, logits);
     const wrapped = engine.gpu.wrap(buffer, { dtype: 'f32', length: logits.length });
     buffer.destroy();
