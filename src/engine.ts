@@ -152,6 +152,8 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
 /** Where a GPU-resident op's work goes: the engine's own submission, or a caller's encoder (see GpuEncoding). */
 interface Recorder {
   ctx: GpuContext;
+  /** Recording into a caller's encoder (GpuEncoding), not onto the engine's queue. */
+  encoding: boolean;
   /** Upload host data to a temporary that outlives the work. */
   onGpu(value: Operand): GpuTensor;
   /** Record `record` and hand back its result (awaited on the engine's queue; synchronous into a caller's encoder). */
@@ -190,11 +192,17 @@ export interface SumGpuOptions {
   out?: GpuTensor;
 }
 
-/** Refuse tensors this engine did not make (another engine's, or ones left on a device that was lost). */
-function checkHome(ctx: GpuContext, op: string, operands: Record<string, unknown>): void {
+/**
+ * Refuse tensors this engine did not make (another engine's, or ones left on a device that was lost), and, for work
+ * the engine submits itself (`encoding` false), results of an encoding not yet reported submitted.
+ */
+function checkHome(ctx: GpuContext, op: string, operands: Record<string, unknown>, encoding = false): void {
   for (const [name, value] of Object.entries(operands)) {
     if (!(value instanceof GpuTensor)) continue;
     if (value.isReleased) throw new XentropyArgumentError(op, name, 'is a GpuTensor that was already released');
+    if (value.unsubmitted && !encoding) {
+      throw new XentropyArgumentError(op, name, `is a result of ${value.unsubmitted.op} not yet reported submitted: submit that encoder and call encoding.submitted() first (or record this op into the same encoding)`);
+    }
     if (!ctx.made(value)) {
       throw new XentropyArgumentError(op, name, "is a GpuTensor from another engine or from a device that was lost: upload it, or wrap its buffer, on this engine's device");
     }
@@ -204,7 +212,7 @@ function checkHome(ctx: GpuContext, op: string, operands: Record<string, unknown
 /** A caller's output tensor: `dtype` (f32 unless the input is f16), `length` elements, made on this engine, and not overlapping `input`. */
 function checkOut(ctx: GpuContext, op: string, name: string, out: unknown, length: number, input?: GpuTensor, dtype: DType = 'f32', inPlaceHint = ''): GpuTensor {
   if (!(out instanceof GpuTensor)) throw new XentropyArgumentError(op, name, `must be a GpuTensor (got ${typeName(out)})`);
-  checkHome(ctx, op, { [name]: out });
+  checkHome(ctx, op, { [name]: out }, true); // writing into a tensor a pending encoding returned is ordered by the caller
   if (out.dtype !== dtype) throw new XentropyArgumentError(op, name, `must hold ${dtype} values (got a ${out.dtype} GpuTensor)`);
   if (out.length < length) throw new XentropyArgumentError(op, name, `has ${out.length} elements but the result needs ${length}`);
   if (input && overlaps(input, out.buffer, out.byteOffset, byteLengthOf(dtype, length))) {
@@ -345,6 +353,7 @@ export class GpuOps {
     const temporaries: GpuTensor[] = [];
     const recorder: Recorder = {
       ctx,
+      encoding: false,
       onGpu: (value) => {
         if (value instanceof GpuTensor) return value;
         const tensor = ctx.upload(value, 'upload');
@@ -366,7 +375,7 @@ export class GpuOps {
     const { gradOut, inPlace: inPlaceOption, ...lossOptions } = (options ?? {}) as CrossEntropyOptions & GradientOutput & InPlaceGradient;
     const o = validated ?? this.engine.crossEntropyArgs(op, input, target, lossOptions, nll);
     const inputName = nll ? 'logProbs' : o.inputs === 'probabilities' ? 'input' : 'logits';
-    checkHome(r.ctx, op, { [inputName]: input, target });
+    checkHome(r.ctx, op, { [inputName]: input, target }, r.encoding);
     let inPlace = checkBoolean(op, 'inPlace', inPlaceOption, false);
     // gradOut naming the input's own elements is the in-place form too.
     const sameAsInput = gradOut instanceof GpuTensor && input instanceof GpuTensor && gradOut.buffer === input.buffer && gradOut.byteOffset === input.byteOffset;
@@ -393,7 +402,7 @@ export class GpuOps {
   binaryOn(r: Recorder, op: string, input: Operand, target: Operand, options: BinaryCrossEntropyWithLogitsOptions & GradientOutput, logits: boolean, validated?: BinaryArgs) {
     const { gradOut, ...lossOptions } = (options ?? {}) as BinaryCrossEntropyWithLogitsOptions & GradientOutput;
     const o = validated ?? this.engine.binaryArgs(op, input, target, lossOptions, logits);
-    checkHome(r.ctx, op, { [logits ? 'input' : 'probs']: input, target });
+    checkHome(r.ctx, op, { [logits ? 'input' : 'probs']: input, target }, r.encoding);
     const out = this.gradOutput(r.ctx, op, gradOut, o.grad, input);
     const [x, t] = [r.onGpu(input), r.onGpu(o.target)];
     const weight = o.weight ? r.onGpu(o.weight) : undefined;
@@ -404,7 +413,7 @@ export class GpuOps {
   /** @internal */
   async linearCrossEntropyOn(r: Recorder, op: string, hidden: Operand, weight: Operand, target: Operand, options: LinearCrossEntropyOptions, validated?: LinearArgs): Promise<LinearCrossEntropyGpuResult> {
     const o = validated ?? this.engine.linearCrossEntropyArgs(op, hidden, weight, target, options);
-    checkHome(r.ctx, op, { hidden, weight, target, bias: options.bias });
+    checkHome(r.ctx, op, { hidden, weight, target, bias: options.bias }, r.encoding);
     const bias = o.bias ? r.onGpu(o.bias) : undefined;
     const classWeight = o.classWeight ? r.onGpu(o.classWeight) : undefined;
     return runLinearCrossEntropy(r.ctx, op, r.onGpu(hidden), r.onGpu(weight), r.onGpu(o.target), { ...o, bias, classWeight });
@@ -414,7 +423,7 @@ export class GpuOps {
   entropyOn(r: Recorder, op: string, probs: Operand, options: LossOptions & GradientOutput, validated?: EntropyArgs) {
     const { gradOut, ...lossOptions } = (options ?? {}) as LossOptions & GradientOutput;
     const o = validated ?? this.engine.entropyArgs(op, probs, lossOptions);
-    checkHome(r.ctx, op, { probs });
+    checkHome(r.ctx, op, { probs }, r.encoding);
     const out = this.gradOutput(r.ctx, op, gradOut, o.grad, probs);
     const p = r.onGpu(probs);
     return r.run(op, (batch) => withGradOut(batch, encodeEntropy(r.ctx, batch, p, o), out));
@@ -424,7 +433,7 @@ export class GpuOps {
   klDivOn(r: Recorder, op: string, input: Operand, target: Operand, options: KlDivOptions & GradientOutput, validated?: KlArgs) {
     const { gradOut, ...lossOptions } = (options ?? {}) as KlDivOptions & GradientOutput;
     const o = validated ?? this.engine.klDivArgs(op, input, target, lossOptions);
-    checkHome(r.ctx, op, { input, target });
+    checkHome(r.ctx, op, { input, target }, r.encoding);
     const out = this.gradOutput(r.ctx, op, gradOut, o.grad, input);
     const [x, t] = [r.onGpu(input), r.onGpu(o.target)];
     return r.run(op, (batch) => withGradOut(batch, encodeKlDiv(r.ctx, batch, x, t, o), out));
@@ -434,7 +443,7 @@ export class GpuOps {
   sumOn(r: Recorder, op: string, input: Operand, options: SumGpuOptions) {
     checkOptions(op, options ?? {}, ['out']);
     const n = checkFloatInput(op, 'input', input);
-    checkHome(r.ctx, op, { input });
+    checkHome(r.ctx, op, { input }, r.encoding);
     const given = options?.out === undefined ? undefined : checkOut(r.ctx, op, 'out', options.out, 1, input instanceof GpuTensor ? input : undefined);
     const x = r.onGpu(input);
     return r.run(op, (batch) => {
@@ -448,7 +457,7 @@ export class GpuOps {
   rowwise(r: Recorder, op: string, input: Operand, options: RowwiseGpuOptions, log: boolean) {
     checkOptions(op, options, ['shape', 'out']);
     const { rows, cols } = checkShape(op, options.shape, checkFloatInput(op, 'input', input, true));
-    checkHome(r.ctx, op, { input });
+    checkHome(r.ctx, op, { input }, r.encoding);
     const dtype = input instanceof GpuTensor ? input.dtype : 'f32'; // the output has the input's dtype
     const given = options.out === undefined ? undefined : checkOut(r.ctx, op, 'out', options.out, rows * cols, input instanceof GpuTensor ? input : undefined, dtype);
     const x = r.onGpu(input);
@@ -485,12 +494,15 @@ export class GpuEncoding {
   private readonly temporaries: GpuTensor[] = [];
   private done: Promise<void> | null = null;
   private readonly recorder: Recorder;
+  /** Results whose reads wait for `submitted()` (see holdReads). */
+  private readonly held: GpuTensor[] = [];
 
   /** @internal */
   constructor(private readonly ops: GpuOps, private readonly ctx: GpuContext, readonly encoder: GPUCommandEncoder) {
     ctx.encodingStarted();
     this.recorder = {
       ctx,
+      encoding: true,
       onGpu: (value) => {
         if (value instanceof GpuTensor) return value;
         const tensor = ctx.upload(value, 'upload');
@@ -502,9 +514,20 @@ export class GpuEncoding {
         const { batch, result } = ctx.record(op, encoder, record);
         batch.endRecording();
         this.batches.push(batch);
+        this.holdReads(op, result);
         return result;
       },
     };
+  }
+
+  /** Every tensor the op returned rejects `read()` until `submitted()`: its values exist only after the submission. */
+  private holdReads(op: string, result: unknown): void {
+    const tensors = result instanceof GpuTensor ? [result] : Object.values(result as object).filter((v): v is GpuTensor => v instanceof GpuTensor);
+    for (const tensor of new Set(tensors)) {
+      if (tensor.unsubmitted) tensor.unsubmitted.count++;
+      else tensor.unsubmitted = { op, count: 1 };
+      this.held.push(tensor);
+    }
   }
 
   logSoftmax(input: GpuTensor, options: RowwiseGpuOptions): GpuTensor {
@@ -549,6 +572,12 @@ export class GpuEncoding {
    * released). Idempotent.
    */
   submitted(): Promise<void> {
+    if (!this.done) {
+      for (const tensor of this.held) {
+        if (tensor.unsubmitted && --tensor.unsubmitted.count === 0) tensor.unsubmitted = null;
+      }
+      this.held.length = 0;
+    }
     this.done ??= (async () => {
       for (const t of this.temporaries) t.release();
       const outcomes = await Promise.allSettled(this.batches.map((batch) => batch.close()));

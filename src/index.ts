@@ -11,4 +11,4 @@ export { fromFloat16Bits, roundToFloat16, toFloat16Bits } from './float16.js';
 export { sumErrorBound, sumPlan, type SumPlan } from './ops/sum.js';
 export * as reference from './reference/index.js';
 export type * from './types.js';
-export { XentropyArgumentError } from './validate.js';
+export { XentropyArgumentError } from './errors.js';

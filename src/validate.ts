@@ -2,15 +2,11 @@
  * Argument checks shared by every op. They run before any GPU work and throw errors that name the op, the argument
  * and the problem, so a bad call never produces a silently wrong number.
  */
+import { XentropyArgumentError } from './errors.js';
 import { GpuTensor } from './gpu/tensor.js';
 import type { Reduction } from './types.js';
 
-export class XentropyArgumentError extends Error {
-  constructor(op: string, argument: string, problem: string) {
-    super(`${op}: ${argument} ${problem}`);
-    this.name = 'XentropyArgumentError';
-  }
-}
+export { XentropyArgumentError };
 
 export function typeName(value: unknown): string {
   if (value === null) return 'null';
