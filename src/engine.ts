@@ -96,8 +96,8 @@ type BinaryArgs = ReturnType<Engine['binaryArgs']>;
 type EntropyArgs = ReturnType<Engine['entropyArgs']>;
 type KlArgs = ReturnType<Engine['klDivArgs']>;
 type LinearArgs = ReturnType<Engine['linearCrossEntropyArgs']>;
-/** Host data or GPU tensors an op reads. */
-type Operand = Float32Array | Int32Array | GpuTensor;
+/** Host data or GPU tensors an op reads (an array of numbers is float data: uploaded as f32). */
+type Operand = Float32Array | Int32Array | readonly number[] | GpuTensor;
 
 /** Create an engine. See EngineOptions. */
 export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
@@ -228,24 +228,33 @@ function overlaps(tensor: GpuTensor, buffer: GPUBuffer, byteOffset: number, byte
 
 /** Ops on data already on the GPU: inputs and results are GpuTensors; nothing is read back unless asked. */
 export class GpuOps {
-  constructor(private readonly engine: Engine, private readonly context: () => GpuContext) {}
+  constructor(private readonly engine: Engine, private readonly context: (op: string) => GpuContext) {}
 
   /**
    * Copy host data to a new engine-owned tensor (release it when done): a Float32Array as f32, an Int32Array as i32.
    * `dtype: 'f16'`: a Float32Array's values rounded to the nearest f16 (ties to even; 65520 and up become Infinity),
    * or a Uint16Array of f16 bits as they are.
    */
-  upload(data: Float32Array | Int32Array | Uint16Array, options: { dtype?: DType } = {}): GpuTensor {
+  upload(data: Float32Array | Int32Array | Uint16Array | readonly number[], options: { dtype?: DType } = {}): GpuTensor {
     const op = 'gpu.upload';
+    this.context(op);
     checkOptions(op, options, ['dtype']);
-    const dtype = checkChoice(op, 'dtype', options.dtype, ['f32', 'i32', 'f16'] as const, data instanceof Int32Array ? 'i32' : data instanceof Uint16Array ? 'f16' : 'f32');
-    const fits = dtype === 'f16' ? data instanceof Float32Array || data instanceof Uint16Array : dtype === 'i32' ? data instanceof Int32Array : data instanceof Float32Array;
+    let host: Float32Array | Int32Array | Uint16Array;
+    if (Array.isArray(data)) {
+      // An array of numbers: float data as everywhere (f32, or f16 with dtype 'f16'); integers with dtype 'i32'.
+      checkFloatInput(op, 'data', data);
+      const i = options?.dtype === 'i32' ? data.findIndex((v) => !Number.isInteger(v) || Math.abs(v) > 2 ** 31 - 1) : -1;
+      if (i >= 0) throw new XentropyArgumentError(op, `data[${i}]`, `must be a 32-bit integer for dtype 'i32' (got ${data[i]})`);
+      host = options?.dtype === 'i32' ? Int32Array.from(data) : Float32Array.from(data);
+    } else host = data as Float32Array | Int32Array | Uint16Array;
+    const dtype = checkChoice(op, 'dtype', options.dtype, ['f32', 'i32', 'f16'] as const, host instanceof Int32Array ? 'i32' : host instanceof Uint16Array ? 'f16' : 'f32');
+    const fits = dtype === 'f16' ? host instanceof Float32Array || host instanceof Uint16Array : dtype === 'i32' ? host instanceof Int32Array : host instanceof Float32Array;
     if (!fits) {
       const wanted = { f32: 'a Float32Array', i32: 'an Int32Array', f16: 'a Float32Array (rounded to f16) or a Uint16Array of f16 bits' }[dtype];
-      throw new XentropyArgumentError(op, 'data', `must be ${wanted} for dtype '${dtype}' (got ${typeName(data)})`);
+      throw new XentropyArgumentError(op, 'data', `must be ${wanted} for dtype '${dtype}' (got ${typeName(host)})`);
     }
-    checkNotDetached(op, 'data', data);
-    return this.context().upload(data, 'upload', dtype);
+    checkNotDetached(op, 'data', host);
+    return this.context(op).upload(host, 'upload', dtype);
   }
 
   /**
@@ -254,7 +263,7 @@ export class GpuOps {
    */
   wrap(buffer: GPUBuffer, options: { dtype: DType; length: number; byteOffset?: number }): GpuTensor {
     const op = 'gpu.wrap';
-    const ctx = this.context();
+    const ctx = this.context(op);
     if (typeof GPUBuffer !== 'undefined' ? !(buffer instanceof GPUBuffer) : typeof (buffer as Partial<GPUBuffer>)?.usage !== 'number') {
       throw new XentropyArgumentError(op, 'buffer', `must be a GPUBuffer (got ${typeName(buffer)})`);
     }
@@ -290,7 +299,7 @@ export class GpuOps {
    * release them after the work that reads them was submitted.
    */
   encodeInto(encoder: GPUCommandEncoder): GpuEncoding {
-    const ctx = this.context();
+    const ctx = this.context('gpu.encodeInto');
     if (typeof GPUCommandEncoder !== 'undefined' ? !(encoder instanceof GPUCommandEncoder) : typeof (encoder as Partial<GPUCommandEncoder>)?.finish !== 'function') {
       throw new XentropyArgumentError('gpu.encodeInto', 'encoder', `must be a GPUCommandEncoder (got ${typeName(encoder)})`);
     }
@@ -298,41 +307,41 @@ export class GpuOps {
   }
 
   async logSoftmax(input: GpuTensor, options: RowwiseGpuOptions): Promise<GpuTensor> {
-    return this.withUploads((r) => this.rowwise(r, 'gpu.logSoftmax', input, options, true));
+    return this.withUploads((r) => this.rowwise(r, 'gpu.logSoftmax', input, options, true), 'gpu.logSoftmax');
   }
 
   async softmax(input: GpuTensor, options: RowwiseGpuOptions): Promise<GpuTensor> {
-    return this.withUploads((r) => this.rowwise(r, 'gpu.softmax', input, options, false));
+    return this.withUploads((r) => this.rowwise(r, 'gpu.softmax', input, options, false), 'gpu.softmax');
   }
 
   /** F.cross_entropy: class-index targets (i32) or probability targets (f32, the logits' shape). See Engine.crossEntropy. */
   async crossEntropy(logits: GpuTensor, target: GpuTensor | Int32Array | Float32Array, options: CrossEntropyOptions & GradientOutput & InPlaceGradient): Promise<CrossEntropyGpuResult> {
-    return this.withUploads((r) => this.crossEntropyOn(r, 'gpu.crossEntropy', logits, target, options, false));
+    return this.withUploads((r) => this.crossEntropyOn(r, 'gpu.crossEntropy', logits, target, options, false), 'gpu.crossEntropy');
   }
 
   /** F.nll_loss of log-probabilities. See Engine.nllLoss. */
   async nllLoss(logProbs: GpuTensor, target: GpuTensor | Int32Array, options: NllLossOptions & GradientOutput & InPlaceGradient): Promise<LossGpuResult> {
-    return this.withUploads((r) => this.crossEntropyOn(r, 'gpu.nllLoss', logProbs, target, options, true));
+    return this.withUploads((r) => this.crossEntropyOn(r, 'gpu.nllLoss', logProbs, target, options, true), 'gpu.nllLoss');
   }
 
   /** F.binary_cross_entropy_with_logits. See Engine.binaryCrossEntropyWithLogits. */
   async binaryCrossEntropyWithLogits(input: GpuTensor, target: GpuTensor | Float32Array, options: BinaryCrossEntropyWithLogitsOptions & GradientOutput): Promise<LossGpuResult> {
-    return this.withUploads((r) => this.binaryOn(r, 'gpu.binaryCrossEntropyWithLogits', input, target, options, true));
+    return this.withUploads((r) => this.binaryOn(r, 'gpu.binaryCrossEntropyWithLogits', input, target, options, true), 'gpu.binaryCrossEntropyWithLogits');
   }
 
   /** F.binary_cross_entropy of probabilities. See Engine.binaryCrossEntropy. */
   async binaryCrossEntropy(probs: GpuTensor, target: GpuTensor | Float32Array, options: BinaryCrossEntropyOptions & GradientOutput): Promise<LossGpuResult> {
-    return this.withUploads((r) => this.binaryOn(r, 'gpu.binaryCrossEntropy', probs, target, options, false));
+    return this.withUploads((r) => this.binaryOn(r, 'gpu.binaryCrossEntropy', probs, target, options, false), 'gpu.binaryCrossEntropy');
   }
 
   /** Row entropies of probabilities. See Engine.entropy. */
   async entropy(probs: GpuTensor, options: LossOptions & GradientOutput): Promise<LossGpuResult> {
-    return this.withUploads((r) => this.entropyOn(r, 'gpu.entropy', probs, options));
+    return this.withUploads((r) => this.entropyOn(r, 'gpu.entropy', probs, options), 'gpu.entropy');
   }
 
   /** F.kl_div of log-probabilities. See Engine.klDiv. */
   async klDiv(input: GpuTensor, target: GpuTensor | Float32Array, options: KlDivOptions & GradientOutput): Promise<LossGpuResult> {
-    return this.withUploads((r) => this.klDivOn(r, 'gpu.klDiv', input, target, options));
+    return this.withUploads((r) => this.klDivOn(r, 'gpu.klDiv', input, target, options), 'gpu.klDiv');
   }
 
   /**
@@ -340,23 +349,23 @@ export class GpuOps {
    * submissions on the engine's queue (one per chunk of rows), so it has no `encodeInto` form.
    */
   async linearCrossEntropy(hidden: GpuTensor, weight: GpuTensor, target: GpuTensor | Int32Array, options: LinearCrossEntropyOptions): Promise<LinearCrossEntropyGpuResult> {
-    return this.withUploads((r) => this.linearCrossEntropyOn(r, 'gpu.linearCrossEntropy', hidden, weight, target, options));
+    return this.withUploads((r) => this.linearCrossEntropyOn(r, 'gpu.linearCrossEntropy', hidden, weight, target, options), 'gpu.linearCrossEntropy');
   }
 
   async sum(input: GpuTensor, options: SumGpuOptions = {}): Promise<GpuTensor> {
-    return this.withUploads((r) => this.sumOn(r, 'gpu.sum', input, options));
+    return this.withUploads((r) => this.sumOn(r, 'gpu.sum', input, options), 'gpu.sum');
   }
 
   /** @internal Run `record` on the engine's queue, with uploads of host data released afterwards. */
-  async withUploads<T>(record: (recorder: Recorder) => T | Promise<T>): Promise<T> {
-    const ctx = this.context();
+  async withUploads<T>(record: (recorder: Recorder) => T | Promise<T>, op = 'engine.gpu'): Promise<T> {
+    const ctx = this.context(op);
     const temporaries: GpuTensor[] = [];
     const recorder: Recorder = {
       ctx,
       encoding: false,
       onGpu: (value) => {
         if (value instanceof GpuTensor) return value;
-        const tensor = ctx.upload(value, 'upload');
+        const tensor = ctx.upload(Array.isArray(value) ? Float32Array.from(value) : (value as Float32Array | Int32Array), 'upload');
         temporaries.push(tensor);
         return tensor;
       },
@@ -375,7 +384,7 @@ export class GpuOps {
     const { gradOut, inPlace: inPlaceOption, ...lossOptions } = (options ?? {}) as CrossEntropyOptions & GradientOutput & InPlaceGradient;
     const o = validated ?? this.engine.crossEntropyArgs(op, input, target, lossOptions, nll);
     const inputName = nll ? 'logProbs' : o.inputs === 'probabilities' ? 'input' : 'logits';
-    checkHome(r.ctx, op, { [inputName]: input, target }, r.encoding);
+    checkHome(r.ctx, op, { [inputName]: input, target, weight: o.weight }, r.encoding);
     let inPlace = checkBoolean(op, 'inPlace', inPlaceOption, false);
     // gradOut naming the input's own elements is the in-place form too.
     const sameAsInput = gradOut instanceof GpuTensor && input instanceof GpuTensor && gradOut.buffer === input.buffer && gradOut.byteOffset === input.byteOffset;
@@ -395,28 +404,30 @@ export class GpuOps {
     }
     const [x, t] = [r.onGpu(input), r.onGpu(o.target)];
     const weight = o.weight ? r.onGpu(o.weight) : undefined;
-    return r.run(op, (batch) => withGradOut(batch, encodeCrossEntropy(r.ctx, batch, x, t, { ...o, weight, inPlace }), out));
+    const weightsOnGpu = o.weight instanceof GpuTensor;
+    return r.run(op, (batch) => withGradOut(batch, encodeCrossEntropy(r.ctx, batch, x, t, { ...o, weight, weightsOnGpu, inPlace }), out));
   }
 
   /** @internal */
   binaryOn(r: Recorder, op: string, input: Operand, target: Operand, options: BinaryCrossEntropyWithLogitsOptions & GradientOutput, logits: boolean, validated?: BinaryArgs) {
     const { gradOut, ...lossOptions } = (options ?? {}) as BinaryCrossEntropyWithLogitsOptions & GradientOutput;
     const o = validated ?? this.engine.binaryArgs(op, input, target, lossOptions, logits);
-    checkHome(r.ctx, op, { [logits ? 'input' : 'probs']: input, target }, r.encoding);
+    checkHome(r.ctx, op, { [logits ? 'input' : 'probs']: input, target, weight: o.weight, posWeight: o.posWeight }, r.encoding);
     const out = this.gradOutput(r.ctx, op, gradOut, o.grad, input);
     const [x, t] = [r.onGpu(input), r.onGpu(o.target)];
     const weight = o.weight ? r.onGpu(o.weight) : undefined;
     const posWeight = o.posWeight ? r.onGpu(o.posWeight) : undefined;
-    return r.run(op, (batch) => withGradOut(batch, encodeBinaryCrossEntropy(r.ctx, batch, x, t, { ...o, weight, posWeight }), out));
+    const weightsOnGpu = { weight: o.weight instanceof GpuTensor, posWeight: o.posWeight instanceof GpuTensor };
+    return r.run(op, (batch) => withGradOut(batch, encodeBinaryCrossEntropy(r.ctx, batch, x, t, { ...o, weight, posWeight, weightsOnGpu }), out));
   }
 
   /** @internal */
   async linearCrossEntropyOn(r: Recorder, op: string, hidden: Operand, weight: Operand, target: Operand, options: LinearCrossEntropyOptions, validated?: LinearArgs): Promise<LinearCrossEntropyGpuResult> {
     const o = validated ?? this.engine.linearCrossEntropyArgs(op, hidden, weight, target, options);
-    checkHome(r.ctx, op, { hidden, weight, target, bias: options.bias }, r.encoding);
+    checkHome(r.ctx, op, { hidden, weight, target, bias: options.bias, classWeight: o.classWeight }, r.encoding);
     const bias = o.bias ? r.onGpu(o.bias) : undefined;
     const classWeight = o.classWeight ? r.onGpu(o.classWeight) : undefined;
-    return runLinearCrossEntropy(r.ctx, op, r.onGpu(hidden), r.onGpu(weight), r.onGpu(o.target), { ...o, bias, classWeight });
+    return runLinearCrossEntropy(r.ctx, op, r.onGpu(hidden), r.onGpu(weight), r.onGpu(o.target), { ...o, bias, classWeight, classWeightOnGpu: o.classWeight instanceof GpuTensor });
   }
 
   /** @internal */
@@ -505,7 +516,7 @@ export class GpuEncoding {
       encoding: true,
       onGpu: (value) => {
         if (value instanceof GpuTensor) return value;
-        const tensor = ctx.upload(value, 'upload');
+        const tensor = ctx.upload(Array.isArray(value) ? Float32Array.from(value) : (value as Float32Array | Int32Array), 'upload');
         this.temporaries.push(tensor);
         return tensor;
       },
@@ -625,11 +636,17 @@ export class Engine extends EventTarget {
   constructor(private ctx: GpuContext | null, adapterInfo: AdapterInfo | null, private keepAlive: unknown, private readonly reacquire: Reacquire | null = null) {
     super();
     this.info = adapterInfo;
-    this.gpu = new GpuOps(this, () => {
-      if (!this.ctx) throw new Error('engine.gpu: GPU-resident ops need the webgpu backend (this engine runs on the CPU)');
+    this.gpu = new GpuOps(this, (op) => {
+      this.assertLive(op);
+      if (!this.ctx) throw new XentropyArgumentError(op, 'engine', "runs on the CPU backend (engine.backend is 'cpu'): GPU-resident ops need the webgpu backend; check engine.backend first");
       return this.ctx;
     });
     if (ctx) this.watch(ctx);
+  }
+
+  /** Refuse any call after destroy(), on every backend. @internal */
+  assertLive(op: string): void {
+    if (this.destroyed) throw new XentropyArgumentError(op, 'engine', 'was destroyed: create a new engine');
   }
 
   /** 'webgpu' when the kernels run on a device, 'cpu' when the f64 reference does the work (also after a device loss without recovery). */
@@ -750,12 +767,12 @@ export class Engine extends EventTarget {
     const op = 'crossEntropy';
     const o = this.crossEntropyArgs(op, logits, target, options, false);
     if (!this.ctx) {
-      const r = reference.crossEntropy(this.hostFloats(op, logits), o.target as Int32Array | Float32Array, o.rows, o.cols, { ...o, weight: o.weight });
+      const r = reference.crossEntropy(this.hostFloats(op, logits, o.inputs === 'probabilities' ? 'input' : 'logits'), this.hostData(op, 'target', o.target), o.rows, o.cols, { ...o, weight: this.hostWeights(op, 'weight', o.weight) });
       const result = toHost(r, o.reduction === 'none') as CrossEntropyResult;
       if (o.zLoss !== 0) result.zLoss = typeof r.zLoss === 'number' ? Math.fround(r.zLoss) : Float32Array.from(r.zLoss);
       return result;
     }
-    return this.resilient(op, [logits, target], async () => this.readResult(op, o.reduction === 'none', o.cols, o.ignoreIndex, await this.gpu.withUploads((r) => this.gpu.crossEntropyOn(r, op, logits, o.target, options, false, o))), () => this.crossEntropy(logits, target, options));
+    return this.resilient(op, [logits, target], async () => this.readResult(op, o.reduction === 'none', o.recheck, await this.gpu.withUploads((r) => this.gpu.crossEntropyOn(r, op, logits, o.target, options, false, o))), () => this.crossEntropy(logits, target, options));
   }
 
   /**
@@ -765,8 +782,8 @@ export class Engine extends EventTarget {
   async nllLoss(logProbs: FloatInput, target: IndexInput, options: NllLossOptions): Promise<LossResult> {
     const op = 'nllLoss';
     const o = this.crossEntropyArgs(op, logProbs, target, options, true);
-    if (!this.ctx) return toHost(reference.nllLoss(this.hostFloats(op, logProbs), o.target as Int32Array, o.rows, o.cols, o), o.reduction === 'none');
-    return this.resilient(op, [logProbs, target], async () => this.readResult(op, o.reduction === 'none', o.cols, o.ignoreIndex, await this.gpu.withUploads((r) => this.gpu.crossEntropyOn(r, op, logProbs, o.target, options, true, o))), () => this.nllLoss(logProbs, target, options));
+    if (!this.ctx) return toHost(reference.nllLoss(this.hostFloats(op, logProbs, 'logProbs'), this.hostData(op, 'target', o.target), o.rows, o.cols, { ...o, weight: this.hostWeights(op, 'weight', o.weight) }), o.reduction === 'none');
+    return this.resilient(op, [logProbs, target], async () => this.readResult(op, o.reduction === 'none', o.recheck, await this.gpu.withUploads((r) => this.gpu.crossEntropyOn(r, op, logProbs, o.target, options, true, o))), () => this.nllLoss(logProbs, target, options));
   }
 
   /**
@@ -777,24 +794,27 @@ export class Engine extends EventTarget {
   async binaryCrossEntropyWithLogits(input: FloatInput, target: FloatInput, options: BinaryCrossEntropyWithLogitsOptions): Promise<LossResult> {
     const op = 'binaryCrossEntropyWithLogits';
     const o = this.binaryArgs(op, input, target, options, true);
-    if (!this.ctx) return toHost(reference.binaryCrossEntropyWithLogits(this.hostFloats(op, input), this.hostFloats(op, o.target), o), o.reduction === 'none');
-    return this.resilient(op, [input, target], async () => this.readResult(op, o.reduction === 'none', 0, 0, await this.gpu.withUploads((r) => this.gpu.binaryOn(r, op, input, o.target, options, true, o))), () => this.binaryCrossEntropyWithLogits(input, target, options));
+    if (!this.ctx) {
+      const weights = { weight: this.hostWeights(op, 'weight', o.weight), posWeight: this.hostWeights(op, 'posWeight', o.posWeight) };
+      return toHost(reference.binaryCrossEntropyWithLogits(this.hostFloats(op, input), this.hostFloats(op, o.target, 'target'), { ...o, ...weights }), o.reduction === 'none');
+    }
+    return this.resilient(op, [input, target], async () => this.readResult(op, o.reduction === 'none', o.recheck, await this.gpu.withUploads((r) => this.gpu.binaryOn(r, op, input, o.target, options, true, o))), () => this.binaryCrossEntropyWithLogits(input, target, options));
   }
 
   /** PyTorch's F.binary_cross_entropy of probabilities in [0, 1] (logs clamped at -100). Same options as the logits form, without posWeight. */
   async binaryCrossEntropy(probs: FloatInput, target: FloatInput, options: BinaryCrossEntropyOptions): Promise<LossResult> {
     const op = 'binaryCrossEntropy';
     const o = this.binaryArgs(op, probs, target, options, false);
-    if (!this.ctx) return toHost(reference.binaryCrossEntropy(this.hostFloats(op, probs), this.hostFloats(op, o.target), o), o.reduction === 'none');
-    return this.resilient(op, [probs, target], async () => this.readResult(op, o.reduction === 'none', 0, 0, await this.gpu.withUploads((r) => this.gpu.binaryOn(r, op, probs, o.target, options, false, o))), () => this.binaryCrossEntropy(probs, target, options));
+    if (!this.ctx) return toHost(reference.binaryCrossEntropy(this.hostFloats(op, probs, 'probs'), this.hostFloats(op, o.target, 'target'), { ...o, weight: this.hostWeights(op, 'weight', o.weight) }), o.reduction === 'none');
+    return this.resilient(op, [probs, target], async () => this.readResult(op, o.reduction === 'none', o.recheck, await this.gpu.withUploads((r) => this.gpu.binaryOn(r, op, probs, o.target, options, false, o))), () => this.binaryCrossEntropy(probs, target, options));
   }
 
   /** The entropy -sum_c p_c log p_c of each row of probabilities (shape [...rows, classes]); 'mean' averages over rows. */
   async entropy(probs: FloatInput, options: LossOptions): Promise<LossResult> {
     const op = 'entropy';
     const o = this.entropyArgs(op, probs, options);
-    if (!this.ctx) return toHost(reference.entropy(this.hostFloats(op, probs), o.rows, o.cols, o), o.reduction === 'none');
-    return this.resilient(op, [probs], async () => this.readResult(op, o.reduction === 'none', 0, 0, await this.gpu.withUploads((r) => this.gpu.entropyOn(r, op, probs, options, o))), () => this.entropy(probs, options));
+    if (!this.ctx) return toHost(reference.entropy(this.hostFloats(op, probs, 'probs'), o.rows, o.cols, o), o.reduction === 'none');
+    return this.resilient(op, [probs], async () => this.readResult(op, o.reduction === 'none', [], await this.gpu.withUploads((r) => this.gpu.entropyOn(r, op, probs, options, o))), () => this.entropy(probs, options));
   }
 
   /**
@@ -804,8 +824,8 @@ export class Engine extends EventTarget {
   async klDiv(input: FloatInput, target: FloatInput, options: KlDivOptions): Promise<LossResult> {
     const op = 'klDiv';
     const o = this.klDivArgs(op, input, target, options);
-    if (!this.ctx) return toHost(reference.klDiv(this.hostFloats(op, input), this.hostFloats(op, o.target), o), o.reduction === 'none');
-    return this.resilient(op, [input, target], async () => this.readResult(op, o.reduction === 'none', 0, 0, await this.gpu.withUploads((r) => this.gpu.klDivOn(r, op, input, o.target, options, o))), () => this.klDiv(input, target, options));
+    if (!this.ctx) return toHost(reference.klDiv(this.hostFloats(op, input), this.hostFloats(op, o.target, 'target'), o), o.reduction === 'none');
+    return this.resilient(op, [input, target], async () => this.readResult(op, o.reduction === 'none', [], await this.gpu.withUploads((r) => this.gpu.klDivOn(r, op, input, o.target, options, o))), () => this.klDiv(input, target, options));
   }
 
   /**
@@ -818,9 +838,10 @@ export class Engine extends EventTarget {
     const op = 'linearCrossEntropy';
     const o = this.linearCrossEntropyArgs(op, hidden, weight, target, options);
     if (!this.ctx) {
-      const r = reference.linearCrossEntropy(this.hostFloats(op, hidden), this.hostFloats(op, weight), o.target as Int32Array, o.rows, o.dim, o.vocab, {
+      const r = reference.linearCrossEntropy(this.hostFloats(op, hidden, 'hidden'), this.hostFloats(op, weight, 'weight'), this.hostData(op, 'target', o.target), o.rows, o.dim, o.vocab, {
         ...o,
-        bias: o.bias ? this.hostFloats(op, o.bias) : undefined,
+        bias: this.hostWeights(op, 'bias', o.bias),
+        classWeight: this.hostWeights(op, 'classWeight', o.classWeight),
       });
       const f32 = (x: number | Float64Array): number | Float32Array => (typeof x === 'number' ? Math.fround(x) : Float32Array.from(x));
       return withoutUndefined({
@@ -843,7 +864,7 @@ export class Engine extends EventTarget {
       const [loss, ws, gradHidden, gradWeight, gradBias, z] = await Promise.all(
         [result.loss, result.weightSum, result.gradHidden, result.gradWeight, result.gradBias, result.zLoss].map((t) => t?.read() as Promise<Float32Array> | undefined),
       );
-      if (ws![1]! > 0) throw new XentropyArgumentError(op, 'target', `has ${ws![1]} values outside [0, ${o.vocab}) that are not ignoreIndex (${o.ignoreIndex})`);
+      if (ws![1]! > 0) await explainInvalid(op, ws![1]!, o.recheck);
       return withoutUndefined({
         loss: none ? loss! : loss![0]!,
         gradHidden,
@@ -859,6 +880,7 @@ export class Engine extends EventTarget {
 
   /** The sum of all values (deterministic: the same input gives the same bits on every run). */
   async sum(input: FloatInput): Promise<number> {
+    this.assertLive('sum');
     checkFloatInput('sum', 'input', input);
     if (!this.ctx) return Math.fround(reference.sum(this.hostFloats('sum', input)));
     const gpu = async () => {
@@ -884,7 +906,8 @@ export class Engine extends EventTarget {
    * entry (its `kernel` lists the pass's kernels), which avoids the per-pass overhead of tiny dispatches.
    */
   async profile<T>(work: () => Promise<T>, options: { perPass?: boolean } = {}): Promise<{ result: T; timings: DispatchTiming[] }> {
-    if (!this.ctx) throw new Error('profile: the CPU backend has no GPU dispatches to time');
+    this.assertLive('profile');
+    if (!this.ctx) throw new XentropyArgumentError('profile', 'engine', "runs on the CPU backend (engine.backend is 'cpu'): it has no GPU dispatches to time");
     return this.ctx.profile(work, options);
   }
 
@@ -902,12 +925,15 @@ export class Engine extends EventTarget {
 
   /** @internal Validate crossEntropy's and nllLoss's arguments (shared by the host and GPU-resident forms). */
   crossEntropyArgs(op: string, input: unknown, target: unknown, options: CrossEntropyOptions, nll: boolean) {
+    this.assertLive(op);
     checkOptions(op, options, nll ? NLL_OPTIONS : CROSS_ENTROPY_OPTIONS);
     const inputs = nll ? ('logProbs' as const) : checkChoice(op, 'inputs', options.inputs, ['logits', 'probabilities'] as const, 'logits');
     const inputName = nll ? 'logProbs' : inputs === 'probabilities' ? 'input' : 'logits';
     const length = checkFloatInput(op, inputName, input, true);
     checkShape(op, options.shape, length, inputName);
-    const { rows, cols, inner } = checkClassDim(op, options.classDim, Array.from(options.shape));
+    const { rows, cols, inner, classDim } = checkClassDim(op, options.classDim, Array.from(options.shape));
+    // A target length error names `shape` as what the target disagrees with (e.g. a transposed [classes, rows]).
+    const rowsOf = `shape [${options.shape.join(', ')}]${classDim === options.shape.length - 1 ? '' : ` (classes in dimension ${classDim})`} has`;
     const reduction = checkReduction(op, options.reduction);
     const grad = checkBoolean(op, 'grad', options.grad, true);
     const labelSmoothing = checkNumber(op, 'labelSmoothing', options.labelSmoothing, 0, 0, 1);
@@ -920,7 +946,7 @@ export class Engine extends EventTarget {
     }
     const weight = options.weight === undefined ? undefined : checkWeights(op, 'weight', options.weight, [cols], `one per class (${cols})`);
     let allWeights = cols;
-    if (weight) allWeights = weight.reduce((a, b) => a + b, 0);
+    if (weight instanceof Float32Array) allWeights = weight.reduce((a, b) => a + b, 0);
     // An f16 GpuTensor is taken for probabilities too, so that it is refused as such (probability targets are f32).
     const softTarget = target instanceof Float32Array || (target instanceof GpuTensor && target.dtype !== 'i32');
     let checkedTarget: Int32Array | Float32Array | GpuTensor;
@@ -929,14 +955,16 @@ export class Engine extends EventTarget {
       if (options.ignoreIndex !== undefined) throw new XentropyArgumentError(op, 'ignoreIndex', 'applies to class-index targets only; these targets are probabilities (a Float32Array)');
       checkedTarget = checkFloatTensor(op, 'target', target, length, `probability targets need the ${inputName}' element count,`);
     } else {
-      checkedTarget = checkClassTargets(op, target, rows, cols, checkInteger(op, 'ignoreIndex', options.ignoreIndex, -100));
+      checkedTarget = checkClassTargets(op, target, rows, cols, checkInteger(op, 'ignoreIndex', options.ignoreIndex, -100), rowsOf);
     }
     const ignoreIndex = checkInteger(op, 'ignoreIndex', options.ignoreIndex, -100);
-    return { rows, cols, inner, reduction, ignoreIndex, grad, target: checkedTarget, softTarget, inputs, weight, allWeights, labelSmoothing, zLoss, softcap };
+    const recheck = gpuRechecks([checkedTarget, (v) => checkClassTargets(op, v, rows, cols, ignoreIndex, rowsOf)], [weight, (v) => checkWeights(op, 'weight', v, [cols], `one per class (${cols})`)]);
+    return { rows, cols, inner, reduction, ignoreIndex, grad, target: checkedTarget, softTarget, inputs, weight, allWeights, labelSmoothing, zLoss, softcap, recheck };
   }
 
   /** @internal Validate the binary cross-entropies' arguments. */
   binaryArgs(op: string, input: unknown, target: unknown, options: BinaryCrossEntropyWithLogitsOptions, logits: boolean) {
+    this.assertLive(op);
     checkOptions(op, options, logits ? BCE_LOGITS_OPTIONS : BCE_OPTIONS);
     const inputName = logits ? 'input' : 'probs';
     const n = checkFloatInput(op, inputName, input);
@@ -950,11 +978,16 @@ export class Engine extends EventTarget {
     for (let k = dims.length - 1, product = 1; k >= 0; k--) suffixes.push((product *= dims[k]!));
     const weight = options.weight === undefined ? undefined : checkWeights(op, 'weight', options.weight, suffixes, `the size of trailing dimensions of the shape: one of ${suffixes.join(', ')}`);
     const posWeight = options.posWeight === undefined ? undefined : checkWeights(op, 'posWeight', options.posWeight, [cols], `one per entry of the last dimension (${cols})`);
-    return { n, cols, reduction, grad, target: checkedTarget, logits, weight, posWeight };
+    const recheck = gpuRechecks(
+      [weight, (v) => checkWeights(op, 'weight', v, suffixes, 'finite values >= 0')],
+      [posWeight, (v) => checkWeights(op, 'posWeight', v, [cols], 'finite values >= 0')],
+    );
+    return { n, cols, reduction, grad, target: checkedTarget, logits, weight, posWeight, recheck };
   }
 
   /** @internal Validate linearCrossEntropy's arguments (host and GPU-resident forms). */
   linearCrossEntropyArgs(op: string, hidden: unknown, weight: unknown, target: unknown, options: LinearCrossEntropyOptions) {
+    this.assertLive(op);
     checkOptions(op, options, LINEAR_CE_OPTIONS);
     // hidden, weight and bias may be f16 GpuTensors (read exactly, widened to f32; the results stay f32).
     const { rows, cols: dim } = checkShape(op, options.shape, checkFloatInput(op, 'hidden', hidden, true), 'hidden');
@@ -971,13 +1004,18 @@ export class Engine extends EventTarget {
     const softcap = options.softcap === undefined ? undefined : checkNumber(op, 'softcap', options.softcap, 0, 0, Infinity, true);
     const bias = options.bias === undefined ? undefined : checkFloatTensor(op, 'bias', options.bias, vocab, 'the weight has V =', true);
     const classWeight = options.classWeight === undefined ? undefined : checkWeights(op, 'classWeight', options.classWeight, [vocab], `one per class (V = ${vocab})`);
-    const allWeights = classWeight ? classWeight.reduce((a, b) => a + b, 0) : vocab;
+    const allWeights = classWeight instanceof Float32Array ? classWeight.reduce((a, b) => a + b, 0) : vocab;
     const checkedTarget = checkClassTargets(op, target, rows, vocab, ignoreIndex, 'hidden has');
-    return { rows, dim, vocab, reduction, grad, ignoreIndex, labelSmoothing, zLoss, softcap, bias, classWeight, allWeights, target: checkedTarget };
+    const recheck = gpuRechecks(
+      [checkedTarget, (v) => checkClassTargets(op, v, rows, vocab, ignoreIndex, 'hidden has')],
+      [classWeight, (v) => checkWeights(op, 'classWeight', v, [vocab], `one per class (V = ${vocab})`)],
+    );
+    return { rows, dim, vocab, reduction, grad, ignoreIndex, labelSmoothing, zLoss, softcap, bias, classWeight, allWeights, target: checkedTarget, recheck };
   }
 
   /** @internal */
   entropyArgs(op: string, probs: unknown, options: LossOptions) {
+    this.assertLive(op);
     checkOptions(op, options, ENTROPY_OPTIONS);
     const { rows, cols } = checkShape(op, options.shape, checkFloatInput(op, 'probs', probs), 'probs');
     checkProbabilities(op, 'probs', probs as Float32Array | GpuTensor);
@@ -986,6 +1024,7 @@ export class Engine extends EventTarget {
 
   /** @internal */
   klDivArgs(op: string, input: unknown, target: unknown, options: KlDivOptions) {
+    this.assertLive(op);
     checkOptions(op, options, KL_OPTIONS);
     const n = checkFloatInput(op, 'input', input);
     checkShape(op, options.shape, n, 'input');
@@ -996,11 +1035,11 @@ export class Engine extends EventTarget {
   }
 
   /** Read a GPU result back to the host and release its tensors; out-of-range GPU-resident targets throw here. */
-  private async readResult(op: string, none: boolean, cols: number, ignoreIndex: number, result: CrossEntropyGpuResult): Promise<CrossEntropyResult> {
+  private async readResult(op: string, none: boolean, recheck: Recheck, result: CrossEntropyGpuResult): Promise<CrossEntropyResult> {
     const tensors = [result.loss, result.weightSum, ...(result.grad ? [result.grad] : []), ...(result.zLoss ? [result.zLoss] : [])];
     try {
       const [loss, grad, ws, z] = await Promise.all([result.loss.read(), result.grad?.read(), result.weightSum.read(), result.zLoss?.read()]);
-      if (ws[1]! > 0) throw new XentropyArgumentError(op, 'target', `has ${ws[1]} values outside [0, ${cols}) that are not ignoreIndex (${ignoreIndex})`);
+      if (ws[1]! > 0) await explainInvalid(op, ws[1]!, recheck);
       return withoutUndefined({
         loss: none ? (loss as Float32Array) : loss[0]!,
         grad: grad as Float32Array | undefined,
@@ -1013,6 +1052,7 @@ export class Engine extends EventTarget {
   }
 
   private async rowwise(op: string, input: FloatInput, options: ShapeOptions, log: boolean): Promise<Float32Array> {
+    this.assertLive(op);
     checkOptions(op, options, SHAPE_OPTIONS);
     const { rows, cols } = checkShape(op, options.shape, checkFloatInput(op, 'input', input, true));
     if (!this.ctx) {
@@ -1030,10 +1070,35 @@ export class Engine extends EventTarget {
     return this.resilient(op, [input], gpu, () => this.rowwise(op, input, options, log));
   }
 
-  private hostFloats(op: string, value: FloatInput): Float32Array {
-    if (value instanceof GpuTensor) throw new Error(`${op}: GpuTensor inputs need the webgpu backend (this engine runs on the CPU)`);
-    return value;
+  /** Host data for the CPU reference: arrays of numbers as f32 (as they would be uploaded); a GpuTensor is refused. */
+  private hostFloats(op: string, value: FloatInput, argument = 'input'): Float32Array {
+    return this.hostData(op, argument, value) as Float32Array;
   }
+
+  private hostData<T extends Float32Array | Int32Array>(op: string, argument: string, value: T | GpuTensor | readonly number[]): T {
+    if (value instanceof GpuTensor) throw new XentropyArgumentError(op, argument, 'is a GpuTensor, but this engine runs on the CPU backend (engine.backend is \'cpu\'): pass host data');
+    return (Array.isArray(value) ? Float32Array.from(value) : value) as T;
+  }
+
+  private hostWeights(op: string, argument: string, value: Float32Array | GpuTensor | undefined): Float32Array | undefined {
+    return value === undefined ? undefined : this.hostData(op, argument, value);
+  }
+}
+
+/**
+ * Arguments the GPU checks (GpuTensor targets and weights, never seen by the host check), each with the host check
+ * that names its first bad element: run on values read back once the GPU reported invalid ones (weightSum[1]).
+ */
+type Recheck = { tensor: GpuTensor; check: (values: Float32Array | Int32Array) => void }[];
+
+function gpuRechecks(...entries: [unknown, (values: Float32Array | Int32Array) => void][]): Recheck {
+  return entries.filter(([value]) => value instanceof GpuTensor).map(([tensor, check]) => ({ tensor: tensor as GpuTensor, check }));
+}
+
+/** Throw the host check's error for what the GPU found invalid (weightSum[1] = count > 0), naming the first element. */
+async function explainInvalid(op: string, count: number, recheck: Recheck): Promise<never> {
+  for (const { tensor, check } of recheck) check(await tensor.read());
+  throw new XentropyArgumentError(op, 'target', `or a weight: the GPU found ${count} invalid values (targets outside the classes, or weights not finite and >= 0)`);
 }
 
 function withoutUndefined<T extends object>(value: T): T {

@@ -30,6 +30,7 @@ import rowStats from '../shaders/row_stats.wgsl?raw';
 import subgroupProbe from '../shaders/subgroup_probe.wgsl?raw';
 import sum from '../shaders/sum.wgsl?raw';
 import targetWeightSum from '../shaders/target_weight_sum.wgsl?raw';
+import weightCheck from '../shaders/weight_check.wgsl?raw';
 
 export const shaderSources = {
   binary_cross_entropy: binaryCrossEntropy,
@@ -43,6 +44,7 @@ export const shaderSources = {
   subgroup_probe: subgroupProbe,
   sum,
   target_weight_sum: targetWeightSum,
+  weight_check: weightCheck,
 } as const;
 
 export type KernelName = keyof typeof shaderSources;

@@ -3,6 +3,7 @@
  * per kernel variant and cached), buffers (pooled), uniform parameters, command submission and readback.
  * Ops (src/ops/*.ts) describe their work as dispatches on a `Batch`; they never create GPU objects themselves.
  */
+import { XentropyArgumentError } from '../errors.js';
 import { fromFloat16Bits, toFloat16Bits } from '../float16.js';
 import { kernelSource, type ElementIo, type KernelIo, type KernelName, type OperandIo } from '../shaders.js';
 import { BufferUsage, MapMode } from './flags.js';
@@ -119,7 +120,7 @@ export class GpuContext {
   /** Throws if the device can no longer be used. */
   assertUsable(op: string): void {
     if (this.lostMessage !== null) throw new Error(`${op}: the WebGPU device was lost (${this.lostMessage})`);
-    if (this.destroyed) throw new Error(`${op}: the engine was destroyed`);
+    if (this.destroyed) throw new XentropyArgumentError(op, 'engine', 'was destroyed: create a new engine');
   }
 
   /** True once the device was lost (not by this context's own destroy()). */
@@ -350,7 +351,7 @@ export class GpuContext {
 
   /** Copy a tensor back to the CPU. */
   async read(tensor: GpuTensor): Promise<Float32Array | Int32Array> {
-    this.assertUsable('read');
+    this.assertUsable('GpuTensor.read');
     const bytes = tensor.byteLength;
     const Type = tensor.dtype === 'i32' ? Int32Array : Float32Array;
     if (bytes === 0) return new Type(0);

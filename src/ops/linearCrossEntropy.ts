@@ -84,8 +84,10 @@ export interface LinearCrossEntropyEncodeOptions {
   grad: boolean;
   bias: GpuTensor | undefined;
   classWeight: GpuTensor | undefined;
-  /** Sum of the class weights (V without them). */
+  /** Sum of the class weights (V without them; unused when classWeightOnGpu). */
   allWeights: number;
+  /** classWeight was given as a GpuTensor: checked and summed on the GPU (see src/ops/weightCheck.ts). */
+  classWeightOnGpu?: boolean;
   labelSmoothing: number;
   zLoss: number;
   softcap: number | undefined;
@@ -241,7 +243,7 @@ export async function runLinearCrossEntropy(ctx: GpuContext, op: string, hidden:
   const gradBias = o.grad && o.bias ? allocate(vocab, 'linear-cross-entropy-grad-bias') : undefined;
   const noBias = ctx.bind(placeholder, 0, 1).binding;
   try {
-    const weightSum = await ctx.submit(op, (batch) => encodeTargetWeightSum(ctx, batch, target, o.classWeight ?? placeholder, { rows: o.rows, cols: o.vocab, ignoreIndex: o.ignoreIndex, weighted: o.classWeight !== undefined, softTarget: false }));
+    const weightSum = await ctx.submit(op, (batch) => encodeTargetWeightSum(ctx, batch, target, o.classWeight ?? placeholder, { rows: o.rows, cols: o.vocab, ignoreIndex: o.ignoreIndex, weighted: o.classWeight !== undefined, softTarget: false, weightsOnGpu: o.classWeightOnGpu }));
     owned.push(weightSum);
     const ws = ctx.bind(weightSum, 0, 2).binding;
     const view = (t: GpuTensor, dtype: 'f32' | 'i32', start: number, length: number): GpuTensor => ctx.own(t.buffer, dtype, length, t.byteOffset + start * 4, false);
@@ -269,7 +271,7 @@ export async function runLinearCrossEntropy(ctx: GpuContext, op: string, hidden:
         // 2. Row losses and unscaled d loss / d logits: the cross-entropy kernel, unchanged.
         const ce = encodeCrossEntropy(ctx, batch, logits, view(target, 'i32', r0, b), {
           rows: b, cols: vocab, inner: 1, reduction: 'none', ignoreIndex: o.ignoreIndex, grad: o.grad, softTarget: false,
-          inputs: 'logits', weight: o.classWeight, allWeights: o.allWeights, labelSmoothing: o.labelSmoothing, zLoss: o.zLoss,
+          inputs: 'logits', weight: o.classWeight, allWeights: o.allWeights, weightsOnGpu: o.classWeightOnGpu, labelSmoothing: o.labelSmoothing, zLoss: o.zLoss,
           softcap: o.softcap,
         });
         batch.copy(ce.loss, view(rowLoss, 'f32', r0, b));
