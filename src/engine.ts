@@ -12,9 +12,9 @@ import { encodeCrossEntropy } from './ops/crossEntropy.js';
 import { encodeEntropy } from './ops/entropy.js';
 import { encodeKlDiv } from './ops/klDiv.js';
 import { encodeLogSoftmax } from './ops/logSoftmax.js';
-import { runLinearCrossEntropy } from './ops/linearCrossEntropy.js';
 import { encodeSum } from './ops/sum.js';
-import * as reference from './reference/index.js';
+import { explainInvalid, gpuRechecks, type Recheck } from './gpuChecks.js';
+import type { LinearArgs } from './ops/linearCrossEntropy.js';
 import type { KlReduction } from './reference/klDiv.js';
 import type {
   BinaryCrossEntropyOptions,
@@ -89,13 +89,11 @@ const BCE_OPTIONS = ['shape', 'reduction', 'grad', 'weight'];
 const BCE_LOGITS_OPTIONS = [...BCE_OPTIONS, 'posWeight'];
 const ENTROPY_OPTIONS = ['shape', 'reduction', 'grad'];
 const KL_OPTIONS = ['shape', 'reduction', 'logTarget', 'grad'];
-const LINEAR_CE_OPTIONS = ['shape', 'bias', 'reduction', 'ignoreIndex', 'grad', 'classWeight', 'labelSmoothing', 'zLoss', 'softcap'];
 
 type CrossEntropyArgs = ReturnType<Engine['crossEntropyArgs']>;
 type BinaryArgs = ReturnType<Engine['binaryArgs']>;
 type EntropyArgs = ReturnType<Engine['entropyArgs']>;
 type KlArgs = ReturnType<Engine['klDivArgs']>;
-type LinearArgs = ReturnType<Engine['linearCrossEntropyArgs']>;
 /** Host data or GPU tensors an op reads (an array of numbers is float data: uploaded as f32). */
 type Operand = Float32Array | Int32Array | readonly number[] | GpuTensor;
 
@@ -120,6 +118,12 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   const vec4Io = checkBoolean('createEngine', 'vec4Io', options.vec4Io, false);
   const contextFor = async (device: GPUDevice, owned: boolean, info: AdapterInfo): Promise<GpuContext> => {
     const ctx = new GpuContext(device, owned, tuningFor(info), maxWorkgroupSize, shaderF16, vec4Io);
+    if (vec4Io || ctx.nativeF16) {
+      // Snippets only these engines use, loaded now (recording is synchronous, so no op can wait for them).
+      const optional = await import('./elementIoOptional.js');
+      if (vec4Io) optional.registerVec4Io();
+      if (ctx.nativeF16) optional.registerNativeF16Io();
+    }
     if (subgroups) await ctx.enableSubgroups();
     return ctx;
   };
@@ -423,11 +427,12 @@ export class GpuOps {
 
   /** @internal */
   async linearCrossEntropyOn(r: Recorder, op: string, hidden: Operand, weight: Operand, target: Operand, options: LinearCrossEntropyOptions, validated?: LinearArgs): Promise<LinearCrossEntropyGpuResult> {
-    const o = validated ?? this.engine.linearCrossEntropyArgs(op, hidden, weight, target, options);
+    const lce = await loadLinearCrossEntropy();
+    const o = validated ?? lce.linearCrossEntropyArgs(op, hidden, weight, target, options);
     checkHome(r.ctx, op, { hidden, weight, target, bias: options.bias, classWeight: o.classWeight }, r.encoding);
     const bias = o.bias ? r.onGpu(o.bias) : undefined;
     const classWeight = o.classWeight ? r.onGpu(o.classWeight) : undefined;
-    return runLinearCrossEntropy(r.ctx, op, r.onGpu(hidden), r.onGpu(weight), r.onGpu(o.target), { ...o, bias, classWeight, classWeightOnGpu: o.classWeight instanceof GpuTensor });
+    return lce.runLinearCrossEntropy(r.ctx, op, r.onGpu(hidden), r.onGpu(weight), r.onGpu(o.target), { ...o, bias, classWeight, classWeightOnGpu: o.classWeight instanceof GpuTensor });
   }
 
   /** @internal */
@@ -767,7 +772,7 @@ export class Engine extends EventTarget {
     const op = 'crossEntropy';
     const o = this.crossEntropyArgs(op, logits, target, options, false);
     if (!this.ctx) {
-      const r = reference.crossEntropy(this.hostFloats(op, logits, o.inputs === 'probabilities' ? 'input' : 'logits'), this.hostData(op, 'target', o.target), o.rows, o.cols, { ...o, weight: this.hostWeights(op, 'weight', o.weight) });
+      const r = (await cpuReference()).crossEntropy(this.hostFloats(op, logits, o.inputs === 'probabilities' ? 'input' : 'logits'), this.hostData(op, 'target', o.target), o.rows, o.cols, { ...o, weight: this.hostWeights(op, 'weight', o.weight) });
       const result = toHost(r, o.reduction === 'none') as CrossEntropyResult;
       if (o.zLoss !== 0) result.zLoss = typeof r.zLoss === 'number' ? Math.fround(r.zLoss) : Float32Array.from(r.zLoss);
       return result;
@@ -782,7 +787,7 @@ export class Engine extends EventTarget {
   async nllLoss(logProbs: FloatInput, target: IndexInput, options: NllLossOptions): Promise<LossResult> {
     const op = 'nllLoss';
     const o = this.crossEntropyArgs(op, logProbs, target, options, true);
-    if (!this.ctx) return toHost(reference.nllLoss(this.hostFloats(op, logProbs, 'logProbs'), this.hostData(op, 'target', o.target), o.rows, o.cols, { ...o, weight: this.hostWeights(op, 'weight', o.weight) }), o.reduction === 'none');
+    if (!this.ctx) return toHost((await cpuReference()).nllLoss(this.hostFloats(op, logProbs, 'logProbs'), this.hostData(op, 'target', o.target), o.rows, o.cols, { ...o, weight: this.hostWeights(op, 'weight', o.weight) }), o.reduction === 'none');
     return this.resilient(op, [logProbs, target], async () => this.readResult(op, o.reduction === 'none', o.recheck, await this.gpu.withUploads((r) => this.gpu.crossEntropyOn(r, op, logProbs, o.target, options, true, o))), () => this.nllLoss(logProbs, target, options));
   }
 
@@ -796,7 +801,7 @@ export class Engine extends EventTarget {
     const o = this.binaryArgs(op, input, target, options, true);
     if (!this.ctx) {
       const weights = { weight: this.hostWeights(op, 'weight', o.weight), posWeight: this.hostWeights(op, 'posWeight', o.posWeight) };
-      return toHost(reference.binaryCrossEntropyWithLogits(this.hostFloats(op, input), this.hostFloats(op, o.target, 'target'), { ...o, ...weights }), o.reduction === 'none');
+      return toHost((await cpuReference()).binaryCrossEntropyWithLogits(this.hostFloats(op, input), this.hostFloats(op, o.target, 'target'), { ...o, ...weights }), o.reduction === 'none');
     }
     return this.resilient(op, [input, target], async () => this.readResult(op, o.reduction === 'none', o.recheck, await this.gpu.withUploads((r) => this.gpu.binaryOn(r, op, input, o.target, options, true, o))), () => this.binaryCrossEntropyWithLogits(input, target, options));
   }
@@ -805,7 +810,7 @@ export class Engine extends EventTarget {
   async binaryCrossEntropy(probs: FloatInput, target: FloatInput, options: BinaryCrossEntropyOptions): Promise<LossResult> {
     const op = 'binaryCrossEntropy';
     const o = this.binaryArgs(op, probs, target, options, false);
-    if (!this.ctx) return toHost(reference.binaryCrossEntropy(this.hostFloats(op, probs, 'probs'), this.hostFloats(op, o.target, 'target'), { ...o, weight: this.hostWeights(op, 'weight', o.weight) }), o.reduction === 'none');
+    if (!this.ctx) return toHost((await cpuReference()).binaryCrossEntropy(this.hostFloats(op, probs, 'probs'), this.hostFloats(op, o.target, 'target'), { ...o, weight: this.hostWeights(op, 'weight', o.weight) }), o.reduction === 'none');
     return this.resilient(op, [probs, target], async () => this.readResult(op, o.reduction === 'none', o.recheck, await this.gpu.withUploads((r) => this.gpu.binaryOn(r, op, probs, o.target, options, false, o))), () => this.binaryCrossEntropy(probs, target, options));
   }
 
@@ -813,7 +818,7 @@ export class Engine extends EventTarget {
   async entropy(probs: FloatInput, options: LossOptions): Promise<LossResult> {
     const op = 'entropy';
     const o = this.entropyArgs(op, probs, options);
-    if (!this.ctx) return toHost(reference.entropy(this.hostFloats(op, probs, 'probs'), o.rows, o.cols, o), o.reduction === 'none');
+    if (!this.ctx) return toHost((await cpuReference()).entropy(this.hostFloats(op, probs, 'probs'), o.rows, o.cols, o), o.reduction === 'none');
     return this.resilient(op, [probs], async () => this.readResult(op, o.reduction === 'none', [], await this.gpu.withUploads((r) => this.gpu.entropyOn(r, op, probs, options, o))), () => this.entropy(probs, options));
   }
 
@@ -824,7 +829,7 @@ export class Engine extends EventTarget {
   async klDiv(input: FloatInput, target: FloatInput, options: KlDivOptions): Promise<LossResult> {
     const op = 'klDiv';
     const o = this.klDivArgs(op, input, target, options);
-    if (!this.ctx) return toHost(reference.klDiv(this.hostFloats(op, input), this.hostFloats(op, o.target, 'target'), o), o.reduction === 'none');
+    if (!this.ctx) return toHost((await cpuReference()).klDiv(this.hostFloats(op, input), this.hostFloats(op, o.target, 'target'), o), o.reduction === 'none');
     return this.resilient(op, [input, target], async () => this.readResult(op, o.reduction === 'none', [], await this.gpu.withUploads((r) => this.gpu.klDivOn(r, op, input, o.target, options, o))), () => this.klDiv(input, target, options));
   }
 
@@ -836,9 +841,11 @@ export class Engine extends EventTarget {
    */
   async linearCrossEntropy(hidden: FloatInput, weight: FloatInput, target: IndexInput, options: LinearCrossEntropyOptions): Promise<LinearCrossEntropyResult> {
     const op = 'linearCrossEntropy';
-    const o = this.linearCrossEntropyArgs(op, hidden, weight, target, options);
+    this.assertLive(op);
+    const lce = await loadLinearCrossEntropy();
+    const o = lce.linearCrossEntropyArgs(op, hidden, weight, target, options);
     if (!this.ctx) {
-      const r = reference.linearCrossEntropy(this.hostFloats(op, hidden, 'hidden'), this.hostFloats(op, weight, 'weight'), this.hostData(op, 'target', o.target), o.rows, o.dim, o.vocab, {
+      const r = (await cpuReference()).linearCrossEntropy(this.hostFloats(op, hidden, 'hidden'), this.hostFloats(op, weight, 'weight'), this.hostData(op, 'target', o.target), o.rows, o.dim, o.vocab, {
         ...o,
         bias: this.hostWeights(op, 'bias', o.bias),
         classWeight: this.hostWeights(op, 'classWeight', o.classWeight),
@@ -853,36 +860,15 @@ export class Engine extends EventTarget {
         zLoss: o.zLoss !== 0 ? f32(r.zLoss) : undefined,
       });
     }
-    return this.resilient(op, [hidden, weight, target, options.bias], () => this.readLinearCrossEntropy(op, o, hidden, weight, options), () => this.linearCrossEntropy(hidden, weight, target, options));
-  }
-
-  private async readLinearCrossEntropy(op: string, o: LinearArgs, hidden: FloatInput, weight: FloatInput, options: LinearCrossEntropyOptions): Promise<LinearCrossEntropyResult> {
-    const none = o.reduction === 'none';
-    const result = await this.gpu.withUploads((r) => this.gpu.linearCrossEntropyOn(r, op, hidden, weight, o.target, options, o));
-    const tensors = [result.loss, result.weightSum, result.gradHidden, result.gradWeight, result.gradBias, result.zLoss].filter((t): t is GpuTensor => t !== undefined);
-    try {
-      const [loss, ws, gradHidden, gradWeight, gradBias, z] = await Promise.all(
-        [result.loss, result.weightSum, result.gradHidden, result.gradWeight, result.gradBias, result.zLoss].map((t) => t?.read() as Promise<Float32Array> | undefined),
-      );
-      if (ws![1]! > 0) await explainInvalid(op, ws![1]!, o.recheck);
-      return withoutUndefined({
-        loss: none ? loss! : loss![0]!,
-        gradHidden,
-        gradWeight,
-        gradBias,
-        weightSum: ws![0]!,
-        zLoss: z === undefined ? undefined : none ? z : z[0]!,
-      });
-    } finally {
-      for (const t of tensors) t.release();
-    }
+    const gpu = async () => lce.readLinearCrossEntropy(op, o, await this.gpu.withUploads((r) => this.gpu.linearCrossEntropyOn(r, op, hidden, weight, o.target, options, o)));
+    return this.resilient(op, [hidden, weight, target, options.bias], gpu, () => this.linearCrossEntropy(hidden, weight, target, options));
   }
 
   /** The sum of all values (deterministic: the same input gives the same bits on every run). */
   async sum(input: FloatInput): Promise<number> {
     this.assertLive('sum');
     checkFloatInput('sum', 'input', input);
-    if (!this.ctx) return Math.fround(reference.sum(this.hostFloats('sum', input)));
+    if (!this.ctx) return Math.fround((await cpuReference()).sum(this.hostFloats('sum', input)));
     const gpu = async () => {
       const out = await this.gpu.withUploads((r) => this.gpu.sumOn(r, 'sum', input, {}));
       try {
@@ -985,34 +971,6 @@ export class Engine extends EventTarget {
     return { n, cols, reduction, grad, target: checkedTarget, logits, weight, posWeight, recheck };
   }
 
-  /** @internal Validate linearCrossEntropy's arguments (host and GPU-resident forms). */
-  linearCrossEntropyArgs(op: string, hidden: unknown, weight: unknown, target: unknown, options: LinearCrossEntropyOptions) {
-    this.assertLive(op);
-    checkOptions(op, options, LINEAR_CE_OPTIONS);
-    // hidden, weight and bias may be f16 GpuTensors (read exactly, widened to f32; the results stay f32).
-    const { rows, cols: dim } = checkShape(op, options.shape, checkFloatInput(op, 'hidden', hidden, true), 'hidden');
-    const weightLength = checkFloatInput(op, 'weight', weight, true);
-    if (weightLength === 0 || weightLength % dim !== 0) {
-      throw new XentropyArgumentError(op, 'weight', `has ${weightLength} elements, not a positive multiple of hidden's last dimension (${dim}): it must be [V, ${dim}]`);
-    }
-    const vocab = weightLength / dim;
-    const reduction = checkReduction(op, options.reduction);
-    const grad = checkBoolean(op, 'grad', options.grad, true);
-    const ignoreIndex = checkInteger(op, 'ignoreIndex', options.ignoreIndex, -100);
-    const labelSmoothing = checkNumber(op, 'labelSmoothing', options.labelSmoothing, 0, 0, 1);
-    const zLoss = checkNumber(op, 'zLoss', options.zLoss, 0, 0, Infinity);
-    const softcap = options.softcap === undefined ? undefined : checkNumber(op, 'softcap', options.softcap, 0, 0, Infinity, true);
-    const bias = options.bias === undefined ? undefined : checkFloatTensor(op, 'bias', options.bias, vocab, 'the weight has V =', true);
-    const classWeight = options.classWeight === undefined ? undefined : checkWeights(op, 'classWeight', options.classWeight, [vocab], `one per class (V = ${vocab})`);
-    const allWeights = classWeight instanceof Float32Array ? classWeight.reduce((a, b) => a + b, 0) : vocab;
-    const checkedTarget = checkClassTargets(op, target, rows, vocab, ignoreIndex, 'hidden has');
-    const recheck = gpuRechecks(
-      [checkedTarget, (v) => checkClassTargets(op, v, rows, vocab, ignoreIndex, 'hidden has')],
-      [classWeight, (v) => checkWeights(op, 'classWeight', v, [vocab], `one per class (V = ${vocab})`)],
-    );
-    return { rows, dim, vocab, reduction, grad, ignoreIndex, labelSmoothing, zLoss, softcap, bias, classWeight, allWeights, target: checkedTarget, recheck };
-  }
-
   /** @internal */
   entropyArgs(op: string, probs: unknown, options: LossOptions) {
     this.assertLive(op);
@@ -1057,7 +1015,7 @@ export class Engine extends EventTarget {
     const { rows, cols } = checkShape(op, options.shape, checkFloatInput(op, 'input', input, true));
     if (!this.ctx) {
       const x = this.hostFloats(op, input);
-      return Float32Array.from(log ? reference.logSoftmax(x, rows, cols) : reference.softmax(x, rows, cols));
+      return Float32Array.from(log ? (await cpuReference()).logSoftmax(x, rows, cols) : (await cpuReference()).softmax(x, rows, cols));
     }
     const gpu = async () => {
       const out = await this.gpu.withUploads((r) => this.gpu.rowwise(r, op, input, options, log));
@@ -1086,19 +1044,19 @@ export class Engine extends EventTarget {
 }
 
 /**
- * Arguments the GPU checks (GpuTensor targets and weights, never seen by the host check), each with the host check
- * that names its first bad element: run on values read back once the GPU reported invalid ones (weightSum[1]).
+ * The fused linear cross-entropy (its validation, kernels and host side), loaded on first use, so that applications
+ * that never call it do not load it (its kernels are registered by the module: see src/shaders.ts).
  */
-type Recheck = { tensor: GpuTensor; check: (values: Float32Array | Int32Array) => void }[];
-
-function gpuRechecks(...entries: [unknown, (values: Float32Array | Int32Array) => void][]): Recheck {
-  return entries.filter(([value]) => value instanceof GpuTensor).map(([tensor, check]) => ({ tensor: tensor as GpuTensor, check }));
+function loadLinearCrossEntropy(): Promise<typeof import('./ops/linearCrossEntropy.js')> {
+  return import('./ops/linearCrossEntropy.js');
 }
 
-/** Throw the host check's error for what the GPU found invalid (weightSum[1] = count > 0), naming the first element. */
-async function explainInvalid(op: string, count: number, recheck: Recheck): Promise<never> {
-  for (const { tensor, check } of recheck) check(await tensor.read());
-  throw new XentropyArgumentError(op, 'target', `or a weight: the GPU found ${count} invalid values (targets outside the classes, or weights not finite and >= 0)`);
+/**
+ * The f64 CPU reference, for an engine on the CPU backend: loaded on first use, so that applications whose engine runs
+ * on WebGPU need not load it (it is also the package's public `reference` export).
+ */
+function cpuReference(): Promise<typeof import('./reference/index.js')> {
+  return import('./reference/index.js');
 }
 
 function withoutUndefined<T extends object>(value: T): T {

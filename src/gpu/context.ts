@@ -447,7 +447,12 @@ export class GpuContext {
       const info = await module.getCompilationInfo();
       const errors = info.messages.filter((m) => m.type === 'error');
       if (errors.length === 0) continue;
-      lines.push(`kernel ${kernel} (shaders/${kernel}.wgsl) does not compile: ${errors.map((m) => `${m.lineNum}:${m.linePos} ${m.message}`).join('; ')}`);
+      // Each error with its line's text: the module is the kernel with its snippets prepended (src/shaders.ts), so a
+      // line number alone does not say which file; the text finds it (shaders/*.wgsl keep their lines when minified).
+      const [, reduction, io] = key.split(':') as [string, string, KernelIo];
+      const code = this.sourceOf(kernel, reduction === 'subgroup', io).split('\n');
+      const located = errors.map((m) => `${m.lineNum}:${m.linePos} ${m.message}${code[m.lineNum - 1] ? ` (in \`${code[m.lineNum - 1]!.trim()}\`)` : ''}`);
+      lines.push(`kernel ${kernel} (shaders/${kernel}.wgsl) does not compile: ${located.join('; ')}`);
       // Forget the broken module and its pipelines so that nothing keeps serving them.
       this.modules.delete(key);
       for (const pipelineKey of [...this.pipelines.keys()]) if (pipelineKey.startsWith(`${kernel}{`)) this.pipelines.delete(pipelineKey);
