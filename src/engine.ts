@@ -235,9 +235,9 @@ export class GpuOps {
   constructor(private readonly engine: Engine, private readonly context: (op: string) => GpuContext) {}
 
   /**
-   * Copy host data to a new engine-owned tensor (release it when done): a Float32Array as f32, an Int32Array as i32.
-   * `dtype: 'f16'`: a Float32Array's values rounded to the nearest f16 (ties to even; 65520 and up become Infinity),
-   * or a Uint16Array of f16 bits as they are.
+   * Copy host data to a new engine-owned tensor (release it when done): a Float32Array (or an array of numbers) as
+   * f32, an Int32Array (or, with `dtype: 'i32'`, an array of integers) as i32. `dtype: 'f16'`: float values rounded to
+   * the nearest f16 (ties to even; 65520 and up become Infinity), or a Uint16Array of f16 bits as they are.
    */
   upload(data: Float32Array | Int32Array | Uint16Array | readonly number[], options: { dtype?: DType } = {}): GpuTensor {
     const op = 'gpu.upload';

@@ -2,8 +2,8 @@
  * The WGSL sources, one kernel per file in ../shaders/, bundled as strings by Vite (`?raw`, minified by
  * ../vite.wgsl.ts) so the built package carries them. Kernel names here match the file names. The kernels every
  * engine may need are imported here; the linear cross-entropy matmuls are imported by their op
- * (src/ops/linearCrossEntropy.ts, loaded on first use), which registers them, so applications that never call it do
- * not ship them.
+ * (src/ops/linearCrossEntropy.ts, loaded on first use) and the subgroup probe by src/gpu/subgroupProbe.ts (loaded by
+ * GpuContext.enableSubgroups), which register them, so applications need not load them.
  */
 import binaryCrossEntropy from '../shaders/binary_cross_entropy.wgsl?raw';
 import crossEntropy from '../shaders/cross_entropy.wgsl?raw';
@@ -20,7 +20,6 @@ import logSoftmax from '../shaders/log_softmax.wgsl?raw';
 import rowReduceSubgroup from '../shaders/row_reduce_subgroup.wgsl?raw';
 import rowReduceWorkgroup from '../shaders/row_reduce_workgroup.wgsl?raw';
 import rowStats from '../shaders/row_stats.wgsl?raw';
-import subgroupProbe from '../shaders/subgroup_probe.wgsl?raw';
 import sum from '../shaders/sum.wgsl?raw';
 import targetWeightSum from '../shaders/target_weight_sum.wgsl?raw';
 import weightCheck from '../shaders/weight_check.wgsl?raw';
@@ -31,14 +30,13 @@ export const shaderSources = {
   entropy,
   kl_div: klDiv,
   log_softmax: logSoftmax,
-  subgroup_probe: subgroupProbe,
   sum,
   target_weight_sum: targetWeightSum,
   weight_check: weightCheck,
 } as const;
 
 /** Kernels registered by the op that uses them (registerKernel), not imported here. */
-export type RegisteredKernelName = 'linear_cross_entropy_bias' | 'linear_cross_entropy_matmul' | 'linear_cross_entropy_matmul128';
+export type RegisteredKernelName = 'linear_cross_entropy_bias' | 'linear_cross_entropy_matmul' | 'linear_cross_entropy_matmul128' | 'subgroup_probe';
 
 export type KernelName = keyof typeof shaderSources | RegisteredKernelName;
 

@@ -8,6 +8,7 @@ import { fromFloat16Bits, toFloat16Bits } from '../float16.js';
 import { kernelSource, type ElementIo, type KernelIo, type KernelName, type OperandIo } from '../shaders.js';
 import { BufferUsage, MapMode } from './flags.js';
 import { BufferPool, type PoolStats } from './pool.js';
+import type { BatchTimer, Profiling } from './profiler.js';
 import { GpuTensor, byteLengthOf, elementBytes, type DType } from './tensor.js';
 
 /** Usage of every storage buffer the engine makes. */
@@ -30,9 +31,6 @@ export interface DispatchTiming {
   /** Milliseconds between the compute pass's beginning and end timestamps. */
   ms: number;
 }
-
-/** Most dispatches one batch records while profiling (two timestamps each). */
-const PROFILE_QUERIES_PER_BATCH = 512;
 
 /**
  * Dispatch recipes kept (each holds a bind group and a small uniform buffer). Calls in flight at once hold different
@@ -66,7 +64,7 @@ export class GpuContext {
   private readonly bufferIds = new WeakMap<GPUBuffer, number>();
   private nextBufferId = 1;
   /** While `profile` runs: where batches put their dispatch timings, and the reads still pending. */
-  profiling: { timings: DispatchTiming[]; pending: Promise<void>[]; perPass: boolean } | null = null;
+  profiling: Profiling | null = null;
   /** Row reductions use subgroup shuffles (set by `enableSubgroups` after the device passed the probe). */
   private subgroupReductions = false;
   private readonly pipelines = new Map<string, GPUComputePipeline>();
@@ -155,6 +153,7 @@ export class GpuContext {
    */
   async enableSubgroups(): Promise<boolean> {
     if (!this.device.features.has('subgroups')) return false;
+    (await import('./subgroupProbe.js')).registerSubgroupProbe();
     const wg = this.workgroupSize;
     const result = this.allocate(wg, 'i32', 'subgroup-probe');
     try {
@@ -177,7 +176,10 @@ export class GpuContext {
   async profile<T>(work: () => Promise<T>, options: { perPass?: boolean } = {}): Promise<{ result: T; timings: DispatchTiming[] }> {
     if (!this.device.features.has('timestamp-query')) throw new Error("profile: this device has no 'timestamp-query' feature");
     if (this.profiling) throw new Error('profile: already profiling');
-    const profiling: NonNullable<GpuContext['profiling']> = { timings: [], pending: [], perPass: options.perPass === true };
+    // Loaded now: applications that never profile do not load the timestamp code.
+    const { Profiling } = await import('./profiler.js');
+    if (this.profiling) throw new Error('profile: already profiling');
+    const profiling = new Profiling(options.perPass === true);
     this.profiling = profiling;
     try {
       const result = await work();
@@ -507,8 +509,8 @@ export class Batch {
   private readonly scratch: GPUBuffer[] = [];
   private readonly retired: GpuTensor[] = [];
   private scopes: Promise<[GPUError | null, GPUError | null]> | null = null;
-  /** Timestamps of profiled dispatches (see GpuContext.profile). */
-  private queries: { set: GPUQuerySet; labels: Omit<DispatchTiming, 'ms'>[] } | null = null;
+  /** Times the batch's passes while a profile runs (see GpuContext.profile). */
+  private readonly timer: BatchTimer | null;
   /** Caller's encoder while profiling: the timestamp read, run once the caller reports the submission. */
   private readTimings: (() => Promise<void>) | null = null;
 
@@ -516,6 +518,7 @@ export class Batch {
     ctx.device.pushErrorScope('out-of-memory');
     ctx.device.pushErrorScope('validation');
     this.encoder = encoder ?? ctx.device.createCommandEncoder({ label: `xentropy:${label}` });
+    this.timer = ctx.profiling?.timer(ctx.device, label) ?? null;
   }
 
   /** Temporary storage that lives until this batch is submitted. */
@@ -538,15 +541,7 @@ export class Batch {
     const key = this.ctx.pipelineKey(kernel, constants, io);
     const pipeline = this.ctx.pipeline(kernel, constants, io, key);
     const bindGroup = this.ctx.bindGroup(key, pipeline, hasParams ? params : null, bindings);
-    const profiling = this.ctx.profiling;
-    if (profiling?.perPass && this.pass && this.queries) {
-      // One timestamp pair per compute pass: the batch's dispatches stay together, as they run unprofiled.
-      const label = this.queries.labels[this.queries.labels.length - 1]!;
-      label.kernel += ` + ${key}`;
-      label.groups += groups;
-    } else if (profiling) {
-      this.beginTimedPass(key, groups);
-    }
+    if (this.timer) this.pass = this.timer.pass(this.encoder, this.pass, () => this.endPass(), key, groups);
     this.pass ??= this.encoder.beginComputePass({ label: `xentropy:${this.label}` });
     this.pass.setPipeline(pipeline);
     this.pass.setBindGroup(0, bindGroup);
@@ -555,7 +550,7 @@ export class Batch {
     const y = Math.ceil(groups / x);
     if (y > maxPerDim) throw new Error(`${this.label}: ${groups} workgroups exceed the device's dispatch limit`);
     this.pass.dispatchWorkgroups(x, y);
-    if (profiling && !profiling.perPass) this.endPass();
+    if (this.timer?.passPerDispatch) this.endPass();
   }
 
   /** Record zeroing the first `length` elements of a tensor (ends the current compute pass). */
@@ -568,30 +563,6 @@ export class Batch {
   copy(source: GpuTensor, target: GpuTensor): void {
     this.endPass();
     this.encoder.copyBufferToBuffer(source.buffer, source.byteOffset, target.buffer, target.byteOffset, source.byteLength);
-  }
-
-  /** Record copying the timestamps out; returns the read to run once submitted (null when not profiling). */
-  private resolveTimings(): (() => Promise<void>) | null {
-    const queries = this.queries;
-    const profiling = this.ctx.profiling;
-    if (!queries || !profiling) return null;
-    const count = 2 * queries.labels.length;
-    const device = this.ctx.device;
-    const resolved = device.createBuffer({ size: count * 8, usage: BufferUsage.QUERY_RESOLVE | BufferUsage.COPY_SRC });
-    const staging = device.createBuffer({ size: count * 8, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
-    this.encoder.resolveQuerySet(queries.set, 0, count, resolved, 0);
-    this.encoder.copyBufferToBuffer(resolved, 0, staging, 0, count * 8);
-    return async () => {
-      try {
-        await staging.mapAsync(MapMode.READ);
-        const ticks = new BigInt64Array(staging.getMappedRange().slice(0));
-        queries.labels.forEach((label, i) => profiling.timings.push({ ...label, ms: Number(ticks[2 * i + 1]! - ticks[2 * i]!) / 1e6 }));
-      } finally {
-        staging.destroy();
-        resolved.destroy();
-        queries.set.destroy();
-      }
-    };
   }
 
   /** Treat an engine-owned result as scratch: it goes back to the pool with the scratch (see `copy` into outputs). */
@@ -607,7 +578,7 @@ export class Batch {
    */
   async submit(): Promise<void> {
     this.endPass();
-    const readTimings = this.resolveTimings();
+    const readTimings = this.timer?.resolve(this.encoder) ?? null;
     this.ctx.device.queue.submit([this.encoder.finish()]);
     if (readTimings) this.ctx.profiling?.pending.push(readTimings());
     this.releaseScratch();
@@ -621,7 +592,7 @@ export class Batch {
   endRecording(): void {
     if (this.scopes) return;
     this.endPass();
-    this.readTimings = this.resolveTimings();
+    this.readTimings = this.timer?.resolve(this.encoder) ?? null;
     this.scopes = this.popScopePair();
   }
 
@@ -640,8 +611,7 @@ export class Batch {
   /** Drop the recording after an exception (balances the error scopes; releases scratch and results). */
   abort(): void {
     this.endPass();
-    this.queries?.set.destroy();
-    this.queries = null;
+    this.timer?.destroy();
     this.releaseScratch();
     for (const tensor of this.results) tensor.release();
     this.scopes ??= this.popScopePair();
@@ -682,19 +652,6 @@ export class Batch {
     this.scratch.length = 0;
     for (const tensor of this.retired) tensor.release();
     this.retired.length = 0;
-  }
-
-  /** Start a compute pass between two timestamps (profiling), labelled with its first dispatch. */
-  private beginTimedPass(kernel: string, groups: number): void {
-    this.endPass();
-    this.queries ??= { set: this.ctx.device.createQuerySet({ type: 'timestamp', count: 2 * PROFILE_QUERIES_PER_BATCH }), labels: [] };
-    const index = this.queries.labels.length;
-    if (index >= PROFILE_QUERIES_PER_BATCH) throw new Error(`${this.label}: too many passes to profile in one batch`);
-    this.queries.labels.push({ op: this.label, kernel, groups });
-    this.pass = this.encoder.beginComputePass({
-      label: `xentropy:${this.label}`,
-      timestampWrites: { querySet: this.queries.set, beginningOfPassWriteIndex: 2 * index, endOfPassWriteIndex: 2 * index + 1 },
-    });
   }
 
   private endPass(): void {
