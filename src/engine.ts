@@ -205,7 +205,8 @@ function checkHome(ctx: GpuContext, op: string, operands: Record<string, unknown
     if (!(value instanceof GpuTensor)) continue;
     if (value.isReleased) throw new XentropyArgumentError(op, name, 'is a GpuTensor that was already released');
     if (value.unsubmitted && !encoding) {
-      throw new XentropyArgumentError(op, name, `is a result of ${value.unsubmitted.op} not yet reported submitted: submit that encoder and call encoding.submitted() first (or record this op into the same encoding)`);
+      const pending = `is a result of ${value.unsubmitted.op} not yet reported submitted`;
+      throw new XentropyArgumentError(op, name, `${pending}: submit that encoder and call encoding.submitted() first (or record this op into the same encoding)`);
     }
     if (!ctx.made(value)) {
       throw new XentropyArgumentError(op, name, "is a GpuTensor from another engine or from a device that was lost: upload it, or wrap its buffer, on this engine's device");
@@ -216,7 +217,8 @@ function checkHome(ctx: GpuContext, op: string, operands: Record<string, unknown
 /** A caller's output tensor: `dtype` (f32 unless the input is f16), `length` elements, made on this engine, and not overlapping `input`. */
 function checkOut(ctx: GpuContext, op: string, name: string, out: unknown, length: number, input?: GpuTensor, dtype: DType = 'f32', inPlaceHint = ''): GpuTensor {
   if (!(out instanceof GpuTensor)) throw new XentropyArgumentError(op, name, `must be a GpuTensor (got ${typeName(out)})`);
-  checkHome(ctx, op, { [name]: out }, true); // writing into a tensor a pending encoding returned is ordered by the caller
+  // Writing into a tensor that a pending encoding returned is ordered by the caller: allowed.
+  checkHome(ctx, op, { [name]: out }, true);
   if (out.dtype !== dtype) throw new XentropyArgumentError(op, name, `must hold ${dtype} values (got a ${out.dtype} GpuTensor)`);
   if (out.length < length) throw new XentropyArgumentError(op, name, `has ${out.length} elements but the result needs ${length}`);
   if (input && overlaps(input, out.buffer, out.byteOffset, byteLengthOf(dtype, length))) {
@@ -247,9 +249,12 @@ export class GpuOps {
     if (Array.isArray(data)) {
       // An array of numbers: float data as everywhere (f32, or f16 with dtype 'f16'); integers with dtype 'i32'.
       checkFloatInput(op, 'data', data);
-      const i = options?.dtype === 'i32' ? data.findIndex((v) => !Number.isInteger(v) || Math.abs(v) > 2 ** 31 - 1) : -1;
-      if (i >= 0) throw new XentropyArgumentError(op, `data[${i}]`, `must be a 32-bit integer for dtype 'i32' (got ${data[i]})`);
-      host = options?.dtype === 'i32' ? Int32Array.from(data) : Float32Array.from(data);
+      const integers = options.dtype === 'i32';
+      const i = integers ? data.findIndex((v) => !Number.isInteger(v) || Math.abs(v) > 2 ** 31 - 1) : -1;
+      if (i >= 0) {
+        throw new XentropyArgumentError(op, `data[${i}]`, `must be a 32-bit integer for dtype 'i32' (got ${data[i]})`);
+      }
+      host = integers ? Int32Array.from(data) : Float32Array.from(data);
     } else host = data as Float32Array | Int32Array | Uint16Array;
     const dtype = checkChoice(op, 'dtype', options.dtype, ['f32', 'i32', 'f16'] as const, host instanceof Int32Array ? 'i32' : host instanceof Uint16Array ? 'f16' : 'f32');
     const fits = dtype === 'f16' ? host instanceof Float32Array || host instanceof Uint16Array : dtype === 'i32' ? host instanceof Int32Array : host instanceof Float32Array;
@@ -369,7 +374,7 @@ export class GpuOps {
       encoding: false,
       onGpu: (value) => {
         if (value instanceof GpuTensor) return value;
-        const tensor = ctx.upload(Array.isArray(value) ? Float32Array.from(value) : (value as Float32Array | Int32Array), 'upload');
+        const tensor = ctx.upload(hostArray(value), 'upload');
         temporaries.push(tensor);
         return tensor;
       },
@@ -521,7 +526,7 @@ export class GpuEncoding {
       encoding: true,
       onGpu: (value) => {
         if (value instanceof GpuTensor) return value;
-        const tensor = ctx.upload(Array.isArray(value) ? Float32Array.from(value) : (value as Float32Array | Int32Array), 'upload');
+        const tensor = ctx.upload(hostArray(value), 'upload');
         this.temporaries.push(tensor);
         return tensor;
       },
@@ -538,7 +543,8 @@ export class GpuEncoding {
 
   /** Every tensor the op returned rejects `read()` until `submitted()`: its values exist only after the submission. */
   private holdReads(op: string, result: unknown): void {
-    const tensors = result instanceof GpuTensor ? [result] : Object.values(result as object).filter((v): v is GpuTensor => v instanceof GpuTensor);
+    const values = result instanceof GpuTensor ? [result] : Object.values(result as object);
+    const tensors = values.filter((v): v is GpuTensor => v instanceof GpuTensor);
     for (const tensor of new Set(tensors)) {
       if (tensor.unsubmitted) tensor.unsubmitted.count++;
       else tensor.unsubmitted = { op, count: 1 };
@@ -643,7 +649,10 @@ export class Engine extends EventTarget {
     this.info = adapterInfo;
     this.gpu = new GpuOps(this, (op) => {
       this.assertLive(op);
-      if (!this.ctx) throw new XentropyArgumentError(op, 'engine', "runs on the CPU backend (engine.backend is 'cpu'): GPU-resident ops need the webgpu backend; check engine.backend first");
+      if (!this.ctx) {
+        const problem = "runs on the CPU backend (engine.backend is 'cpu'): GPU-resident ops need the webgpu backend; check engine.backend first";
+        throw new XentropyArgumentError(op, 'engine', problem);
+      }
       return this.ctx;
     });
     if (ctx) this.watch(ctx);
@@ -800,8 +809,9 @@ export class Engine extends EventTarget {
     const op = 'binaryCrossEntropyWithLogits';
     const o = this.binaryArgs(op, input, target, options, true);
     if (!this.ctx) {
-      const weights = { weight: this.hostWeights(op, 'weight', o.weight), posWeight: this.hostWeights(op, 'posWeight', o.posWeight) };
-      return toHost((await cpuReference()).binaryCrossEntropyWithLogits(this.hostFloats(op, input), this.hostFloats(op, o.target, 'target'), { ...o, ...weights }), o.reduction === 'none');
+      const weight = this.hostWeights(op, 'weight', o.weight);
+      const posWeight = this.hostWeights(op, 'posWeight', o.posWeight);
+      return toHost((await cpuReference()).binaryCrossEntropyWithLogits(this.hostFloats(op, input), this.hostFloats(op, o.target, 'target'), { ...o, weight, posWeight }), o.reduction === 'none');
     }
     return this.resilient(op, [input, target], async () => this.readResult(op, o.reduction === 'none', o.recheck, await this.gpu.withUploads((r) => this.gpu.binaryOn(r, op, input, o.target, options, true, o))), () => this.binaryCrossEntropyWithLogits(input, target, options));
   }
@@ -893,7 +903,9 @@ export class Engine extends EventTarget {
    */
   async profile<T>(work: () => Promise<T>, options: { perPass?: boolean } = {}): Promise<{ result: T; timings: DispatchTiming[] }> {
     this.assertLive('profile');
-    if (!this.ctx) throw new XentropyArgumentError('profile', 'engine', "runs on the CPU backend (engine.backend is 'cpu'): it has no GPU dispatches to time");
+    if (!this.ctx) {
+      throw new XentropyArgumentError('profile', 'engine', "runs on the CPU backend (engine.backend is 'cpu'): it has no GPU dispatches to time");
+    }
     return this.ctx.profile(work, options);
   }
 
@@ -919,7 +931,8 @@ export class Engine extends EventTarget {
     checkShape(op, options.shape, length, inputName);
     const { rows, cols, inner, classDim } = checkClassDim(op, options.classDim, Array.from(options.shape));
     // A target length error names `shape` as what the target disagrees with (e.g. a transposed [classes, rows]).
-    const rowsOf = `shape [${options.shape.join(', ')}]${classDim === options.shape.length - 1 ? '' : ` (classes in dimension ${classDim})`} has`;
+    const classesAt = classDim === options.shape.length - 1 ? '' : ` (classes in dimension ${classDim})`;
+    const rowsOf = `shape [${options.shape.join(', ')}]${classesAt} has`;
     const reduction = checkReduction(op, options.reduction);
     const grad = checkBoolean(op, 'grad', options.grad, true);
     const labelSmoothing = checkNumber(op, 'labelSmoothing', options.labelSmoothing, 0, 0, 1);
@@ -944,7 +957,10 @@ export class Engine extends EventTarget {
       checkedTarget = checkClassTargets(op, target, rows, cols, checkInteger(op, 'ignoreIndex', options.ignoreIndex, -100), rowsOf);
     }
     const ignoreIndex = checkInteger(op, 'ignoreIndex', options.ignoreIndex, -100);
-    const recheck = gpuRechecks([checkedTarget, (v) => checkClassTargets(op, v, rows, cols, ignoreIndex, rowsOf)], [weight, (v) => checkWeights(op, 'weight', v, [cols], `one per class (${cols})`)]);
+    const recheck = gpuRechecks(
+      [checkedTarget, (v) => checkClassTargets(op, v, rows, cols, ignoreIndex, rowsOf)],
+      [weight, (v) => checkWeights(op, 'weight', v, [cols], `one per class (${cols})`)],
+    );
     return { rows, cols, inner, reduction, ignoreIndex, grad, target: checkedTarget, softTarget, inputs, weight, allWeights, labelSmoothing, zLoss, softcap, recheck };
   }
 
@@ -1034,13 +1050,21 @@ export class Engine extends EventTarget {
   }
 
   private hostData<T extends Float32Array | Int32Array>(op: string, argument: string, value: T | GpuTensor | readonly number[]): T {
-    if (value instanceof GpuTensor) throw new XentropyArgumentError(op, argument, 'is a GpuTensor, but this engine runs on the CPU backend (engine.backend is \'cpu\'): pass host data');
-    return (Array.isArray(value) ? Float32Array.from(value) : value) as T;
+    if (value instanceof GpuTensor) {
+      const problem = "is a GpuTensor, but this engine runs on the CPU backend (engine.backend is 'cpu'): pass host data";
+      throw new XentropyArgumentError(op, argument, problem);
+    }
+    return hostArray(value) as T;
   }
 
   private hostWeights(op: string, argument: string, value: Float32Array | GpuTensor | undefined): Float32Array | undefined {
     return value === undefined ? undefined : this.hostData(op, argument, value);
   }
+}
+
+/** Host data as a typed array: an array of numbers is float data (f32), as everywhere. */
+function hostArray(value: Float32Array | Int32Array | readonly number[]): Float32Array | Int32Array {
+  return Array.isArray(value) ? Float32Array.from(value) : (value as Float32Array | Int32Array);
 }
 
 /**

@@ -13,11 +13,15 @@ import { GpuTensor } from './gpu/tensor.js';
 export type Recheck = { tensor: GpuTensor; check: (values: Float32Array | Int32Array) => void }[];
 
 export function gpuRechecks(...entries: [unknown, (values: Float32Array | Int32Array) => void][]): Recheck {
-  return entries.filter(([value]) => value instanceof GpuTensor).map(([tensor, check]) => ({ tensor: tensor as GpuTensor, check }));
+  return entries
+    .filter(([value]) => value instanceof GpuTensor)
+    .map(([tensor, check]) => ({ tensor: tensor as GpuTensor, check }));
 }
 
 /** Throw the host check's error for what the GPU found invalid (weightSum[1] = count > 0), naming the first element. */
 export async function explainInvalid(op: string, count: number, recheck: Recheck): Promise<never> {
   for (const { tensor, check } of recheck) check(await tensor.read());
-  throw new XentropyArgumentError(op, 'target', `or a weight: the GPU found ${count} invalid values (targets outside the classes, or weights not finite and >= 0)`);
+  const found = `the GPU found ${count} invalid values`;
+  const problem = `or a weight: ${found} (targets outside the classes, or weights not finite and >= 0)`;
+  throw new XentropyArgumentError(op, 'target', problem);
 }

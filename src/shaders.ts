@@ -36,7 +36,11 @@ export const shaderSources = {
 } as const;
 
 /** Kernels registered by the op that uses them (registerKernel), not imported here. */
-export type RegisteredKernelName = 'linear_cross_entropy_bias' | 'linear_cross_entropy_matmul' | 'linear_cross_entropy_matmul128' | 'subgroup_probe';
+export type RegisteredKernelName =
+  | 'linear_cross_entropy_bias'
+  | 'linear_cross_entropy_matmul'
+  | 'linear_cross_entropy_matmul128'
+  | 'subgroup_probe';
 
 export type KernelName = keyof typeof shaderSources | RegisteredKernelName;
 
@@ -105,7 +109,6 @@ export type MatmulIo = 'f32' | `${OperandIo}:${OperandIo}:${OperandIo}`;
 /** A kernel's storage variant: a row kernel's element I/O, or a matmul kernel's operand types. */
 export type KernelIo = ElementIo | MatmulIo;
 
-
 /** True for the kernels that take an element-I/O variant. */
 export function hasElementIo(kernel: KernelName): boolean {
   return ROW_KERNELS[kernel] !== undefined;
@@ -132,7 +135,10 @@ export function kernelSource(kernel: KernelName, subgroups: boolean, io: KernelI
   const bindings = ROW_KERNELS[kernel];
   if (!bindings) return source;
   const snippet = ELEMENT_IO[io as ElementIo];
-  if (snippet === undefined) throw new Error(`xentropy: internal error: element I/O '${io}' for ${kernel} is not loaded`);
+  if (snippet === undefined) {
+    throw new Error(`xentropy: internal error: element I/O '${io}' for ${kernel} is not loaded`);
+  }
   const elementIo = snippet.replaceAll('{{X}}', String(bindings.x)).replaceAll('{{OUT}}', String(bindings.out));
-  return hoistDirectives([subgroups ? rowReduceSubgroup : rowReduceWorkgroup, rowStats, ...(io.startsWith('f16') ? [f16Bits] : []), elementIo, source]);
+  const reduce = subgroups ? rowReduceSubgroup : rowReduceWorkgroup;
+  return hoistDirectives([reduce, rowStats, ...(io.startsWith('f16') ? [f16Bits] : []), elementIo, source]);
 }

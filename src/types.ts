@@ -10,7 +10,10 @@ export type Reduction = 'mean' | 'sum' | 'none';
  */
 export type FloatInput = Float32Array | readonly number[] | GpuTensor;
 export type IndexInput = Int32Array | readonly number[] | GpuTensor;
-/** Weights: host data (checked on the host) or an f32 GpuTensor (checked on the GPU: invalid values give NaN and count in weightSum[1]). */
+/**
+ * Weights: host data (checked on the host) or an f32 GpuTensor (checked on the GPU: invalid values give NaN and count
+ * in weightSum[1]).
+ */
 export type WeightInput = Float32Array | readonly number[] | GpuTensor;
 
 export interface ShapeOptions {

@@ -79,7 +79,9 @@ export function checkFloatInput(op: string, argument: string, value: unknown, f1
   }
   if (Array.isArray(value)) {
     const i = value.findIndex((v) => typeof v !== 'number');
-    if (i >= 0) throw new XentropyArgumentError(op, `${argument}[${i}]`, `must be a number (got ${typeName(value[i])})`);
+    if (i >= 0) {
+      throw new XentropyArgumentError(op, `${argument}[${i}]`, `must be a number (got ${typeName(value[i])})`);
+    }
     return value.length;
   }
   const tensors = f16 ? 'an f32 or f16 GpuTensor' : 'an f32 GpuTensor';
@@ -90,7 +92,8 @@ export function checkFloatInput(op: string, argument: string, value: unknown, f1
     if (value.isReleased) throw new XentropyArgumentError(op, argument, 'is a GpuTensor that was already released');
     return value.length;
   }
-  throw new XentropyArgumentError(op, argument, `must be a Float32Array, an array of numbers or ${tensors} (got ${typeName(value)})`);
+  const wanted = `a Float32Array, an array of numbers or ${tensors}`;
+  throw new XentropyArgumentError(op, argument, `must be ${wanted} (got ${typeName(value)})`);
 }
 
 export function checkReduction(op: string, value: unknown): Reduction {
@@ -188,11 +191,21 @@ export function checkNumber(op: string, argument: string, value: unknown, fallba
  * value finite and >= 0, returned as a Float32Array; or an f32 GpuTensor of such a length, returned as it is (its
  * values are checked on the GPU: see shaders/weight_check.wgsl).
  */
-export function checkWeights(op: string, argument: string, value: unknown, allowedLengths: readonly number[], lengthWords: string): Float32Array | GpuTensor {
+export function checkWeights(
+  op: string,
+  argument: string,
+  value: unknown,
+  allowedLengths: readonly number[],
+  lengthWords: string,
+): Float32Array | GpuTensor {
   if (value instanceof GpuTensor) {
-    if (value.dtype !== 'f32') throw new XentropyArgumentError(op, argument, `must hold f32 values (got a ${value.dtype} GpuTensor)`);
+    if (value.dtype !== 'f32') {
+      throw new XentropyArgumentError(op, argument, `must hold f32 values (got a ${value.dtype} GpuTensor)`);
+    }
     if (value.isReleased) throw new XentropyArgumentError(op, argument, 'is a GpuTensor that was already released');
-    if (!allowedLengths.includes(value.length)) throw new XentropyArgumentError(op, argument, `has ${value.length} elements but must have ${lengthWords}`);
+    if (!allowedLengths.includes(value.length)) {
+      throw new XentropyArgumentError(op, argument, `has ${value.length} elements but must have ${lengthWords}`);
+    }
     return value;
   }
   let weights: Float32Array;
@@ -200,7 +213,10 @@ export function checkWeights(op: string, argument: string, value: unknown, allow
     checkNotDetached(op, argument, value);
     weights = value;
   } else if (Array.isArray(value) && value.every((v) => typeof v === 'number')) weights = Float32Array.from(value as number[]);
-  else throw new XentropyArgumentError(op, argument, `must be a Float32Array, an array of numbers or an f32 GpuTensor (got ${typeName(value)})`);
+  else {
+    const wanted = 'a Float32Array, an array of numbers or an f32 GpuTensor';
+    throw new XentropyArgumentError(op, argument, `must be ${wanted} (got ${typeName(value)})`);
+  }
   if (!allowedLengths.includes(weights.length)) {
     throw new XentropyArgumentError(op, argument, `has ${weights.length} elements but must have ${lengthWords}`);
   }

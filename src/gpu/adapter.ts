@@ -53,7 +53,9 @@ export type Source = AdapterInfo['source'];
  * runs on as well as on one it requested (`createEngine({ device })`); any device works, with smaller limits only
  * smaller problems do.
  */
-export function deviceDescriptor(adapter: GPUAdapter): GPUDeviceDescriptor & { requiredFeatures: GPUFeatureName[]; requiredLimits: Record<string, number> } {
+export function deviceDescriptor(
+  adapter: GPUAdapter,
+): GPUDeviceDescriptor & { requiredFeatures: GPUFeatureName[]; requiredLimits: Record<string, number> } {
   const requiredLimits: Record<string, number> = {};
   for (const name of WANTED_LIMITS) {
     const value = (adapter.limits as unknown as Record<string, number | undefined>)[name];
@@ -64,7 +66,12 @@ export function deviceDescriptor(adapter: GPUAdapter): GPUDeviceDescriptor & { r
 }
 
 /** Request a device with the adapter's larger limits and the optional features it has. */
-export async function deviceFrom(adapter: GPUAdapter, source: Source, featureLevel: AdapterInfo['featureLevel'], keepAlive: unknown): Promise<AcquiredDevice> {
+export async function deviceFrom(
+  adapter: GPUAdapter,
+  source: Source,
+  featureLevel: AdapterInfo['featureLevel'],
+  keepAlive: unknown,
+): Promise<AcquiredDevice> {
   const device = await adapter.requestDevice(deviceDescriptor(adapter));
   return { device, info: describe(adapter, device, source, featureLevel), keepAlive };
 }

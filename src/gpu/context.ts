@@ -269,7 +269,8 @@ export class GpuContext {
       // u32 words (i32 values as their two's-complement bits), padded to whole 16-byte rows.
       const words = new Uint32Array(Math.ceil(params.length / 4) * 4);
       for (let i = 0; i < params.length; i++) words[i] = params[i]! >>> 0;
-      uniform = this.device.createBuffer({ size: words.byteLength, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST, label: 'xentropy:params' });
+      const usage = BufferUsage.UNIFORM | BufferUsage.COPY_DST;
+      uniform = this.device.createBuffer({ size: words.byteLength, usage, label: 'xentropy:params' });
       this.device.queue.writeBuffer(uniform, 0, words);
       entries.push({ binding: 0, resource: { buffer: uniform } });
     }
@@ -453,7 +454,10 @@ export class GpuContext {
       // line number alone does not say which file; the text finds it (shaders/*.wgsl keep their lines when minified).
       const [, reduction, io] = key.split(':') as [string, string, KernelIo];
       const code = this.sourceOf(kernel, reduction === 'subgroup', io).split('\n');
-      const located = errors.map((m) => `${m.lineNum}:${m.linePos} ${m.message}${code[m.lineNum - 1] ? ` (in \`${code[m.lineNum - 1]!.trim()}\`)` : ''}`);
+      const located = errors.map((m) => {
+        const line = code[m.lineNum - 1]?.trim();
+        return `${m.lineNum}:${m.linePos} ${m.message}${line ? ` (in \`${line}\`)` : ''}`;
+      });
       lines.push(`kernel ${kernel} (shaders/${kernel}.wgsl) does not compile: ${located.join('; ')}`);
       // Forget the broken module and its pipelines so that nothing keeps serving them.
       this.modules.delete(key);
@@ -644,7 +648,8 @@ export class Batch {
     for (const tensor of this.results) tensor.release();
     const compile = await this.ctx.compileErrors(this.kernels);
     if (compile.length > 0) throw new Error(`xentropy ${this.label}: WGSL compile error: ${compile.join('\n')}`);
-    throw new Error(`xentropy ${this.label}: WebGPU ${outOfMemory ? 'out of memory' : 'validation error'}: ${error.message}`);
+    const kind = outOfMemory ? 'out of memory' : 'validation error';
+    throw new Error(`xentropy ${this.label}: WebGPU ${kind}: ${error.message}`);
   }
 
   private releaseScratch(): void {

@@ -26,7 +26,11 @@ export class BatchTimer {
   private set: GPUQuerySet | null = null;
   private readonly labels: Omit<DispatchTiming, 'ms'>[] = [];
 
-  constructor(private readonly profiling: Profiling, private readonly device: GPUDevice, private readonly label: string) {}
+  constructor(
+    private readonly profiling: Profiling,
+    private readonly device: GPUDevice,
+    private readonly label: string,
+  ) {}
 
   /** Each dispatch has a pass of its own (ended after it), unless perPass. */
   get passPerDispatch(): boolean {
@@ -37,7 +41,13 @@ export class BatchTimer {
    * The pass for the next dispatch of `kernel`: with perPass, the open one (`current`, the dispatch joins its entry);
    * else a new pass between two timestamps, after `endPass()` closed the current one.
    */
-  pass(encoder: GPUCommandEncoder, current: GPUComputePassEncoder | null, endPass: () => void, kernel: string, groups: number): GPUComputePassEncoder {
+  pass(
+    encoder: GPUCommandEncoder,
+    current: GPUComputePassEncoder | null,
+    endPass: () => void,
+    kernel: string,
+    groups: number,
+  ): GPUComputePassEncoder {
     if (this.profiling.perPass && current && this.labels.length > 0) {
       const entry = this.labels[this.labels.length - 1]!;
       entry.kernel += ` + ${kernel}`;
@@ -62,15 +72,18 @@ export class BatchTimer {
     this.set = null;
     const labels = this.labels.splice(0);
     const count = 2 * labels.length;
-    const resolved = this.device.createBuffer({ size: count * 8, usage: BufferUsage.QUERY_RESOLVE | BufferUsage.COPY_SRC });
-    const staging = this.device.createBuffer({ size: count * 8, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
+    const size = count * 8;
+    const resolved = this.device.createBuffer({ size, usage: BufferUsage.QUERY_RESOLVE | BufferUsage.COPY_SRC });
+    const staging = this.device.createBuffer({ size, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
     encoder.resolveQuerySet(set, 0, count, resolved, 0);
-    encoder.copyBufferToBuffer(resolved, 0, staging, 0, count * 8);
+    encoder.copyBufferToBuffer(resolved, 0, staging, 0, size);
     return async () => {
       try {
         await staging.mapAsync(MapMode.READ);
         const ticks = new BigInt64Array(staging.getMappedRange().slice(0));
-        labels.forEach((label, i) => this.profiling.timings.push({ ...label, ms: Number(ticks[2 * i + 1]! - ticks[2 * i]!) / 1e6 }));
+        labels.forEach((label, i) => {
+          this.profiling.timings.push({ ...label, ms: Number(ticks[2 * i + 1]! - ticks[2 * i]!) / 1e6 });
+        });
       } finally {
         staging.destroy();
         resolved.destroy();

@@ -58,15 +58,17 @@ export class GpuTensor {
    * released tensor, and for a result of the encoder form until its encoding's `submitted()` was called.
    */
   async read(): Promise<Float32Array | Int32Array> {
-    if (this.released) throw new XentropyArgumentError('GpuTensor.read', 'tensor', 'was released (its buffer may hold other data now): read before release()');
-    if (this.unsubmitted) {
-      throw new XentropyArgumentError(
-        'GpuTensor.read',
-        'tensor',
-        `is a result of ${this.unsubmitted.op}, recorded into your command encoder and not computed yet: submit the encoder, call encoding.submitted(), then read`,
-      );
+    const op = 'GpuTensor.read';
+    if (this.released) {
+      throw new XentropyArgumentError(op, 'tensor', 'was released (its buffer may hold other data now): read before release()');
     }
-    if (!this.onRead) throw new XentropyArgumentError('GpuTensor.read', 'tensor', 'has no engine to read it (make tensors with engine.gpu.upload or engine.gpu.wrap)');
+    if (this.unsubmitted) {
+      const pending = `is a result of ${this.unsubmitted.op}, recorded into your command encoder and not computed yet`;
+      throw new XentropyArgumentError(op, 'tensor', `${pending}: submit the encoder, call encoding.submitted(), then read`);
+    }
+    if (!this.onRead) {
+      throw new XentropyArgumentError(op, 'tensor', 'has no engine to read it (make tensors with engine.gpu.upload or engine.gpu.wrap)');
+    }
     return this.onRead(this);
   }
 

@@ -137,7 +137,9 @@ export function encodeCrossEntropy(ctx: GpuContext, batch: Batch, input: GpuTens
   const weightBinding = ctx.bind(weight, 0, o.weight ? cols : 1).binding;
 
   const weightsOnGpu = o.weight !== undefined && o.weightsOnGpu === true;
-  const weightSum = encodeTargetWeightSum(ctx, batch, target, weight, { rows, cols, ignoreIndex: o.ignoreIndex, weighted: o.weight !== undefined, softTarget: o.softTarget, weightsOnGpu });
+  const weightSum = encodeTargetWeightSum(ctx, batch, target, weight, {
+    rows, cols, ignoreIndex: o.ignoreIndex, weighted: o.weight !== undefined, softTarget: o.softTarget, weightsOnGpu,
+  });
   const ws = ctx.bind(weightSum, 0, weightSum.length);
 
   const rowLoss = o.reduction === 'none' ? ctx.allocate(rows, 'f32', 'cross-entropy-loss') : batch.scratchTensor(rows, 'f32', 'cross-entropy-row-loss');

@@ -7,8 +7,15 @@
 import type { Batch, GpuContext } from '../gpu/context.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 
-export function encodeWeightCheck(ctx: GpuContext, batch: Batch, weights: GpuTensor, weightSum: GpuTensor, writeSum: boolean): void {
+export function encodeWeightCheck(
+  ctx: GpuContext,
+  batch: Batch,
+  weights: GpuTensor,
+  weightSum: GpuTensor,
+  writeSum: boolean,
+): void {
   const w = ctx.bind(weights, 0, weights.length);
   const stats = ctx.bind(weightSum, 1, writeSum ? 2 : 1);
-  batch.dispatch('weight_check', { WRITE_SUM: writeSum }, [weights.length, w.shift, stats.shift], [w.binding, stats.binding], 1);
+  const params = [weights.length, w.shift, stats.shift];
+  batch.dispatch('weight_check', { WRITE_SUM: writeSum }, params, [w.binding, stats.binding], 1);
 }

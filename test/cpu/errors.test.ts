@@ -50,7 +50,8 @@ describe('a CPU engine', () => {
       ['gpu.upload', () => engine.gpu.upload(new Float32Array(4))],
     ] as const) {
       const error = await errorOf(call);
-      expect([error.op, error.argument, error.problem], op).toEqual([op, 'engine', 'was destroyed: create a new engine']);
+      const fields = [error.op, error.argument, error.problem];
+      expect(fields, op).toEqual([op, 'engine', 'was destroyed: create a new engine']);
     }
   });
 
@@ -61,14 +62,17 @@ describe('a CPU engine', () => {
     expect(error.message).toBe('crossEntropy: target has 3 elements but shape [4, 3] has 4 rows');
   });
 
-  it('takes plain arrays of numbers wherever it takes a Float32Array (the same result), and names a bad element', async () => {
+  it('takes plain arrays of numbers wherever it takes a Float32Array (same result), naming a bad element', async () => {
     const engine = await createEngine({ backend: 'cpu' });
-    const typed = await engine.crossEntropy(Float32Array.from(logits), Int32Array.from(target), { shape, weight: Float32Array.of(1, 2, 3, 4) });
+    const weight = Float32Array.of(1, 2, 3, 4);
+    const typed = await engine.crossEntropy(Float32Array.from(logits), Int32Array.from(target), { shape, weight });
     const plain = await engine.crossEntropy(logits, target, { shape, weight: [1, 2, 3, 4] });
     expect(plain).toEqual(typed);
-    expectClose(await engine.logSoftmax(logits, { shape }), await engine.logSoftmax(Float32Array.from(logits), { shape }), 'logSoftmax');
+    const logProbs = await engine.logSoftmax(Float32Array.from(logits), { shape });
+    expectClose(await engine.logSoftmax(logits, { shape }), logProbs, 'logSoftmax');
     expect(await engine.sum([1, 2, 3.5])).toBe(6.5);
-    const bce = await engine.binaryCrossEntropyWithLogits(logits, logits.map((v) => (v > 0 ? 1 : 0)), { shape, posWeight: [1, 2, 1, 2] });
+    const labels = logits.map((v) => (v > 0 ? 1 : 0));
+    const bce = await engine.binaryCrossEntropyWithLogits(logits, labels, { shape, posWeight: [1, 2, 1, 2] });
     expect(typeof bce.loss).toBe('number');
     const error = await errorOf(() => engine.entropy([0.5, '0.5'] as never, { shape: [1, 2] }));
     expect([error.op, error.argument]).toEqual(['entropy', 'probs[1]']);

@@ -52,7 +52,8 @@ describe('class weights as a GpuTensor', () => {
     const t = soft ? engine.gpu.upload(softTargets(ROWS, COLS, 43)) : engine.gpu.upload(target);
     const w = engine.gpu.upload(weight);
     const want = await readAll(await engine.gpu.crossEntropy(x, t, { shape, ...options, weight }));
-    expectSame(await readAll(await engine.gpu.crossEntropy(x, t, { shape, ...options, weight: w })), want, 'GPU-resident');
+    const resident = await engine.gpu.crossEntropy(x, t, { shape, ...options, weight: w });
+    expectSame(await readAll(resident), want, 'GPU-resident');
     const encoder = engine.device!.createCommandEncoder();
     const encoding = engine.gpu.encodeInto(encoder);
     const encoded = encoding.crossEntropy(x, t, { shape, ...options, weight: w });
@@ -69,7 +70,8 @@ describe('class weights as a GpuTensor', () => {
     const x = engine.gpu.upload(logits);
     const t = engine.gpu.upload(target);
     const w = engine.gpu.upload(weight);
-    expectSame(await readAll(await engine.gpu.nllLoss(x, t, { shape, weight: w })), await readAll(await engine.gpu.nllLoss(x, t, { shape, weight })), 'nllLoss');
+    const nll = await readAll(await engine.gpu.nllLoss(x, t, { shape, weight: w }));
+    expectSame(nll, await readAll(await engine.gpu.nllLoss(x, t, { shape, weight })), 'nllLoss');
     const y = engine.gpu.upload(softTargets(ROWS, COLS, 44));
     const pos = Float32Array.from({ length: COLS }, (_, c) => 2 - c / 4);
     const p = engine.gpu.upload(pos);
@@ -80,7 +82,9 @@ describe('class weights as a GpuTensor', () => {
       'binaryCrossEntropyWithLogits',
     );
     const probs = engine.gpu.upload(Float32Array.from(logits, (v) => 1 / (1 + Math.exp(-v))));
-    expectSame(await readAll(await engine.gpu.binaryCrossEntropy(probs, y, { ...bce, weight: w })), await readAll(await engine.gpu.binaryCrossEntropy(probs, y, { ...bce, weight })), 'binaryCrossEntropy');
+    const bceGpu = await readAll(await engine.gpu.binaryCrossEntropy(probs, y, { ...bce, weight: w }));
+    const bceHost = await readAll(await engine.gpu.binaryCrossEntropy(probs, y, { ...bce, weight }));
+    expectSame(bceGpu, bceHost, 'binaryCrossEntropy');
     for (const tensor of [x, t, w, y, p, probs]) tensor.release();
   });
 
@@ -92,8 +96,9 @@ describe('class weights as a GpuTensor', () => {
     const labels = engine.gpu.upload(classTargets(n, v, 47, 4));
     const w = engine.gpu.upload(weight);
     const options = { shape: [n, d], labelSmoothing: 0.1 };
-    const want = await readAll(await engine.gpu.linearCrossEntropy(hidden, matrix, labels, { ...options, classWeight: weight }));
-    expectSame(await readAll(await engine.gpu.linearCrossEntropy(hidden, matrix, labels, { ...options, classWeight: w })), want, 'GPU classWeight');
+    const run = async (classWeight: Float32Array | GpuTensor) =>
+      readAll(await engine.gpu.linearCrossEntropy(hidden, matrix, labels, { ...options, classWeight }));
+    expectSame(await run(w), await run(weight), 'GPU classWeight');
     for (const tensor of [hidden, matrix, labels, w]) tensor.release();
   });
 
@@ -103,8 +108,12 @@ describe('class weights as a GpuTensor', () => {
     const t = engine.gpu.upload(target);
     const short = engine.gpu.upload(new Float32Array(COLS - 1));
     const ints = engine.gpu.upload(new Int32Array(COLS));
-    expect(() => engine.gpu.encodeInto(engine.device!.createCommandEncoder()).crossEntropy(x, t, { shape, weight: short })).toThrow(/encode\.crossEntropy: weight has 5 elements but must have one per class \(6\)/);
-    await expect(engine.gpu.crossEntropy(x, t, { shape, weight: ints })).rejects.toThrow(/gpu\.crossEntropy: weight must hold f32 values \(got a i32 GpuTensor\)/);
+    const encoding = engine.gpu.encodeInto(engine.device!.createCommandEncoder());
+    const lengthError = /encode\.crossEntropy: weight has 5 elements but must have one per class \(6\)/;
+    expect(() => encoding.crossEntropy(x, t, { shape, weight: short })).toThrow(lengthError);
+    const dtypeError = /gpu\.crossEntropy: weight must hold f32 values/;
+    await expect(engine.gpu.crossEntropy(x, t, { shape, weight: ints })).rejects.toThrow(dtypeError);
+    await encoding.submitted();
     for (const tensor of [x, t, short, ints]) tensor.release();
   });
 });

@@ -12,7 +12,8 @@ const logits = new Float32Array([2, 1, 0.1, -1, 0.5, 2.5, -1, 0, 3, -2, 0.25, 1]
 const target = new Int32Array([0, 1, 3]);
 const shape = [3, 4];
 
-let gpu = null; // keep the object create() returns alive while its device is used (dawn.node aborts when it is collected)
+// Keep the object create() returns alive while its device is used (dawn.node aborts when it is collected).
+let gpu = null;
 let engine;
 let device = null;
 if (mode === 'own') {
@@ -49,7 +50,8 @@ const encoded = encoding.crossEntropy(x, t, { shape, grad: false });
 engine.device.queue.submit([encoder.finish()]);
 await encoding.submitted();
 const encodedLoss = (await encoded.loss.read())[0];
-for (const tensor of [x, t, resident.loss, resident.grad, resident.weightSum, encoded.loss, encoded.weightSum]) tensor.release();
+const results = [resident.loss, resident.grad, resident.weightSum, encoded.loss, encoded.weightSum];
+for (const tensor of [x, t, ...results]) tensor.release();
 
 console.log(
   JSON.stringify({
