@@ -324,22 +324,22 @@ export class GpuOps {
   }
 
   /** F.cross_entropy: class-index targets (i32) or probability targets (f32, the logits' shape). See Engine.crossEntropy. */
-  async crossEntropy(logits: GpuTensor, target: GpuTensor | Int32Array | Float32Array, options: CrossEntropyOptions & GradientOutput & InPlaceGradient): Promise<CrossEntropyGpuResult> {
+  async crossEntropy(logits: GpuTensor, target: IndexInput | Float32Array, options: CrossEntropyOptions & GradientOutput & InPlaceGradient): Promise<CrossEntropyGpuResult> {
     return this.withUploads((r) => this.crossEntropyOn(r, 'gpu.crossEntropy', logits, target, options, false), 'gpu.crossEntropy');
   }
 
   /** F.nll_loss of log-probabilities. See Engine.nllLoss. */
-  async nllLoss(logProbs: GpuTensor, target: GpuTensor | Int32Array, options: NllLossOptions & GradientOutput & InPlaceGradient): Promise<LossGpuResult> {
+  async nllLoss(logProbs: GpuTensor, target: IndexInput, options: NllLossOptions & GradientOutput & InPlaceGradient): Promise<LossGpuResult> {
     return this.withUploads((r) => this.crossEntropyOn(r, 'gpu.nllLoss', logProbs, target, options, true), 'gpu.nllLoss');
   }
 
   /** F.binary_cross_entropy_with_logits. See Engine.binaryCrossEntropyWithLogits. */
-  async binaryCrossEntropyWithLogits(input: GpuTensor, target: GpuTensor | Float32Array, options: BinaryCrossEntropyWithLogitsOptions & GradientOutput): Promise<LossGpuResult> {
+  async binaryCrossEntropyWithLogits(input: GpuTensor, target: FloatInput, options: BinaryCrossEntropyWithLogitsOptions & GradientOutput): Promise<LossGpuResult> {
     return this.withUploads((r) => this.binaryOn(r, 'gpu.binaryCrossEntropyWithLogits', input, target, options, true), 'gpu.binaryCrossEntropyWithLogits');
   }
 
   /** F.binary_cross_entropy of probabilities. See Engine.binaryCrossEntropy. */
-  async binaryCrossEntropy(probs: GpuTensor, target: GpuTensor | Float32Array, options: BinaryCrossEntropyOptions & GradientOutput): Promise<LossGpuResult> {
+  async binaryCrossEntropy(probs: GpuTensor, target: FloatInput, options: BinaryCrossEntropyOptions & GradientOutput): Promise<LossGpuResult> {
     return this.withUploads((r) => this.binaryOn(r, 'gpu.binaryCrossEntropy', probs, target, options, false), 'gpu.binaryCrossEntropy');
   }
 
@@ -349,7 +349,7 @@ export class GpuOps {
   }
 
   /** F.kl_div of log-probabilities. See Engine.klDiv. */
-  async klDiv(input: GpuTensor, target: GpuTensor | Float32Array, options: KlDivOptions & GradientOutput): Promise<LossGpuResult> {
+  async klDiv(input: GpuTensor, target: FloatInput, options: KlDivOptions & GradientOutput): Promise<LossGpuResult> {
     return this.withUploads((r) => this.klDivOn(r, 'gpu.klDiv', input, target, options), 'gpu.klDiv');
   }
 
@@ -357,7 +357,7 @@ export class GpuOps {
    * Fused linear cross-entropy on GPU tensors (host arrays are uploaded). See Engine.linearCrossEntropy. Several
    * submissions on the engine's queue (one per chunk of rows), so it has no `encodeInto` form.
    */
-  async linearCrossEntropy(hidden: GpuTensor, weight: GpuTensor, target: GpuTensor | Int32Array, options: LinearCrossEntropyOptions): Promise<LinearCrossEntropyGpuResult> {
+  async linearCrossEntropy(hidden: GpuTensor, weight: GpuTensor, target: IndexInput, options: LinearCrossEntropyOptions): Promise<LinearCrossEntropyGpuResult> {
     return this.withUploads((r) => this.linearCrossEntropyOn(r, 'gpu.linearCrossEntropy', hidden, weight, target, options), 'gpu.linearCrossEntropy');
   }
 
@@ -560,19 +560,19 @@ export class GpuEncoding {
     return this.ops.rowwise(this.recorder, 'encode.softmax', input, options, false) as GpuTensor;
   }
 
-  crossEntropy(logits: GpuTensor, target: GpuTensor | Int32Array | Float32Array, options: CrossEntropyOptions & GradientOutput & InPlaceGradient): CrossEntropyGpuResult {
+  crossEntropy(logits: GpuTensor, target: IndexInput | Float32Array, options: CrossEntropyOptions & GradientOutput & InPlaceGradient): CrossEntropyGpuResult {
     return this.ops.crossEntropyOn(this.recorder, 'encode.crossEntropy', logits, target, options, false) as CrossEntropyGpuResult;
   }
 
-  nllLoss(logProbs: GpuTensor, target: GpuTensor | Int32Array, options: NllLossOptions & GradientOutput & InPlaceGradient): LossGpuResult {
+  nllLoss(logProbs: GpuTensor, target: IndexInput, options: NllLossOptions & GradientOutput & InPlaceGradient): LossGpuResult {
     return this.ops.crossEntropyOn(this.recorder, 'encode.nllLoss', logProbs, target, options, true) as LossGpuResult;
   }
 
-  binaryCrossEntropyWithLogits(input: GpuTensor, target: GpuTensor | Float32Array, options: BinaryCrossEntropyWithLogitsOptions & GradientOutput): LossGpuResult {
+  binaryCrossEntropyWithLogits(input: GpuTensor, target: FloatInput, options: BinaryCrossEntropyWithLogitsOptions & GradientOutput): LossGpuResult {
     return this.ops.binaryOn(this.recorder, 'encode.binaryCrossEntropyWithLogits', input, target, options, true) as LossGpuResult;
   }
 
-  binaryCrossEntropy(probs: GpuTensor, target: GpuTensor | Float32Array, options: BinaryCrossEntropyOptions & GradientOutput): LossGpuResult {
+  binaryCrossEntropy(probs: GpuTensor, target: FloatInput, options: BinaryCrossEntropyOptions & GradientOutput): LossGpuResult {
     return this.ops.binaryOn(this.recorder, 'encode.binaryCrossEntropy', probs, target, options, false) as LossGpuResult;
   }
 
@@ -580,7 +580,7 @@ export class GpuEncoding {
     return this.ops.entropyOn(this.recorder, 'encode.entropy', probs, options) as LossGpuResult;
   }
 
-  klDiv(input: GpuTensor, target: GpuTensor | Float32Array, options: KlDivOptions & GradientOutput): LossGpuResult {
+  klDiv(input: GpuTensor, target: FloatInput, options: KlDivOptions & GradientOutput): LossGpuResult {
     return this.ops.klDivOn(this.recorder, 'encode.klDiv', input, target, options) as LossGpuResult;
   }
 
