@@ -31,8 +31,27 @@ export async function nodeDevice(choice: NodeAdapter): Promise<AcquiredDevice | 
   } catch {
     return null;
   }
+  // The drivers read these variables while the adapter and device are made; they are put back as they were afterwards,
+  // so that the engine changes nothing in the process that the caller did not ask for.
   const env = process.env;
-  env.XDG_RUNTIME_DIR ??= ((await nodeImport('node:os')) as typeof import('node:os')).tmpdir(); // silences a harmless Dawn warning
+  const saved = ENV_SET.map((name) => [name, env[name]] as const);
+  try {
+    return await findDevice(dawn, choice);
+  } finally {
+    for (const [name, value] of saved) {
+      if (value === undefined) delete env[name];
+      else env[name] = value;
+    }
+  }
+}
+
+/** Environment variables the lookup sets (see nodeDevice). */
+const ENV_SET = ['XDG_RUNTIME_DIR', 'VK_ICD_FILENAMES', 'EGL_PLATFORM'] as const;
+
+async function findDevice(dawn: DawnModule, choice: NodeAdapter): Promise<AcquiredDevice | null> {
+  const env = process.env;
+  // Silences a harmless Dawn warning.
+  env.XDG_RUNTIME_DIR ??= ((await nodeImport('node:os')) as typeof import('node:os')).tmpdir();
   const { existsSync } = (await nodeImport('node:fs')) as typeof import('node:fs');
 
   // Extra dawn.node options, space-separated (e.g. 'disable-dawn-features=timestamp_quantization': the benchmarks use it

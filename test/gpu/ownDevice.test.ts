@@ -21,6 +21,7 @@ interface ChildResult {
   adapter: string | null;
   hadGlobals: boolean;
   hasGlobalsAfter: boolean;
+  envChanged: boolean;
   loss: number;
   grad: number[];
   residentLoss: number;
@@ -54,7 +55,7 @@ const expected = crossEntropy(logits, target, 3, 4, { reduction: 'mean', ignoreI
 const expectedLoss = expected.loss as number;
 
 describe.each(['own', 'engine'] as const)('a fresh Node process, no WebGPU globals (%s device)', (mode) => {
-  it('computes the loss and gradient of the reference, and leaves globalThis without GPUBufferUsage', (context) => {
+  it('computes the reference loss and gradient; leaves globalThis and process.env as they were', (context) => {
     const result = runChild(mode);
     if (result.adapter === null) {
       if (process.env.CI) throw new Error(`no WebGPU adapter '${ADAPTER}' in the child process`);
@@ -62,6 +63,7 @@ describe.each(['own', 'engine'] as const)('a fresh Node process, no WebGPU globa
     }
     expect(result.hadGlobals, 'nobody installed the globals before').toBe(false);
     expect(result.hasGlobalsAfter, 'the engine installed no WebGPU global').toBe(false);
+    expect(result.envChanged, "createEngine() leaves process.env as it was (the drivers' variables put back)").toBe(false);
     const losses = [result.loss, result.residentLoss, result.encodedLoss];
     expectClose(losses, [expectedLoss, expectedLoss, expectedLoss], 'host, GPU-resident and encoder forms');
     expectClose(result.grad, expected.grad!, 'gradient');

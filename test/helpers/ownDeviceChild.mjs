@@ -7,6 +7,7 @@ import { create } from 'webgpu';
 const { createEngine, deviceDescriptor } = await import(process.env.XENTROPY_LIBRARY);
 const [mode, adapterName] = process.argv.slice(2);
 const hadGlobals = typeof globalThis.GPUBufferUsage !== 'undefined';
+const envBefore = JSON.stringify(process.env);
 
 const logits = new Float32Array([2, 1, 0.1, -1, 0.5, 2.5, -1, 0, 3, -2, 0.25, 1]);
 const target = new Int32Array([0, 1, 3]);
@@ -58,6 +59,7 @@ console.log(
     adapter: engine.adapterInfo.source,
     hadGlobals,
     hasGlobalsAfter: typeof globalThis.GPUBufferUsage !== 'undefined' || typeof globalThis.GPUMapMode !== 'undefined',
+    envChanged: mode === 'engine' && JSON.stringify(process.env) !== envBefore,
     loss: host.loss,
     grad: Array.from(host.grad),
     residentLoss,
