@@ -43,8 +43,8 @@ if (poll === 'timer') {
 }
 
 // tfjs-backend-webgpu refuses to construct without navigator.gpu (webgpu_util.isWebGPUSupported); Node 20 has no
-// navigator. Give it a Dawn GPU object on the same driver (the engine has set VK_ICD_FILENAMES by now); tfjs itself
-// runs on engine.device (bench/core.ts), so both share one device.
+// navigator. Give it a Dawn GPU object (only its presence is checked); tfjs itself runs on engine.device
+// (bench/core.ts), so both share one device.
 const dawnGpu: GPU = create([]);
 const nav = ((globalThis as { navigator?: object }).navigator ??= {}) as { gpu?: GPU };
 Object.defineProperty(nav, 'gpu', { value: dawnGpu, configurable: true, writable: true });
