@@ -1,6 +1,7 @@
 // Test projects: the CPU reference and argument checks; the GPU ops on each Node adapter these machines have
 // (SwiftShader: core WebGPU; Mesa llvmpipe: compatibility mode); headless Chromium end-to-end tests; the packed package.
 import { defineConfig } from 'vitest/config';
+import { wgslMinify } from './vite.wgsl.js';
 
 const gpu = (adapter: string, extra: string[] = []) => ({
   extends: true as const,
@@ -12,6 +13,7 @@ const gpu = (adapter: string, extra: string[] = []) => ({
 });
 
 export default defineConfig({
+  plugins: [wgslMinify()], // the tests run the minified WGSL that ships
   test: {
     pool: 'forks',
     testTimeout: 120_000,

@@ -5,6 +5,7 @@
 // boundaries) read back and compared element by element, tolerance 1e-6 + 1e-5 |ref| as everywhere.
 // Usage: npm run build && npm run bench:build && node bench/dist/huge.mjs [--adapter=vulkan] [--shape=8192x128256]
 //        [--repeats=5]. On a CPU adapter the default shape exceeds maxBufferSize and the library's error is printed.
+import { globals } from 'webgpu';
 import { createEngine, type Engine, type NodeAdapter } from 'xentropy';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
@@ -18,6 +19,9 @@ function logit(i: number): number {
 }
 const targetOf = (r: number): number => (r * 7919) % cols;
 
+// WebGPU's globals (GPUBufferUsage, GPUMapMode, ...), which Node lacks: tfjs' WebGPU backend and this bench's own
+// buffers use them. The library neither needs nor installs them; the bench process asks for them here.
+Object.assign(globalThis, globals);
 process.env.XENTROPY_DAWN_OPTIONS ??= 'disable-dawn-features=timestamp_quantization';
 const engine: Engine = await createEngine({ backend: 'webgpu', adapter });
 const info = engine.adapterInfo!;

@@ -4,11 +4,14 @@
  * --contenders, --matmul, --dtype f32|f16, --tuning auto|cpu|gpu, --max-workgroup-size. The same bench in headless Chromium:
  * `npm run bench:browser -- --linear-ce`.
  */
-import { create } from 'webgpu';
+import { create, globals } from 'webgpu';
 import { createEngine, type Engine } from 'xentropy';
 import { parseLinearCeArgs, runLinearCeBench } from './linearCe.js';
 
 const options = parseLinearCeArgs(process.argv.slice(2));
+// WebGPU's globals (GPUBufferUsage, GPUMapMode, ...), which Node lacks: tfjs' WebGPU backend and this bench's own
+// buffers use them. The library neither needs nor installs them; the bench process asks for them here.
+Object.assign(globalThis, globals);
 // Timestamp queries at full resolution: Dawn rounds them to ~65 us by default (its timestamp_quantization toggle),
 // which made single dispatches read as 0 or multiples of 65.5 us. Read by the library's Node adapter code.
 process.env.XENTROPY_DAWN_OPTIONS ??= 'disable-dawn-features=timestamp_quantization';

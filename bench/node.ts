@@ -6,7 +6,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { create } from 'webgpu';
+import { create, globals } from 'webgpu';
 import { createEngine } from 'xentropy';
 import { runBench, type BenchReport } from './core.js';
 import { OPTION_HELP, parseOptions } from './options.js';
@@ -22,6 +22,9 @@ try {
 }
 if (process.argv.includes('--help')) console.error(OPTION_HELP);
 
+// WebGPU's globals (GPUBufferUsage, GPUMapMode, ...), which Node lacks: tfjs' WebGPU backend and this bench's own
+// buffers use them. The library neither needs nor installs them; the bench process asks for them here.
+Object.assign(globalThis, globals);
 // Timestamp queries at full resolution: Dawn rounds them to ~65 us by default (its timestamp_quantization toggle),
 // which made single dispatches read as 0 or multiples of 65.5 us. Read by the library's Node adapter code.
 process.env.XENTROPY_DAWN_OPTIONS ??= 'disable-dawn-features=timestamp_quantization';
@@ -40,8 +43,8 @@ if (poll === 'timer') {
 }
 
 // tfjs-backend-webgpu refuses to construct without navigator.gpu (webgpu_util.isWebGPUSupported); Node 20 has no
-// navigator. Give it a Dawn GPU object on the same driver (the engine has set VK_ICD_FILENAMES by now); tfjs itself
-// runs on engine.device (bench/core.ts), so both share one device.
+// navigator. Give it a Dawn GPU object (only its presence is checked); tfjs itself runs on engine.device
+// (bench/core.ts), so both share one device.
 const dawnGpu: GPU = create([]);
 const nav = ((globalThis as { navigator?: object }).navigator ??= {}) as { gpu?: GPU };
 Object.defineProperty(nav, 'gpu', { value: dawnGpu, configurable: true, writable: true });

@@ -2,10 +2,12 @@
 // public entry point, under the package's own name (the alias points at the sources, so no library build is needed).
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
+import { wgslMinify } from '../vite.wgsl.js';
 
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: './',
+  plugins: [wgslMinify()],
   resolve: {
     alias: {
       xentropy: fileURLToPath(new URL('../src/index.ts', import.meta.url)),

@@ -62,6 +62,13 @@ fn log1p_small(e: f32) -> f32 {
   return log(1.0 + e);
 }
 
+// A weight the host never checked (a GpuTensor) that is NaN, infinite or negative reads as NaN, so its elements are
+// NaN (weight_check.wgsl counts it for the result's weightSum[1]). -0 is a valid weight.
+fn checked_weight(w: f32) -> f32 {
+  let bits = bitcast<u32>(w);
+  return select(bitcast<f32>(NAN_BITS), w, bits <= 0x7f7fffffu || bits == 0x80000000u);
+}
+
 fn clamped_log(v: f32) -> f32 {
   if (v <= 0.0) { return LOG_CLAMP; }
   return max(log(v), LOG_CLAMP);
@@ -77,12 +84,12 @@ fn main(@builtin(local_invocation_index) lid: u32,
   let v = x[params.x_offset + i];
   let t = y[params.y_offset + i];
   var w = 1.0;
-  if (WEIGHTED) { w = weight[global % params.weight_len]; }
+  if (WEIGHTED) { w = checked_weight(weight[global % params.weight_len]); }
   var l = 0.0;
   var g = 0.0;
   if (LOGITS) {
     var q = 1.0;
-    if (POS_WEIGHTED) { q = pos_weight[global % params.cols]; }
+    if (POS_WEIGHTED) { q = checked_weight(pos_weight[global % params.cols]); }
     let e = exp(-abs(v));                       // in (0, 1]: never overflows
     let log_weight = (q - 1.0) * t + 1.0;
     var linear = (1.0 - t) * v;

@@ -49,6 +49,8 @@ override WANT_GRAD: bool = true;
 override INPUTS: u32 = 0u;         // 0 logits, 1 probabilities, 2 log-probabilities
 override SOFT_TARGET: bool = false;
 override WEIGHTED: bool = false;
+// The class weights are a GpuTensor: their sum is weight_sum[2] (see all_weights).
+override WEIGHTS_ON_GPU: bool = false;
 override SOFTCAP: bool = false;
 override Z_LOSS: bool = false;
 override CONTIGUOUS: bool = true;
@@ -160,9 +162,22 @@ fn capped4(v: vec4<f32>) -> vec4<f32> {
   return vec4<f32>(capped(v.x), capped(v.y), capped(v.z), capped(v.w));
 }
 
+// Class c's weight. A weight the host never checked (a GpuTensor) that is NaN, infinite or negative reads as NaN, so
+// the rows it touches are NaN (weight_check.wgsl counts it), as an out-of-range target makes its row NaN.
 fn class_w(c: u32) -> f32 {
-  if (WEIGHTED) { return class_weight[c]; }
+  if (WEIGHTED) {
+    let w = class_weight[c];
+    let bits = bitcast<u32>(w);
+    return select(bitcast<f32>(NAN_BITS), w, bits <= 0x7f7fffffu || bits == 0x80000000u);
+  }
   return 1.0;
+}
+
+// sum_c w_c (label smoothing's term): from the host, or, for weights in a GpuTensor (WEIGHTS_ON_GPU), as
+// weight_check.wgsl summed them into weight_sum[2] earlier in the batch.
+fn all_weights() -> f32 {
+  if (WEIGHTS_ON_GPU) { return weight_sum[2]; }
+  return params.all_weights;
 }
 
 fn soft_target(i: u32) -> f32 {
@@ -267,7 +282,7 @@ fn fixed_main(row: u32) {
   let lse = row_max + log_sum;
   var w_t = 0.0;
   if (!ignored && in_range) { w_t = class_w(u32(t)); }
-  let total = (1.0 - params.smoothing) * w_t + params.smoothing / f32(cols) * params.all_weights;
+  let total = (1.0 - params.smoothing) * w_t + params.smoothing / f32(cols) * all_weights();
   let row_bad = !ignored && (!in_range || stats_bad(stats));
   var scale = 1.0;
   if (params.reduction == REDUCTION_MEAN) { scale = 1.0 / weight_sum[0]; }
@@ -437,7 +452,7 @@ fn main(@builtin(local_invocation_index) lid: u32,
   var w_t = 0.0;
   if (!SOFT_TARGET && !skip && in_range) { w_t = class_w(u32(t)); }
   var total = stats.z;
-  if (!SOFT_TARGET) { total = (1.0 - eps) * w_t + smooth_each * params.all_weights; }
+  if (!SOFT_TARGET) { total = (1.0 - eps) * w_t + smooth_each * all_weights(); }
   var row_bad = !skip && !SOFT_TARGET && !in_range;
   if (INPUTS == INPUT_LOGITS) { row_bad = row_bad || (!skip && stats_bad(vec2<f32>(row_max, row_sum))); }
 

@@ -4,6 +4,7 @@
  * (src/reference/) or records its kernels (src/ops/) through the GpuContext that owns all GPU objects.
  */
 import { acquireDevice, describe, type AdapterInfo, type NodeAdapter } from './gpu/adapter.js';
+import { BufferUsage } from './gpu/flags.js';
 import { GpuContext, type Batch, type DispatchTiming, type EngineStats, type Tuning } from './gpu/context.js';
 import { GpuTensor, byteLengthOf, type DType } from './gpu/tensor.js';
 import { encodeBinaryCrossEntropy } from './ops/binaryCrossEntropy.js';
@@ -11,9 +12,9 @@ import { encodeCrossEntropy } from './ops/crossEntropy.js';
 import { encodeEntropy } from './ops/entropy.js';
 import { encodeKlDiv } from './ops/klDiv.js';
 import { encodeLogSoftmax } from './ops/logSoftmax.js';
-import { runLinearCrossEntropy } from './ops/linearCrossEntropy.js';
 import { encodeSum } from './ops/sum.js';
-import * as reference from './reference/index.js';
+import { explainInvalid, gpuRechecks, type Recheck } from './gpuChecks.js';
+import type { LinearArgs } from './ops/linearCrossEntropy.js';
 import type { KlReduction } from './reference/klDiv.js';
 import type {
   BinaryCrossEntropyOptions,
@@ -91,15 +92,13 @@ const BCE_OPTIONS = ['shape', 'reduction', 'grad', 'weight'];
 const BCE_LOGITS_OPTIONS = [...BCE_OPTIONS, 'posWeight'];
 const ENTROPY_OPTIONS = ['shape', 'reduction', 'grad'];
 const KL_OPTIONS = ['shape', 'reduction', 'logTarget', 'grad'];
-const LINEAR_CE_OPTIONS = ['shape', 'bias', 'reduction', 'ignoreIndex', 'grad', 'classWeight', 'labelSmoothing', 'zLoss', 'softcap'];
 
 type CrossEntropyArgs = ReturnType<Engine['crossEntropyArgs']>;
 type BinaryArgs = ReturnType<Engine['binaryArgs']>;
 type EntropyArgs = ReturnType<Engine['entropyArgs']>;
 type KlArgs = ReturnType<Engine['klDivArgs']>;
-type LinearArgs = ReturnType<Engine['linearCrossEntropyArgs']>;
-/** Host data or GPU tensors an op reads. */
-type Operand = Float32Array | Int32Array | GpuTensor;
+/** Host data or GPU tensors an op reads (an array of numbers is float data: uploaded as f32). */
+type Operand = Float32Array | Int32Array | readonly number[] | GpuTensor;
 
 /** Create an engine. See EngineOptions. */
 export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
@@ -122,6 +121,12 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   const vec4Io = checkBoolean('createEngine', 'vec4Io', options.vec4Io, false);
   const contextFor = async (device: GPUDevice, owned: boolean, info: AdapterInfo): Promise<GpuContext> => {
     const ctx = new GpuContext(device, owned, tuningFor(info), maxWorkgroupSize, shaderF16, vec4Io);
+    if (vec4Io || ctx.nativeF16) {
+      // Snippets only these engines use, loaded now (recording is synchronous, so no op can wait for them).
+      const optional = await import('./elementIoOptional.js');
+      if (vec4Io) optional.registerVec4Io();
+      if (ctx.nativeF16) optional.registerNativeF16Io();
+    }
     if (subgroups) await ctx.enableSubgroups();
     return ctx;
   };
@@ -154,6 +159,8 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
 /** Where a GPU-resident op's work goes: the engine's own submission, or a caller's encoder (see GpuEncoding). */
 interface Recorder {
   ctx: GpuContext;
+  /** Recording into a caller's encoder (GpuEncoding), not onto the engine's queue. */
+  encoding: boolean;
   /** Upload host data to a temporary that outlives the work. */
   onGpu(value: Operand): GpuTensor;
   /** Record `record` and hand back its result (awaited on the engine's queue; synchronous into a caller's encoder). */
@@ -192,11 +199,18 @@ export interface SumGpuOptions {
   out?: GpuTensor;
 }
 
-/** Refuse tensors this engine did not make (another engine's, or ones left on a device that was lost). */
-function checkHome(ctx: GpuContext, op: string, operands: Record<string, unknown>): void {
+/**
+ * Refuse tensors this engine did not make (another engine's, or ones left on a device that was lost), and, for work
+ * the engine submits itself (`encoding` false), results of an encoding not yet reported submitted.
+ */
+function checkHome(ctx: GpuContext, op: string, operands: Record<string, unknown>, encoding = false): void {
   for (const [name, value] of Object.entries(operands)) {
     if (!(value instanceof GpuTensor)) continue;
     if (value.isReleased) throw new XentropyArgumentError(op, name, 'is a GpuTensor that was already released');
+    if (value.unsubmitted && !encoding) {
+      const pending = `is a result of ${value.unsubmitted.op} not yet reported submitted`;
+      throw new XentropyArgumentError(op, name, `${pending}: submit that encoder and call encoding.submitted() first (or record this op into the same encoding)`);
+    }
     if (!ctx.made(value)) {
       throw new XentropyArgumentError(op, name, "is a GpuTensor from another engine or from a device that was lost: upload it, or wrap its buffer, on this engine's device");
     }
@@ -206,7 +220,8 @@ function checkHome(ctx: GpuContext, op: string, operands: Record<string, unknown
 /** A caller's output tensor: `dtype` (f32 unless the input is f16), `length` elements, made on this engine, and not overlapping `input`. */
 function checkOut(ctx: GpuContext, op: string, name: string, out: unknown, length: number, input?: GpuTensor, dtype: DType = 'f32', inPlaceHint = ''): GpuTensor {
   if (!(out instanceof GpuTensor)) throw new XentropyArgumentError(op, name, `must be a GpuTensor (got ${typeName(out)})`);
-  checkHome(ctx, op, { [name]: out });
+  // Writing into a tensor that a pending encoding returned is ordered by the caller: allowed.
+  checkHome(ctx, op, { [name]: out }, true);
   if (out.dtype !== dtype) throw new XentropyArgumentError(op, name, `must hold ${dtype} values (got a ${out.dtype} GpuTensor)`);
   if (out.length < length) throw new XentropyArgumentError(op, name, `has ${out.length} elements but the result needs ${length}`);
   if (input && overlaps(input, out.buffer, out.byteOffset, byteLengthOf(dtype, length))) {
@@ -222,24 +237,36 @@ function overlaps(tensor: GpuTensor, buffer: GPUBuffer, byteOffset: number, byte
 
 /** Ops on data already on the GPU: inputs and results are GpuTensors; nothing is read back unless asked. */
 export class GpuOps {
-  constructor(private readonly engine: Engine, private readonly context: () => GpuContext) {}
+  constructor(private readonly engine: Engine, private readonly context: (op: string) => GpuContext) {}
 
   /**
-   * Copy host data to a new engine-owned tensor (release it when done): a Float32Array as f32, an Int32Array as i32.
-   * `dtype: 'f16'`: a Float32Array's values rounded to the nearest f16 (ties to even; 65520 and up become Infinity),
-   * or a Uint16Array of f16 bits as they are.
+   * Copy host data to a new engine-owned tensor (release it when done): a Float32Array (or an array of numbers) as
+   * f32, an Int32Array (or, with `dtype: 'i32'`, an array of integers) as i32. `dtype: 'f16'`: float values rounded to
+   * the nearest f16 (ties to even; 65520 and up become Infinity), or a Uint16Array of f16 bits as they are.
    */
-  upload(data: Float32Array | Int32Array | Uint16Array, options: { dtype?: DType } = {}): GpuTensor {
+  upload(data: Float32Array | Int32Array | Uint16Array | readonly number[], options: { dtype?: DType } = {}): GpuTensor {
     const op = 'gpu.upload';
+    this.context(op);
     checkOptions(op, options, ['dtype']);
-    const dtype = checkChoice(op, 'dtype', options.dtype, ['f32', 'i32', 'f16'] as const, data instanceof Int32Array ? 'i32' : data instanceof Uint16Array ? 'f16' : 'f32');
-    const fits = dtype === 'f16' ? data instanceof Float32Array || data instanceof Uint16Array : dtype === 'i32' ? data instanceof Int32Array : data instanceof Float32Array;
+    let host: Float32Array | Int32Array | Uint16Array;
+    if (Array.isArray(data)) {
+      // An array of numbers: float data as everywhere (f32, or f16 with dtype 'f16'); integers with dtype 'i32'.
+      checkFloatInput(op, 'data', data);
+      const integers = options.dtype === 'i32';
+      const i = integers ? data.findIndex((v) => !Number.isInteger(v) || Math.abs(v) > 2 ** 31 - 1) : -1;
+      if (i >= 0) {
+        throw new XentropyArgumentError(op, `data[${i}]`, `must be a 32-bit integer for dtype 'i32' (got ${data[i]})`);
+      }
+      host = integers ? Int32Array.from(data) : Float32Array.from(data);
+    } else host = data as Float32Array | Int32Array | Uint16Array;
+    const dtype = checkChoice(op, 'dtype', options.dtype, ['f32', 'i32', 'f16'] as const, host instanceof Int32Array ? 'i32' : host instanceof Uint16Array ? 'f16' : 'f32');
+    const fits = dtype === 'f16' ? host instanceof Float32Array || host instanceof Uint16Array : dtype === 'i32' ? host instanceof Int32Array : host instanceof Float32Array;
     if (!fits) {
       const wanted = { f32: 'a Float32Array', i32: 'an Int32Array', f16: 'a Float32Array (rounded to f16) or a Uint16Array of f16 bits' }[dtype];
-      throw new XentropyArgumentError(op, 'data', `must be ${wanted} for dtype '${dtype}' (got ${typeName(data)})`);
+      throw new XentropyArgumentError(op, 'data', `must be ${wanted} for dtype '${dtype}' (got ${typeName(host)})`);
     }
-    checkNotDetached(op, 'data', data);
-    return this.context().upload(data, 'upload', dtype);
+    checkNotDetached(op, 'data', host);
+    return this.context(op).upload(host, 'upload', dtype);
   }
 
   /**
@@ -248,7 +275,7 @@ export class GpuOps {
    */
   wrap(buffer: GPUBuffer, options: { dtype: DType; length: number; byteOffset?: number }): GpuTensor {
     const op = 'gpu.wrap';
-    const ctx = this.context();
+    const ctx = this.context(op);
     if (typeof GPUBuffer !== 'undefined' ? !(buffer instanceof GPUBuffer) : typeof (buffer as Partial<GPUBuffer>)?.usage !== 'number') {
       throw new XentropyArgumentError(op, 'buffer', `must be a GPUBuffer (got ${typeName(buffer)})`);
     }
@@ -263,7 +290,7 @@ export class GpuOps {
       const padding = dtype === 'f16' && length % 2 === 1 ? ' (an odd number of f16 values covers a whole last word)' : '';
       throw new XentropyArgumentError(op, 'buffer', `is too small: ${buffer.size} bytes, but ${length} ${dtype} elements at byte ${byteOffset} need ${byteOffset + bytes}${padding}`);
     }
-    if (!(buffer.usage & GPUBufferUsage.STORAGE)) throw new XentropyArgumentError(op, 'buffer', 'needs GPUBufferUsage.STORAGE (buffers with MAP_READ or MAP_WRITE usage cannot have it)');
+    if (!(buffer.usage & BufferUsage.STORAGE)) throw new XentropyArgumentError(op, 'buffer', 'needs GPUBufferUsage.STORAGE (buffers with MAP_READ or MAP_WRITE usage cannot have it)');
     if (buffer.mapState !== 'unmapped') throw new XentropyArgumentError(op, 'buffer', `is ${buffer.mapState}: unmap it before the GPU uses it`);
     return ctx.own(buffer, dtype, length, byteOffset, false);
   }
@@ -284,7 +311,7 @@ export class GpuOps {
    * release them after the work that reads them was submitted.
    */
   encodeInto(encoder: GPUCommandEncoder): GpuEncoding {
-    const ctx = this.context();
+    const ctx = this.context('gpu.encodeInto');
     if (typeof GPUCommandEncoder !== 'undefined' ? !(encoder instanceof GPUCommandEncoder) : typeof (encoder as Partial<GPUCommandEncoder>)?.finish !== 'function') {
       throw new XentropyArgumentError('gpu.encodeInto', 'encoder', `must be a GPUCommandEncoder (got ${typeName(encoder)})`);
     }
@@ -292,64 +319,65 @@ export class GpuOps {
   }
 
   async logSoftmax(input: GpuTensor, options: RowwiseGpuOptions): Promise<GpuTensor> {
-    return this.withUploads((r) => this.rowwise(r, 'gpu.logSoftmax', input, options, true));
+    return this.withUploads((r) => this.rowwise(r, 'gpu.logSoftmax', input, options, true), 'gpu.logSoftmax');
   }
 
   async softmax(input: GpuTensor, options: RowwiseGpuOptions): Promise<GpuTensor> {
-    return this.withUploads((r) => this.rowwise(r, 'gpu.softmax', input, options, false));
+    return this.withUploads((r) => this.rowwise(r, 'gpu.softmax', input, options, false), 'gpu.softmax');
   }
 
   /** F.cross_entropy: class-index targets (i32) or probability targets (f32, the logits' shape). See Engine.crossEntropy. */
-  async crossEntropy(logits: GpuTensor, target: GpuTensor | Int32Array | Float32Array, options: CrossEntropyOptions & GradientOutput & InPlaceGradient): Promise<CrossEntropyGpuResult> {
-    return this.withUploads((r) => this.crossEntropyOn(r, 'gpu.crossEntropy', logits, target, options, false));
+  async crossEntropy(logits: GpuTensor, target: IndexInput | Float32Array, options: CrossEntropyOptions & GradientOutput & InPlaceGradient): Promise<CrossEntropyGpuResult> {
+    return this.withUploads((r) => this.crossEntropyOn(r, 'gpu.crossEntropy', logits, target, options, false), 'gpu.crossEntropy');
   }
 
   /** F.nll_loss of log-probabilities. See Engine.nllLoss. */
-  async nllLoss(logProbs: GpuTensor, target: GpuTensor | Int32Array, options: NllLossOptions & GradientOutput & InPlaceGradient): Promise<LossGpuResult> {
-    return this.withUploads((r) => this.crossEntropyOn(r, 'gpu.nllLoss', logProbs, target, options, true));
+  async nllLoss(logProbs: GpuTensor, target: IndexInput, options: NllLossOptions & GradientOutput & InPlaceGradient): Promise<LossGpuResult> {
+    return this.withUploads((r) => this.crossEntropyOn(r, 'gpu.nllLoss', logProbs, target, options, true), 'gpu.nllLoss');
   }
 
   /** F.binary_cross_entropy_with_logits. See Engine.binaryCrossEntropyWithLogits. */
-  async binaryCrossEntropyWithLogits(input: GpuTensor, target: GpuTensor | Float32Array, options: BinaryCrossEntropyWithLogitsOptions & GradientOutput): Promise<LossGpuResult> {
-    return this.withUploads((r) => this.binaryOn(r, 'gpu.binaryCrossEntropyWithLogits', input, target, options, true));
+  async binaryCrossEntropyWithLogits(input: GpuTensor, target: FloatInput, options: BinaryCrossEntropyWithLogitsOptions & GradientOutput): Promise<LossGpuResult> {
+    return this.withUploads((r) => this.binaryOn(r, 'gpu.binaryCrossEntropyWithLogits', input, target, options, true), 'gpu.binaryCrossEntropyWithLogits');
   }
 
   /** F.binary_cross_entropy of probabilities. See Engine.binaryCrossEntropy. */
-  async binaryCrossEntropy(probs: GpuTensor, target: GpuTensor | Float32Array, options: BinaryCrossEntropyOptions & GradientOutput): Promise<LossGpuResult> {
-    return this.withUploads((r) => this.binaryOn(r, 'gpu.binaryCrossEntropy', probs, target, options, false));
+  async binaryCrossEntropy(probs: GpuTensor, target: FloatInput, options: BinaryCrossEntropyOptions & GradientOutput): Promise<LossGpuResult> {
+    return this.withUploads((r) => this.binaryOn(r, 'gpu.binaryCrossEntropy', probs, target, options, false), 'gpu.binaryCrossEntropy');
   }
 
   /** Row entropies of probabilities. See Engine.entropy. */
   async entropy(probs: GpuTensor, options: LossOptions & GradientOutput): Promise<LossGpuResult> {
-    return this.withUploads((r) => this.entropyOn(r, 'gpu.entropy', probs, options));
+    return this.withUploads((r) => this.entropyOn(r, 'gpu.entropy', probs, options), 'gpu.entropy');
   }
 
   /** F.kl_div of log-probabilities. See Engine.klDiv. */
-  async klDiv(input: GpuTensor, target: GpuTensor | Float32Array, options: KlDivOptions & GradientOutput): Promise<LossGpuResult> {
-    return this.withUploads((r) => this.klDivOn(r, 'gpu.klDiv', input, target, options));
+  async klDiv(input: GpuTensor, target: FloatInput, options: KlDivOptions & GradientOutput): Promise<LossGpuResult> {
+    return this.withUploads((r) => this.klDivOn(r, 'gpu.klDiv', input, target, options), 'gpu.klDiv');
   }
 
   /**
    * Fused linear cross-entropy on GPU tensors (host arrays are uploaded). See Engine.linearCrossEntropy. Several
    * submissions on the engine's queue (one per chunk of rows), so it has no `encodeInto` form.
    */
-  async linearCrossEntropy(hidden: GpuTensor, weight: GpuTensor, target: GpuTensor | Int32Array, options: LinearCrossEntropyOptions): Promise<LinearCrossEntropyGpuResult> {
-    return this.withUploads((r) => this.linearCrossEntropyOn(r, 'gpu.linearCrossEntropy', hidden, weight, target, options));
+  async linearCrossEntropy(hidden: GpuTensor, weight: GpuTensor, target: IndexInput, options: LinearCrossEntropyOptions): Promise<LinearCrossEntropyGpuResult> {
+    return this.withUploads((r) => this.linearCrossEntropyOn(r, 'gpu.linearCrossEntropy', hidden, weight, target, options), 'gpu.linearCrossEntropy');
   }
 
   async sum(input: GpuTensor, options: SumGpuOptions = {}): Promise<GpuTensor> {
-    return this.withUploads((r) => this.sumOn(r, 'gpu.sum', input, options));
+    return this.withUploads((r) => this.sumOn(r, 'gpu.sum', input, options), 'gpu.sum');
   }
 
   /** @internal Run `record` on the engine's queue, with uploads of host data released afterwards. */
-  async withUploads<T>(record: (recorder: Recorder) => T | Promise<T>): Promise<T> {
-    const ctx = this.context();
+  async withUploads<T>(record: (recorder: Recorder) => T | Promise<T>, op = 'engine.gpu'): Promise<T> {
+    const ctx = this.context(op);
     const temporaries: GpuTensor[] = [];
     const recorder: Recorder = {
       ctx,
+      encoding: false,
       onGpu: (value) => {
         if (value instanceof GpuTensor) return value;
-        const tensor = ctx.upload(value, 'upload');
+        const tensor = ctx.upload(hostArray(value), 'upload');
         temporaries.push(tensor);
         return tensor;
       },
@@ -368,7 +396,7 @@ export class GpuOps {
     const { gradOut, inPlace: inPlaceOption, ...lossOptions } = (options ?? {}) as CrossEntropyOptions & GradientOutput & InPlaceGradient;
     const o = validated ?? this.engine.crossEntropyArgs(op, input, target, lossOptions, nll);
     const inputName = nll ? 'logProbs' : o.inputs === 'probabilities' ? 'input' : 'logits';
-    checkHome(r.ctx, op, { [inputName]: input, target });
+    checkHome(r.ctx, op, { [inputName]: input, target, weight: o.weight }, r.encoding);
     let inPlace = checkBoolean(op, 'inPlace', inPlaceOption, false);
     // gradOut naming the input's own elements is the in-place form too.
     const sameAsInput = gradOut instanceof GpuTensor && input instanceof GpuTensor && gradOut.buffer === input.buffer && gradOut.byteOffset === input.byteOffset;
@@ -388,35 +416,38 @@ export class GpuOps {
     }
     const [x, t] = [r.onGpu(input), r.onGpu(o.target)];
     const weight = o.weight ? r.onGpu(o.weight) : undefined;
-    return r.run(op, (batch) => withGradOut(batch, encodeCrossEntropy(r.ctx, batch, x, t, { ...o, weight, inPlace }), out));
+    const weightsOnGpu = o.weight instanceof GpuTensor;
+    return r.run(op, (batch) => withGradOut(batch, encodeCrossEntropy(r.ctx, batch, x, t, { ...o, weight, weightsOnGpu, inPlace }), out));
   }
 
   /** @internal */
   binaryOn(r: Recorder, op: string, input: Operand, target: Operand, options: BinaryCrossEntropyWithLogitsOptions & GradientOutput, logits: boolean, validated?: BinaryArgs) {
     const { gradOut, ...lossOptions } = (options ?? {}) as BinaryCrossEntropyWithLogitsOptions & GradientOutput;
     const o = validated ?? this.engine.binaryArgs(op, input, target, lossOptions, logits);
-    checkHome(r.ctx, op, { [logits ? 'input' : 'probs']: input, target });
+    checkHome(r.ctx, op, { [logits ? 'input' : 'probs']: input, target, weight: o.weight, posWeight: o.posWeight }, r.encoding);
     const out = this.gradOutput(r.ctx, op, gradOut, o.grad, input);
     const [x, t] = [r.onGpu(input), r.onGpu(o.target)];
     const weight = o.weight ? r.onGpu(o.weight) : undefined;
     const posWeight = o.posWeight ? r.onGpu(o.posWeight) : undefined;
-    return r.run(op, (batch) => withGradOut(batch, encodeBinaryCrossEntropy(r.ctx, batch, x, t, { ...o, weight, posWeight }), out));
+    const weightsOnGpu = { weight: o.weight instanceof GpuTensor, posWeight: o.posWeight instanceof GpuTensor };
+    return r.run(op, (batch) => withGradOut(batch, encodeBinaryCrossEntropy(r.ctx, batch, x, t, { ...o, weight, posWeight, weightsOnGpu }), out));
   }
 
   /** @internal */
   async linearCrossEntropyOn(r: Recorder, op: string, hidden: Operand, weight: Operand, target: Operand, options: LinearCrossEntropyOptions, validated?: LinearArgs): Promise<LinearCrossEntropyGpuResult> {
-    const o = validated ?? this.engine.linearCrossEntropyArgs(op, hidden, weight, target, options);
-    checkHome(r.ctx, op, { hidden, weight, target, bias: options.bias });
+    const lce = await loadLinearCrossEntropy();
+    const o = validated ?? lce.linearCrossEntropyArgs(op, hidden, weight, target, options);
+    checkHome(r.ctx, op, { hidden, weight, target, bias: options.bias, classWeight: o.classWeight }, r.encoding);
     const bias = o.bias ? r.onGpu(o.bias) : undefined;
     const classWeight = o.classWeight ? r.onGpu(o.classWeight) : undefined;
-    return runLinearCrossEntropy(r.ctx, op, r.onGpu(hidden), r.onGpu(weight), r.onGpu(o.target), { ...o, bias, classWeight });
+    return lce.runLinearCrossEntropy(r.ctx, op, r.onGpu(hidden), r.onGpu(weight), r.onGpu(o.target), { ...o, bias, classWeight, classWeightOnGpu: o.classWeight instanceof GpuTensor });
   }
 
   /** @internal */
   entropyOn(r: Recorder, op: string, probs: Operand, options: LossOptions & GradientOutput, validated?: EntropyArgs) {
     const { gradOut, ...lossOptions } = (options ?? {}) as LossOptions & GradientOutput;
     const o = validated ?? this.engine.entropyArgs(op, probs, lossOptions);
-    checkHome(r.ctx, op, { probs });
+    checkHome(r.ctx, op, { probs }, r.encoding);
     const out = this.gradOutput(r.ctx, op, gradOut, o.grad, probs);
     const p = r.onGpu(probs);
     return r.run(op, (batch) => withGradOut(batch, encodeEntropy(r.ctx, batch, p, o), out));
@@ -426,7 +457,7 @@ export class GpuOps {
   klDivOn(r: Recorder, op: string, input: Operand, target: Operand, options: KlDivOptions & GradientOutput, validated?: KlArgs) {
     const { gradOut, ...lossOptions } = (options ?? {}) as KlDivOptions & GradientOutput;
     const o = validated ?? this.engine.klDivArgs(op, input, target, lossOptions);
-    checkHome(r.ctx, op, { input, target });
+    checkHome(r.ctx, op, { input, target }, r.encoding);
     const out = this.gradOutput(r.ctx, op, gradOut, o.grad, input);
     const [x, t] = [r.onGpu(input), r.onGpu(o.target)];
     return r.run(op, (batch) => withGradOut(batch, encodeKlDiv(r.ctx, batch, x, t, o), out));
@@ -436,7 +467,7 @@ export class GpuOps {
   sumOn(r: Recorder, op: string, input: Operand, options: SumGpuOptions) {
     checkOptions(op, options ?? {}, ['out']);
     const n = checkFloatInput(op, 'input', input);
-    checkHome(r.ctx, op, { input });
+    checkHome(r.ctx, op, { input }, r.encoding);
     const given = options?.out === undefined ? undefined : checkOut(r.ctx, op, 'out', options.out, 1, input instanceof GpuTensor ? input : undefined);
     const x = r.onGpu(input);
     return r.run(op, (batch) => {
@@ -450,7 +481,7 @@ export class GpuOps {
   rowwise(r: Recorder, op: string, input: Operand, options: RowwiseGpuOptions, log: boolean) {
     checkOptions(op, options, ['shape', 'out']);
     const { rows, cols } = checkShape(op, options.shape, checkFloatInput(op, 'input', input, true));
-    checkHome(r.ctx, op, { input });
+    checkHome(r.ctx, op, { input }, r.encoding);
     const dtype = input instanceof GpuTensor ? input.dtype : 'f32'; // the output has the input's dtype
     const given = options.out === undefined ? undefined : checkOut(r.ctx, op, 'out', options.out, rows * cols, input instanceof GpuTensor ? input : undefined, dtype);
     const x = r.onGpu(input);
@@ -487,15 +518,18 @@ export class GpuEncoding {
   private readonly temporaries: GpuTensor[] = [];
   private done: Promise<void> | null = null;
   private readonly recorder: Recorder;
+  /** Results whose reads wait for `submitted()` (see holdReads). */
+  private readonly held: GpuTensor[] = [];
 
   /** @internal */
   constructor(private readonly ops: GpuOps, private readonly ctx: GpuContext, readonly encoder: GPUCommandEncoder) {
     ctx.encodingStarted();
     this.recorder = {
       ctx,
+      encoding: true,
       onGpu: (value) => {
         if (value instanceof GpuTensor) return value;
-        const tensor = ctx.upload(value, 'upload');
+        const tensor = ctx.upload(hostArray(value), 'upload');
         this.temporaries.push(tensor);
         return tensor;
       },
@@ -504,9 +538,21 @@ export class GpuEncoding {
         const { batch, result } = ctx.record(op, encoder, record);
         batch.endRecording();
         this.batches.push(batch);
+        this.holdReads(op, result);
         return result;
       },
     };
+  }
+
+  /** Every tensor the op returned rejects `read()` until `submitted()`: its values exist only after the submission. */
+  private holdReads(op: string, result: unknown): void {
+    const values = result instanceof GpuTensor ? [result] : Object.values(result as object);
+    const tensors = values.filter((v): v is GpuTensor => v instanceof GpuTensor);
+    for (const tensor of new Set(tensors)) {
+      if (tensor.unsubmitted) tensor.unsubmitted.count++;
+      else tensor.unsubmitted = { op, count: 1 };
+      this.held.push(tensor);
+    }
   }
 
   logSoftmax(input: GpuTensor, options: RowwiseGpuOptions): GpuTensor {
@@ -517,19 +563,19 @@ export class GpuEncoding {
     return this.ops.rowwise(this.recorder, 'encode.softmax', input, options, false) as GpuTensor;
   }
 
-  crossEntropy(logits: GpuTensor, target: GpuTensor | Int32Array | Float32Array, options: CrossEntropyOptions & GradientOutput & InPlaceGradient): CrossEntropyGpuResult {
+  crossEntropy(logits: GpuTensor, target: IndexInput | Float32Array, options: CrossEntropyOptions & GradientOutput & InPlaceGradient): CrossEntropyGpuResult {
     return this.ops.crossEntropyOn(this.recorder, 'encode.crossEntropy', logits, target, options, false) as CrossEntropyGpuResult;
   }
 
-  nllLoss(logProbs: GpuTensor, target: GpuTensor | Int32Array, options: NllLossOptions & GradientOutput & InPlaceGradient): LossGpuResult {
+  nllLoss(logProbs: GpuTensor, target: IndexInput, options: NllLossOptions & GradientOutput & InPlaceGradient): LossGpuResult {
     return this.ops.crossEntropyOn(this.recorder, 'encode.nllLoss', logProbs, target, options, true) as LossGpuResult;
   }
 
-  binaryCrossEntropyWithLogits(input: GpuTensor, target: GpuTensor | Float32Array, options: BinaryCrossEntropyWithLogitsOptions & GradientOutput): LossGpuResult {
+  binaryCrossEntropyWithLogits(input: GpuTensor, target: FloatInput, options: BinaryCrossEntropyWithLogitsOptions & GradientOutput): LossGpuResult {
     return this.ops.binaryOn(this.recorder, 'encode.binaryCrossEntropyWithLogits', input, target, options, true) as LossGpuResult;
   }
 
-  binaryCrossEntropy(probs: GpuTensor, target: GpuTensor | Float32Array, options: BinaryCrossEntropyOptions & GradientOutput): LossGpuResult {
+  binaryCrossEntropy(probs: GpuTensor, target: FloatInput, options: BinaryCrossEntropyOptions & GradientOutput): LossGpuResult {
     return this.ops.binaryOn(this.recorder, 'encode.binaryCrossEntropy', probs, target, options, false) as LossGpuResult;
   }
 
@@ -537,7 +583,7 @@ export class GpuEncoding {
     return this.ops.entropyOn(this.recorder, 'encode.entropy', probs, options) as LossGpuResult;
   }
 
-  klDiv(input: GpuTensor, target: GpuTensor | Float32Array, options: KlDivOptions & GradientOutput): LossGpuResult {
+  klDiv(input: GpuTensor, target: FloatInput, options: KlDivOptions & GradientOutput): LossGpuResult {
     return this.ops.klDivOn(this.recorder, 'encode.klDiv', input, target, options) as LossGpuResult;
   }
 
@@ -551,6 +597,12 @@ export class GpuEncoding {
    * released). Idempotent.
    */
   submitted(): Promise<void> {
+    if (!this.done) {
+      for (const tensor of this.held) {
+        if (tensor.unsubmitted && --tensor.unsubmitted.count === 0) tensor.unsubmitted = null;
+      }
+      this.held.length = 0;
+    }
     this.done ??= (async () => {
       for (const t of this.temporaries) t.release();
       const outcomes = await Promise.allSettled(this.batches.map((batch) => batch.close()));
@@ -598,11 +650,20 @@ export class Engine extends EventTarget {
   constructor(private ctx: GpuContext | null, adapterInfo: AdapterInfo | null, private keepAlive: unknown, private readonly reacquire: Reacquire | null = null) {
     super();
     this.info = adapterInfo;
-    this.gpu = new GpuOps(this, () => {
-      if (!this.ctx) throw new Error('engine.gpu: GPU-resident ops need the webgpu backend (this engine runs on the CPU)');
+    this.gpu = new GpuOps(this, (op) => {
+      this.assertLive(op);
+      if (!this.ctx) {
+        const problem = "runs on the CPU backend (engine.backend is 'cpu'): GPU-resident ops need the webgpu backend; check engine.backend first";
+        throw new XentropyArgumentError(op, 'engine', problem);
+      }
       return this.ctx;
     });
     if (ctx) this.watch(ctx);
+  }
+
+  /** Refuse any call after destroy(), on every backend. @internal */
+  assertLive(op: string): void {
+    if (this.destroyed) throw new XentropyArgumentError(op, 'engine', 'was destroyed: create a new engine');
   }
 
   /** 'webgpu' when the kernels run on a device, 'cpu' when the f64 reference does the work (also after a device loss without recovery). */
@@ -723,12 +784,12 @@ export class Engine extends EventTarget {
     const op = 'crossEntropy';
     const o = this.crossEntropyArgs(op, logits, target, options, false);
     if (!this.ctx) {
-      const r = reference.crossEntropy(this.hostFloats(op, logits), o.target as Int32Array | Float32Array, o.rows, o.cols, { ...o, weight: o.weight });
+      const r = (await cpuReference()).crossEntropy(this.hostFloats(op, logits, o.inputs === 'probabilities' ? 'input' : 'logits'), this.hostData(op, 'target', o.target), o.rows, o.cols, { ...o, weight: this.hostWeights(op, 'weight', o.weight) });
       const result = toHost(r, o.reduction === 'none') as CrossEntropyResult;
       if (o.zLoss !== 0) result.zLoss = typeof r.zLoss === 'number' ? Math.fround(r.zLoss) : Float32Array.from(r.zLoss);
       return result;
     }
-    return this.resilient(op, [logits, target], async () => this.readResult(op, o.reduction === 'none', o.cols, o.ignoreIndex, await this.gpu.withUploads((r) => this.gpu.crossEntropyOn(r, op, logits, o.target, options, false, o))), () => this.crossEntropy(logits, target, options));
+    return this.resilient(op, [logits, target], async () => this.readResult(op, o.reduction === 'none', o.recheck, await this.gpu.withUploads((r) => this.gpu.crossEntropyOn(r, op, logits, o.target, options, false, o))), () => this.crossEntropy(logits, target, options));
   }
 
   /**
@@ -738,8 +799,8 @@ export class Engine extends EventTarget {
   async nllLoss(logProbs: FloatInput, target: IndexInput, options: NllLossOptions): Promise<LossResult> {
     const op = 'nllLoss';
     const o = this.crossEntropyArgs(op, logProbs, target, options, true);
-    if (!this.ctx) return toHost(reference.nllLoss(this.hostFloats(op, logProbs), o.target as Int32Array, o.rows, o.cols, o), o.reduction === 'none');
-    return this.resilient(op, [logProbs, target], async () => this.readResult(op, o.reduction === 'none', o.cols, o.ignoreIndex, await this.gpu.withUploads((r) => this.gpu.crossEntropyOn(r, op, logProbs, o.target, options, true, o))), () => this.nllLoss(logProbs, target, options));
+    if (!this.ctx) return toHost((await cpuReference()).nllLoss(this.hostFloats(op, logProbs, 'logProbs'), this.hostData(op, 'target', o.target), o.rows, o.cols, { ...o, weight: this.hostWeights(op, 'weight', o.weight) }), o.reduction === 'none');
+    return this.resilient(op, [logProbs, target], async () => this.readResult(op, o.reduction === 'none', o.recheck, await this.gpu.withUploads((r) => this.gpu.crossEntropyOn(r, op, logProbs, o.target, options, true, o))), () => this.nllLoss(logProbs, target, options));
   }
 
   /**
@@ -750,24 +811,28 @@ export class Engine extends EventTarget {
   async binaryCrossEntropyWithLogits(input: FloatInput, target: FloatInput, options: BinaryCrossEntropyWithLogitsOptions): Promise<LossResult> {
     const op = 'binaryCrossEntropyWithLogits';
     const o = this.binaryArgs(op, input, target, options, true);
-    if (!this.ctx) return toHost(reference.binaryCrossEntropyWithLogits(this.hostFloats(op, input), this.hostFloats(op, o.target), o), o.reduction === 'none');
-    return this.resilient(op, [input, target], async () => this.readResult(op, o.reduction === 'none', 0, 0, await this.gpu.withUploads((r) => this.gpu.binaryOn(r, op, input, o.target, options, true, o))), () => this.binaryCrossEntropyWithLogits(input, target, options));
+    if (!this.ctx) {
+      const weight = this.hostWeights(op, 'weight', o.weight);
+      const posWeight = this.hostWeights(op, 'posWeight', o.posWeight);
+      return toHost((await cpuReference()).binaryCrossEntropyWithLogits(this.hostFloats(op, input), this.hostFloats(op, o.target, 'target'), { ...o, weight, posWeight }), o.reduction === 'none');
+    }
+    return this.resilient(op, [input, target], async () => this.readResult(op, o.reduction === 'none', o.recheck, await this.gpu.withUploads((r) => this.gpu.binaryOn(r, op, input, o.target, options, true, o))), () => this.binaryCrossEntropyWithLogits(input, target, options));
   }
 
   /** PyTorch's F.binary_cross_entropy of probabilities in [0, 1] (logs clamped at -100). Same options as the logits form, without posWeight. */
   async binaryCrossEntropy(probs: FloatInput, target: FloatInput, options: BinaryCrossEntropyOptions): Promise<LossResult> {
     const op = 'binaryCrossEntropy';
     const o = this.binaryArgs(op, probs, target, options, false);
-    if (!this.ctx) return toHost(reference.binaryCrossEntropy(this.hostFloats(op, probs), this.hostFloats(op, o.target), o), o.reduction === 'none');
-    return this.resilient(op, [probs, target], async () => this.readResult(op, o.reduction === 'none', 0, 0, await this.gpu.withUploads((r) => this.gpu.binaryOn(r, op, probs, o.target, options, false, o))), () => this.binaryCrossEntropy(probs, target, options));
+    if (!this.ctx) return toHost((await cpuReference()).binaryCrossEntropy(this.hostFloats(op, probs, 'probs'), this.hostFloats(op, o.target, 'target'), { ...o, weight: this.hostWeights(op, 'weight', o.weight) }), o.reduction === 'none');
+    return this.resilient(op, [probs, target], async () => this.readResult(op, o.reduction === 'none', o.recheck, await this.gpu.withUploads((r) => this.gpu.binaryOn(r, op, probs, o.target, options, false, o))), () => this.binaryCrossEntropy(probs, target, options));
   }
 
   /** The entropy -sum_c p_c log p_c of each row of probabilities (shape [...rows, classes]); 'mean' averages over rows. */
   async entropy(probs: FloatInput, options: LossOptions): Promise<LossResult> {
     const op = 'entropy';
     const o = this.entropyArgs(op, probs, options);
-    if (!this.ctx) return toHost(reference.entropy(this.hostFloats(op, probs), o.rows, o.cols, o), o.reduction === 'none');
-    return this.resilient(op, [probs], async () => this.readResult(op, o.reduction === 'none', 0, 0, await this.gpu.withUploads((r) => this.gpu.entropyOn(r, op, probs, options, o))), () => this.entropy(probs, options));
+    if (!this.ctx) return toHost((await cpuReference()).entropy(this.hostFloats(op, probs, 'probs'), o.rows, o.cols, o), o.reduction === 'none');
+    return this.resilient(op, [probs], async () => this.readResult(op, o.reduction === 'none', [], await this.gpu.withUploads((r) => this.gpu.entropyOn(r, op, probs, options, o))), () => this.entropy(probs, options));
   }
 
   /**
@@ -777,8 +842,8 @@ export class Engine extends EventTarget {
   async klDiv(input: FloatInput, target: FloatInput, options: KlDivOptions): Promise<LossResult> {
     const op = 'klDiv';
     const o = this.klDivArgs(op, input, target, options);
-    if (!this.ctx) return toHost(reference.klDiv(this.hostFloats(op, input), this.hostFloats(op, o.target), o), o.reduction === 'none');
-    return this.resilient(op, [input, target], async () => this.readResult(op, o.reduction === 'none', 0, 0, await this.gpu.withUploads((r) => this.gpu.klDivOn(r, op, input, o.target, options, o))), () => this.klDiv(input, target, options));
+    if (!this.ctx) return toHost((await cpuReference()).klDiv(this.hostFloats(op, input), this.hostFloats(op, o.target, 'target'), o), o.reduction === 'none');
+    return this.resilient(op, [input, target], async () => this.readResult(op, o.reduction === 'none', [], await this.gpu.withUploads((r) => this.gpu.klDivOn(r, op, input, o.target, options, o))), () => this.klDiv(input, target, options));
   }
 
   /**
@@ -789,11 +854,14 @@ export class Engine extends EventTarget {
    */
   async linearCrossEntropy(hidden: FloatInput, weight: FloatInput, target: IndexInput, options: LinearCrossEntropyOptions): Promise<LinearCrossEntropyResult> {
     const op = 'linearCrossEntropy';
-    const o = this.linearCrossEntropyArgs(op, hidden, weight, target, options);
+    this.assertLive(op);
+    const lce = await loadLinearCrossEntropy();
+    const o = lce.linearCrossEntropyArgs(op, hidden, weight, target, options);
     if (!this.ctx) {
-      const r = reference.linearCrossEntropy(this.hostFloats(op, hidden), this.hostFloats(op, weight), o.target as Int32Array, o.rows, o.dim, o.vocab, {
+      const r = (await cpuReference()).linearCrossEntropy(this.hostFloats(op, hidden, 'hidden'), this.hostFloats(op, weight, 'weight'), this.hostData(op, 'target', o.target), o.rows, o.dim, o.vocab, {
         ...o,
-        bias: o.bias ? this.hostFloats(op, o.bias) : undefined,
+        bias: this.hostWeights(op, 'bias', o.bias),
+        classWeight: this.hostWeights(op, 'classWeight', o.classWeight),
       });
       const f32 = (x: number | Float64Array): number | Float32Array => (typeof x === 'number' ? Math.fround(x) : Float32Array.from(x));
       return withoutUndefined({
@@ -805,35 +873,15 @@ export class Engine extends EventTarget {
         zLoss: o.zLoss !== 0 ? f32(r.zLoss) : undefined,
       });
     }
-    return this.resilient(op, [hidden, weight, target, options.bias], () => this.readLinearCrossEntropy(op, o, hidden, weight, options), () => this.linearCrossEntropy(hidden, weight, target, options));
-  }
-
-  private async readLinearCrossEntropy(op: string, o: LinearArgs, hidden: FloatInput, weight: FloatInput, options: LinearCrossEntropyOptions): Promise<LinearCrossEntropyResult> {
-    const none = o.reduction === 'none';
-    const result = await this.gpu.withUploads((r) => this.gpu.linearCrossEntropyOn(r, op, hidden, weight, o.target, options, o));
-    const tensors = [result.loss, result.weightSum, result.gradHidden, result.gradWeight, result.gradBias, result.zLoss].filter((t): t is GpuTensor => t !== undefined);
-    try {
-      const [loss, ws, gradHidden, gradWeight, gradBias, z] = await Promise.all(
-        [result.loss, result.weightSum, result.gradHidden, result.gradWeight, result.gradBias, result.zLoss].map((t) => t?.read() as Promise<Float32Array> | undefined),
-      );
-      if (ws![1]! > 0) throw new XentropyArgumentError(op, 'target', `has ${ws![1]} values outside [0, ${o.vocab}) that are not ignoreIndex (${o.ignoreIndex})`);
-      return withoutUndefined({
-        loss: none ? loss! : loss![0]!,
-        gradHidden,
-        gradWeight,
-        gradBias,
-        weightSum: ws![0]!,
-        zLoss: z === undefined ? undefined : none ? z : z[0]!,
-      });
-    } finally {
-      for (const t of tensors) t.release();
-    }
+    const gpu = async () => lce.readLinearCrossEntropy(op, o, await this.gpu.withUploads((r) => this.gpu.linearCrossEntropyOn(r, op, hidden, weight, o.target, options, o)));
+    return this.resilient(op, [hidden, weight, target, options.bias], gpu, () => this.linearCrossEntropy(hidden, weight, target, options));
   }
 
   /** The sum of all values (deterministic: the same input gives the same bits on every run). */
   async sum(input: FloatInput): Promise<number> {
+    this.assertLive('sum');
     checkFloatInput('sum', 'input', input);
-    if (!this.ctx) return Math.fround(reference.sum(this.hostFloats('sum', input)));
+    if (!this.ctx) return Math.fround((await cpuReference()).sum(this.hostFloats('sum', input)));
     const gpu = async () => {
       const out = await this.gpu.withUploads((r) => this.gpu.sumOn(r, 'sum', input, {}));
       try {
@@ -857,7 +905,10 @@ export class Engine extends EventTarget {
    * entry (its `kernel` lists the pass's kernels), which avoids the per-pass overhead of tiny dispatches.
    */
   async profile<T>(work: () => Promise<T>, options: { perPass?: boolean } = {}): Promise<{ result: T; timings: DispatchTiming[] }> {
-    if (!this.ctx) throw new Error('profile: the CPU backend has no GPU dispatches to time');
+    this.assertLive('profile');
+    if (!this.ctx) {
+      throw new XentropyArgumentError('profile', 'engine', "runs on the CPU backend (engine.backend is 'cpu'): it has no GPU dispatches to time");
+    }
     return this.ctx.profile(work, options);
   }
 
@@ -875,12 +926,16 @@ export class Engine extends EventTarget {
 
   /** @internal Validate crossEntropy's and nllLoss's arguments (shared by the host and GPU-resident forms). */
   crossEntropyArgs(op: string, input: unknown, target: unknown, options: CrossEntropyOptions, nll: boolean) {
+    this.assertLive(op);
     checkOptions(op, options, nll ? NLL_OPTIONS : CROSS_ENTROPY_OPTIONS);
     const inputs = nll ? ('logProbs' as const) : checkChoice(op, 'inputs', options.inputs, ['logits', 'probabilities'] as const, 'logits');
     const inputName = nll ? 'logProbs' : inputs === 'probabilities' ? 'input' : 'logits';
     const length = checkFloatInput(op, inputName, input, true);
     checkShape(op, options.shape, length, inputName);
-    const { rows, cols, inner } = checkClassDim(op, options.classDim, Array.from(options.shape));
+    const { rows, cols, inner, classDim } = checkClassDim(op, options.classDim, Array.from(options.shape));
+    // A target length error names `shape` as what the target disagrees with (e.g. a transposed [classes, rows]).
+    const classesAt = classDim === options.shape.length - 1 ? '' : ` (classes in dimension ${classDim})`;
+    const rowsOf = `shape [${options.shape.join(', ')}]${classesAt} has`;
     const reduction = checkReduction(op, options.reduction);
     const grad = checkBoolean(op, 'grad', options.grad, true);
     const labelSmoothing = checkNumber(op, 'labelSmoothing', options.labelSmoothing, 0, 0, 1);
@@ -893,7 +948,7 @@ export class Engine extends EventTarget {
     }
     const weight = options.weight === undefined ? undefined : checkWeights(op, 'weight', options.weight, [cols], `one per class (${cols})`);
     let allWeights = cols;
-    if (weight) allWeights = weight.reduce((a, b) => a + b, 0);
+    if (weight instanceof Float32Array) allWeights = weight.reduce((a, b) => a + b, 0);
     // An f16 GpuTensor is taken for probabilities too, so that it is refused as such (probability targets are f32).
     const softTarget = target instanceof Float32Array || (target instanceof GpuTensor && target.dtype !== 'i32');
     const ignoreIndex = checkInteger(op, 'ignoreIndex', options.ignoreIndex, DEFAULT_IGNORE_INDEX);
@@ -908,13 +963,18 @@ export class Engine extends EventTarget {
       }
       checkedTarget = checkFloatTensor(op, 'target', target, length, `probability targets need the ${inputName}' element count,`);
     } else {
-      checkedTarget = checkClassTargets(op, target, rows, cols, ignoreIndex);
+      checkedTarget = checkClassTargets(op, target, rows, cols, ignoreIndex, rowsOf);
     }
-    return { rows, cols, inner, reduction, ignoreIndex, grad, target: checkedTarget, softTarget, inputs, weight, allWeights, labelSmoothing, zLoss, softcap };
+    const recheck = gpuRechecks(
+      [checkedTarget, (v) => checkClassTargets(op, v, rows, cols, ignoreIndex, rowsOf)],
+      [weight, (v) => checkWeights(op, 'weight', v, [cols], `one per class (${cols})`)],
+    );
+    return { rows, cols, inner, reduction, ignoreIndex, grad, target: checkedTarget, softTarget, inputs, weight, allWeights, labelSmoothing, zLoss, softcap, recheck };
   }
 
   /** @internal Validate the binary cross-entropies' arguments. */
   binaryArgs(op: string, input: unknown, target: unknown, options: BinaryCrossEntropyWithLogitsOptions, logits: boolean) {
+    this.assertLive(op);
     checkOptions(op, options, logits ? BCE_LOGITS_OPTIONS : BCE_OPTIONS);
     const inputName = logits ? 'input' : 'probs';
     const n = checkFloatInput(op, inputName, input);
@@ -928,34 +988,16 @@ export class Engine extends EventTarget {
     for (let k = dims.length - 1, product = 1; k >= 0; k--) suffixes.push((product *= dims[k]!));
     const weight = options.weight === undefined ? undefined : checkWeights(op, 'weight', options.weight, suffixes, `the size of trailing dimensions of the shape: one of ${suffixes.join(', ')}`);
     const posWeight = options.posWeight === undefined ? undefined : checkWeights(op, 'posWeight', options.posWeight, [cols], `one per entry of the last dimension (${cols})`);
-    return { n, cols, reduction, grad, target: checkedTarget, logits, weight, posWeight };
-  }
-
-  /** @internal Validate linearCrossEntropy's arguments (host and GPU-resident forms). */
-  linearCrossEntropyArgs(op: string, hidden: unknown, weight: unknown, target: unknown, options: LinearCrossEntropyOptions) {
-    checkOptions(op, options, LINEAR_CE_OPTIONS);
-    // hidden, weight and bias may be f16 GpuTensors (read exactly, widened to f32; the results stay f32).
-    const { rows, cols: dim } = checkShape(op, options.shape, checkFloatInput(op, 'hidden', hidden, true), 'hidden');
-    const weightLength = checkFloatInput(op, 'weight', weight, true);
-    if (weightLength === 0 || weightLength % dim !== 0) {
-      throw new XentropyArgumentError(op, 'weight', `has ${weightLength} elements, not a positive multiple of hidden's last dimension (${dim}): it must be [V, ${dim}]`);
-    }
-    const vocab = weightLength / dim;
-    const reduction = checkReduction(op, options.reduction);
-    const grad = checkBoolean(op, 'grad', options.grad, true);
-    const ignoreIndex = checkInteger(op, 'ignoreIndex', options.ignoreIndex, DEFAULT_IGNORE_INDEX);
-    const labelSmoothing = checkNumber(op, 'labelSmoothing', options.labelSmoothing, 0, 0, 1);
-    const zLoss = checkNumber(op, 'zLoss', options.zLoss, 0, 0, Infinity);
-    const softcap = options.softcap === undefined ? undefined : checkNumber(op, 'softcap', options.softcap, 0, 0, Infinity, true);
-    const bias = options.bias === undefined ? undefined : checkFloatTensor(op, 'bias', options.bias, vocab, 'the weight has V =', true);
-    const classWeight = options.classWeight === undefined ? undefined : checkWeights(op, 'classWeight', options.classWeight, [vocab], `one per class (V = ${vocab})`);
-    const allWeights = classWeight ? classWeight.reduce((a, b) => a + b, 0) : vocab;
-    const checkedTarget = checkClassTargets(op, target, rows, vocab, ignoreIndex, 'hidden has');
-    return { rows, dim, vocab, reduction, grad, ignoreIndex, labelSmoothing, zLoss, softcap, bias, classWeight, allWeights, target: checkedTarget };
+    const recheck = gpuRechecks(
+      [weight, (v) => checkWeights(op, 'weight', v, suffixes, 'finite values >= 0')],
+      [posWeight, (v) => checkWeights(op, 'posWeight', v, [cols], 'finite values >= 0')],
+    );
+    return { n, cols, reduction, grad, target: checkedTarget, logits, weight, posWeight, recheck };
   }
 
   /** @internal */
   entropyArgs(op: string, probs: unknown, options: LossOptions) {
+    this.assertLive(op);
     checkOptions(op, options, ENTROPY_OPTIONS);
     const { rows, cols } = checkShape(op, options.shape, checkFloatInput(op, 'probs', probs), 'probs');
     checkProbabilities(op, 'probs', probs as Float32Array | GpuTensor);
@@ -964,6 +1006,7 @@ export class Engine extends EventTarget {
 
   /** @internal */
   klDivArgs(op: string, input: unknown, target: unknown, options: KlDivOptions) {
+    this.assertLive(op);
     checkOptions(op, options, KL_OPTIONS);
     const n = checkFloatInput(op, 'input', input);
     checkShape(op, options.shape, n, 'input');
@@ -974,11 +1017,11 @@ export class Engine extends EventTarget {
   }
 
   /** Read a GPU result back to the host and release its tensors; out-of-range GPU-resident targets throw here. */
-  private async readResult(op: string, none: boolean, cols: number, ignoreIndex: number, result: CrossEntropyGpuResult): Promise<CrossEntropyResult> {
+  private async readResult(op: string, none: boolean, recheck: Recheck, result: CrossEntropyGpuResult): Promise<CrossEntropyResult> {
     const tensors = [result.loss, result.weightSum, ...(result.grad ? [result.grad] : []), ...(result.zLoss ? [result.zLoss] : [])];
     try {
       const [loss, grad, ws, z] = await Promise.all([result.loss.read(), result.grad?.read(), result.weightSum.read(), result.zLoss?.read()]);
-      if (ws[1]! > 0) throw new XentropyArgumentError(op, 'target', `has ${ws[1]} values outside [0, ${cols}) that are not ignoreIndex (${ignoreIndex})`);
+      if (ws[1]! > 0) await explainInvalid(op, ws[1]!, recheck);
       return withoutUndefined({
         loss: none ? (loss as Float32Array) : loss[0]!,
         grad: grad as Float32Array | undefined,
@@ -991,11 +1034,12 @@ export class Engine extends EventTarget {
   }
 
   private async rowwise(op: string, input: FloatInput, options: ShapeOptions, log: boolean): Promise<Float32Array> {
+    this.assertLive(op);
     checkOptions(op, options, SHAPE_OPTIONS);
     const { rows, cols } = checkShape(op, options.shape, checkFloatInput(op, 'input', input, true));
     if (!this.ctx) {
       const x = this.hostFloats(op, input);
-      return Float32Array.from(log ? reference.logSoftmax(x, rows, cols) : reference.softmax(x, rows, cols));
+      return Float32Array.from(log ? (await cpuReference()).logSoftmax(x, rows, cols) : (await cpuReference()).softmax(x, rows, cols));
     }
     const gpu = async () => {
       const out = await this.gpu.withUploads((r) => this.gpu.rowwise(r, op, input, options, log));
@@ -1008,10 +1052,43 @@ export class Engine extends EventTarget {
     return this.resilient(op, [input], gpu, () => this.rowwise(op, input, options, log));
   }
 
-  private hostFloats(op: string, value: FloatInput): Float32Array {
-    if (value instanceof GpuTensor) throw new Error(`${op}: GpuTensor inputs need the webgpu backend (this engine runs on the CPU)`);
-    return value;
+  /** Host data for the CPU reference: arrays of numbers as f32 (as they would be uploaded); a GpuTensor is refused. */
+  private hostFloats(op: string, value: FloatInput, argument = 'input'): Float32Array {
+    return this.hostData(op, argument, value) as Float32Array;
   }
+
+  private hostData<T extends Float32Array | Int32Array>(op: string, argument: string, value: T | GpuTensor | readonly number[]): T {
+    if (value instanceof GpuTensor) {
+      const problem = "is a GpuTensor, but this engine runs on the CPU backend (engine.backend is 'cpu'): pass host data";
+      throw new XentropyArgumentError(op, argument, problem);
+    }
+    return hostArray(value) as T;
+  }
+
+  private hostWeights(op: string, argument: string, value: Float32Array | GpuTensor | undefined): Float32Array | undefined {
+    return value === undefined ? undefined : this.hostData(op, argument, value);
+  }
+}
+
+/** Host data as a typed array: an array of numbers is float data (f32), as everywhere. */
+function hostArray(value: Float32Array | Int32Array | readonly number[]): Float32Array | Int32Array {
+  return Array.isArray(value) ? Float32Array.from(value) : (value as Float32Array | Int32Array);
+}
+
+/**
+ * The fused linear cross-entropy (its validation, kernels and host side), loaded on first use, so that applications
+ * that never call it do not load it (its kernels are registered by the module: see src/shaders.ts).
+ */
+function loadLinearCrossEntropy(): Promise<typeof import('./ops/linearCrossEntropy.js')> {
+  return import('./ops/linearCrossEntropy.js');
+}
+
+/**
+ * The f64 CPU reference, for an engine on the CPU backend: loaded on first use, so that applications whose engine runs
+ * on WebGPU need not load it (it is also the package's public `reference` export).
+ */
+function cpuReference(): Promise<typeof import('./reference/index.js')> {
+  return import('./reference/index.js');
 }
 
 function withoutUndefined<T extends object>(value: T): T {

@@ -3,7 +3,7 @@
  * pass, deterministic parallel sum) with an f64 CPU reference as fallback and oracle.
  */
 export { createEngine, DeviceLostEvent, Engine, GpuEncoding, GpuOps, type EngineOptions, type GradientOutput, type InPlaceGradient, type RowwiseGpuOptions, type SumGpuOptions } from './engine.js';
-export type { AdapterInfo, NodeAdapter } from './gpu/adapter.js';
+export { deviceDescriptor, type AdapterInfo, type NodeAdapter } from './gpu/adapter.js';
 export type { DispatchTiming, EngineStats } from './gpu/context.js';
 export type { PoolStats } from './gpu/pool.js';
 export { GpuTensor, type DType } from './gpu/tensor.js';
@@ -11,4 +11,4 @@ export { fromFloat16Bits, roundToFloat16, toFloat16Bits } from './float16.js';
 export { sumErrorBound, sumPlan, type SumPlan } from './ops/sum.js';
 export * as reference from './reference/index.js';
 export type * from './types.js';
-export { XentropyArgumentError } from './validate.js';
+export { XentropyArgumentError } from './errors.js';

@@ -1,51 +1,58 @@
 /**
- * The WGSL sources, one kernel per file in ../shaders/, bundled as strings by Vite (`?raw`) so the built package
- * carries them. Kernel names here match the file names.
+ * The WGSL sources, one kernel per file in ../shaders/, bundled as strings by Vite (`?raw`, minified by
+ * ../vite.wgsl.ts) so the built package carries them. Kernel names here match the file names. The kernels every
+ * engine may need are imported here; the linear cross-entropy matmuls are imported by their op
+ * (src/ops/linearCrossEntropy.ts, loaded on first use) and the subgroup probe by src/gpu/subgroupProbe.ts (loaded by
+ * GpuContext.enableSubgroups), which register them, so applications need not load them.
  */
 import binaryCrossEntropy from '../shaders/binary_cross_entropy.wgsl?raw';
 import crossEntropy from '../shaders/cross_entropy.wgsl?raw';
-import elementIoF16 from '../shaders/element_io_f16.wgsl?raw';
-import elementIoF16InPlace from '../shaders/element_io_f16_in_place.wgsl?raw';
 import elementIoF16Packed from '../shaders/element_io_f16_packed.wgsl?raw';
 import elementIoF16PackedInPlace from '../shaders/element_io_f16_packed_in_place.wgsl?raw';
 import elementIoF16PackedEven from '../shaders/element_io_f16_packed_even.wgsl?raw';
 import elementIoF16PackedEvenInPlace from '../shaders/element_io_f16_packed_even_in_place.wgsl?raw';
 import elementIoF32 from '../shaders/element_io_f32.wgsl?raw';
 import elementIoF32InPlace from '../shaders/element_io_f32_in_place.wgsl?raw';
-import elementIoF32Vec4 from '../shaders/element_io_f32_vec4.wgsl?raw';
-import elementIoF32Vec4InPlace from '../shaders/element_io_f32_vec4_in_place.wgsl?raw';
 import entropy from '../shaders/entropy.wgsl?raw';
 import f16Bits from '../shaders/f16_bits.wgsl?raw';
-import linearCrossEntropyBias from '../shaders/linear_cross_entropy_bias.wgsl?raw';
-import linearCrossEntropyMatmul from '../shaders/linear_cross_entropy_matmul.wgsl?raw';
-import linearCrossEntropyMatmul128 from '../shaders/linear_cross_entropy_matmul128.wgsl?raw';
-import matmulOperandF16 from '../shaders/matmul_operand_f16.wgsl?raw';
-import matmulOperandF16Packed from '../shaders/matmul_operand_f16_packed.wgsl?raw';
-import matmulOperandF32 from '../shaders/matmul_operand_f32.wgsl?raw';
 import klDiv from '../shaders/kl_div.wgsl?raw';
 import logSoftmax from '../shaders/log_softmax.wgsl?raw';
 import rowReduceSubgroup from '../shaders/row_reduce_subgroup.wgsl?raw';
 import rowReduceWorkgroup from '../shaders/row_reduce_workgroup.wgsl?raw';
 import rowStats from '../shaders/row_stats.wgsl?raw';
-import subgroupProbe from '../shaders/subgroup_probe.wgsl?raw';
 import sum from '../shaders/sum.wgsl?raw';
 import targetWeightSum from '../shaders/target_weight_sum.wgsl?raw';
+import weightCheck from '../shaders/weight_check.wgsl?raw';
 
 export const shaderSources = {
   binary_cross_entropy: binaryCrossEntropy,
   cross_entropy: crossEntropy,
   entropy,
   kl_div: klDiv,
-  linear_cross_entropy_bias: linearCrossEntropyBias,
-  linear_cross_entropy_matmul: linearCrossEntropyMatmul,
-  linear_cross_entropy_matmul128: linearCrossEntropyMatmul128,
   log_softmax: logSoftmax,
-  subgroup_probe: subgroupProbe,
   sum,
   target_weight_sum: targetWeightSum,
+  weight_check: weightCheck,
 } as const;
 
-export type KernelName = keyof typeof shaderSources;
+/** Kernels registered by the op that uses them (registerKernel), not imported here. */
+export type RegisteredKernelName =
+  | 'linear_cross_entropy_bias'
+  | 'linear_cross_entropy_matmul'
+  | 'linear_cross_entropy_matmul128'
+  | 'subgroup_probe';
+
+export type KernelName = keyof typeof shaderSources | RegisteredKernelName;
+
+/** The full WGSL of a registered kernel for one variant. */
+export type KernelBuilder = (subgroups: boolean, io: KernelIo) => string;
+
+const registered = new Map<KernelName, KernelBuilder>();
+
+/** Make a kernel available (called by the module of the op that uses it, when it is loaded). */
+export function registerKernel(kernel: RegisteredKernelName, build: KernelBuilder): void {
+  registered.set(kernel, build);
+}
 
 /**
  * How a row kernel's input and output elements are stored (an element-I/O snippet from shaders/element_io_*.wgsl):
@@ -58,18 +65,23 @@ export type KernelName = keyof typeof shaderSources;
  */
 export type ElementIo = 'f32' | 'f32-in-place' | 'f32-vec4' | 'f32-vec4-in-place' | 'f16' | 'f16-in-place' | 'f16-packed' | 'f16-packed-in-place' | 'f16-packed-even' | 'f16-packed-even-in-place';
 
-const ELEMENT_IO: Record<ElementIo, string> = {
+/**
+ * The element-I/O snippets. The vec4 and array<f16> ones are used only by engines created with `vec4Io: true` or on a
+ * device with `shader-f16`, so createEngine loads them then (src/elementIoOptional.ts) and registers them here.
+ */
+const ELEMENT_IO: Partial<Record<ElementIo, string>> = {
   f32: elementIoF32,
   'f32-in-place': elementIoF32InPlace,
-  'f32-vec4': elementIoF32Vec4,
-  'f32-vec4-in-place': elementIoF32Vec4InPlace,
-  f16: elementIoF16,
-  'f16-in-place': elementIoF16InPlace,
   'f16-packed': elementIoF16Packed,
   'f16-packed-in-place': elementIoF16PackedInPlace,
   'f16-packed-even': elementIoF16PackedEven,
   'f16-packed-even-in-place': elementIoF16PackedEvenInPlace,
 };
+
+/** Make element-I/O snippets available (see ELEMENT_IO). */
+export function registerElementIo(snippets: Partial<Record<ElementIo, string>>): void {
+  Object.assign(ELEMENT_IO, snippets);
+}
 
 /**
  * Row-wise kernels: the host prepends row_stats.wgsl (running max / sum of exponentials), a reduction snippet defining
@@ -97,23 +109,13 @@ export type MatmulIo = 'f32' | `${OperandIo}:${OperandIo}:${OperandIo}`;
 /** A kernel's storage variant: a row kernel's element I/O, or a matmul kernel's operand types. */
 export type KernelIo = ElementIo | MatmulIo;
 
-const OPERAND_IO: Record<OperandIo, string> = { f32: matmulOperandF32, f16: matmulOperandF16, 'f16-packed': matmulOperandF16Packed };
-
-/** The matmul kernels, which take operand variants (bindings 1, 2, 3: a, b, bias). */
-const MATMUL_KERNELS: ReadonlySet<KernelName> = new Set(['linear_cross_entropy_matmul', 'linear_cross_entropy_matmul128']);
-
-/** The MatmulIo of operands stored as `a`, `b` and `bias`. */
-export function matmulIo(a: OperandIo, b: OperandIo, bias: OperandIo): MatmulIo {
-  return a === 'f32' && b === 'f32' && bias === 'f32' ? 'f32' : `${a}:${b}:${bias}`;
-}
-
 /** True for the kernels that take an element-I/O variant. */
 export function hasElementIo(kernel: KernelName): boolean {
   return ROW_KERNELS[kernel] !== undefined;
 }
 
 /** Directives (`enable subgroups;`, `enable f16;`, `diagnostic(...)`) must open the module: move them to the top. */
-function hoistDirectives(parts: string[]): string {
+export function hoistDirectives(parts: string[]): string {
   const directive = /^\s*(enable|requires|diagnostic)\b[^;]*;\s*$/;
   const lines = parts.join('\n').split('\n');
   const enables = [...new Set(lines.filter((line) => directive.test(line)).map((line) => line.trim()))];
@@ -122,18 +124,21 @@ function hoistDirectives(parts: string[]): string {
 
 /**
  * The full WGSL of a kernel, with the snippets it needs: for row kernels the subgroup reduction when `subgroups` and
- * the element I/O (`io`: an ElementIo); for the matmul kernels the operand snippets (`io`: a MatmulIo).
+ * the element I/O (`io`: an ElementIo); registered kernels build their own (the matmuls: operand snippets, `io` a
+ * MatmulIo).
  */
 export function kernelSource(kernel: KernelName, subgroups: boolean, io: KernelIo = 'f32'): string {
-  if (MATMUL_KERNELS.has(kernel)) {
-    const types = (io === 'f32' ? 'f32:f32:f32' : io).split(':') as OperandIo[];
-    if (types.length !== 3 || !types.every((t) => t in OPERAND_IO)) throw new Error(`xentropy: internal error: matmul operand variant '${io}'`);
-    const operands = (['a', 'b', 'bias'] as const).map((name, i) => OPERAND_IO[types[i]!].replaceAll('{{NAME}}', name).replaceAll('{{BINDING}}', String(i + 1)));
-    return hoistDirectives([...operands, shaderSources[kernel]]);
-  }
+  const build = registered.get(kernel);
+  if (build) return build(subgroups, io);
+  if (!(kernel in shaderSources)) throw new Error(`xentropy: internal error: kernel '${kernel}' is not loaded`);
+  const source = shaderSources[kernel as keyof typeof shaderSources];
   const bindings = ROW_KERNELS[kernel];
-  if (!bindings) return shaderSources[kernel];
-  if (!(io in ELEMENT_IO)) throw new Error(`xentropy: internal error: element I/O '${io}' for ${kernel}`);
-  const elementIo = ELEMENT_IO[io as ElementIo].replaceAll('{{X}}', String(bindings.x)).replaceAll('{{OUT}}', String(bindings.out));
-  return hoistDirectives([subgroups ? rowReduceSubgroup : rowReduceWorkgroup, rowStats, ...(io.startsWith('f16') ? [f16Bits] : []), elementIo, shaderSources[kernel]]);
+  if (!bindings) return source;
+  const snippet = ELEMENT_IO[io as ElementIo];
+  if (snippet === undefined) {
+    throw new Error(`xentropy: internal error: element I/O '${io}' for ${kernel} is not loaded`);
+  }
+  const elementIo = snippet.replaceAll('{{X}}', String(bindings.x)).replaceAll('{{OUT}}', String(bindings.out));
+  const reduce = subgroups ? rowReduceSubgroup : rowReduceWorkgroup;
+  return hoistDirectives([reduce, rowStats, ...(io.startsWith('f16') ? [f16Bits] : []), elementIo, source]);
 }

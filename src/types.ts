@@ -4,9 +4,17 @@ import type { GpuTensor } from './gpu/tensor.js';
 /** How per-element losses are combined, as PyTorch's `reduction`. */
 export type Reduction = 'mean' | 'sum' | 'none';
 
-/** Data an op can take: host memory, or a tensor already on the engine's device. */
-export type FloatInput = Float32Array | GpuTensor;
+/**
+ * Data an op can take: host memory (a typed array, or a plain array of numbers, which is converted: f32 for float
+ * data, i32 for class indices), or a tensor already on the engine's device.
+ */
+export type FloatInput = Float32Array | readonly number[] | GpuTensor;
 export type IndexInput = Int32Array | readonly number[] | GpuTensor;
+/**
+ * Weights: host data (checked on the host) or an f32 GpuTensor (checked on the GPU: invalid values give NaN and count
+ * in weightSum[1]).
+ */
+export type WeightInput = Float32Array | readonly number[] | GpuTensor;
 
 export interface ShapeOptions {
   /** The input's shape; the op works over the last dimension. Its product must equal the input's length. */
@@ -26,7 +34,7 @@ export interface NllLossOptions extends LossOptions {
   /** Rows with this target contribute loss 0 and gradient 0 and are left out of the mean. Default -100. */
   ignoreIndex?: number;
   /** Per-class weights (length classes, finite, >= 0). The mean divides by the sum of the targets' weights. */
-  weight?: Float32Array | readonly number[];
+  weight?: WeightInput;
   /**
    * Which dimension of `shape` holds the classes. Default: the last. PyTorch's layout [N, C, d1, ..., dk] is
    * classDim 1, with targets [N, d1, ..., dk]; it is read in place (no transpose copy). Negative counts from the end.
@@ -52,12 +60,12 @@ export interface CrossEntropyOptions extends NllLossOptions {
 /** Options of `binaryCrossEntropyWithLogits` and `binaryCrossEntropy`. */
 export interface BinaryCrossEntropyOptions extends LossOptions {
   /** Weights broadcast from the trailing dimensions: length = the product of the last k dimensions (k >= 1). */
-  weight?: Float32Array | readonly number[];
+  weight?: WeightInput;
 }
 
 export interface BinaryCrossEntropyWithLogitsOptions extends BinaryCrossEntropyOptions {
   /** Weight of the positive term per entry of the last dimension (broadcast along it), finite and >= 0. */
-  posWeight?: Float32Array | readonly number[];
+  posWeight?: WeightInput;
 }
 
 /** Options of `klDiv` (PyTorch's F.kl_div; the input holds log-probabilities). */
@@ -124,7 +132,7 @@ export interface LinearCrossEntropyOptions {
   /** Also compute gradHidden, gradWeight (and gradBias with a bias). Default true. */
   grad?: boolean;
   /** Per-class weights [V] (F.cross_entropy's `weight`), finite and >= 0. */
-  classWeight?: Float32Array | readonly number[];
+  classWeight?: WeightInput;
   labelSmoothing?: number;
   zLoss?: number;
   softcap?: number;

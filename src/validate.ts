@@ -2,15 +2,11 @@
  * Argument checks shared by every op. They run before any GPU work and throw errors that name the op, the argument
  * and the problem, so a bad call never produces a silently wrong number.
  */
+import { XentropyArgumentError } from './errors.js';
 import { GpuTensor } from './gpu/tensor.js';
 import type { Reduction } from './types.js';
 
-export class XentropyArgumentError extends Error {
-  constructor(op: string, argument: string, problem: string) {
-    super(`${op}: ${argument} ${problem}`);
-    this.name = 'XentropyArgumentError';
-  }
-}
+export { XentropyArgumentError };
 
 export function typeName(value: unknown): string {
   if (value === null) return 'null';
@@ -72,10 +68,20 @@ export function checkNotDetached(op: string, argument: string, view: ArrayBuffer
   if (isDetached(view)) throw new XentropyArgumentError(op, argument, `is a ${typeName(view)} whose ArrayBuffer was detached (transferred); pass data that is still readable`);
 }
 
-/** Float data: a Float32Array or an f32 GpuTensor (or f16 where the op takes it: `f16`). Returns its length. */
+/**
+ * Float data: a Float32Array, an array of numbers (rounded to f32 where it is used), or an f32 GpuTensor (or f16
+ * where the op takes it: `f16`). Returns its length.
+ */
 export function checkFloatInput(op: string, argument: string, value: unknown, f16 = false): number {
   if (value instanceof Float32Array) {
     checkNotDetached(op, argument, value);
+    return value.length;
+  }
+  if (Array.isArray(value)) {
+    const i = value.findIndex((v) => typeof v !== 'number');
+    if (i >= 0) {
+      throw new XentropyArgumentError(op, `${argument}[${i}]`, `must be a number (got ${typeName(value[i])})`);
+    }
     return value.length;
   }
   const tensors = f16 ? 'an f32 or f16 GpuTensor' : 'an f32 GpuTensor';
@@ -86,7 +92,8 @@ export function checkFloatInput(op: string, argument: string, value: unknown, f1
     if (value.isReleased) throw new XentropyArgumentError(op, argument, 'is a GpuTensor that was already released');
     return value.length;
   }
-  throw new XentropyArgumentError(op, argument, `must be a Float32Array or ${tensors} (got ${typeName(value)})`);
+  const wanted = `a Float32Array, an array of numbers or ${tensors}`;
+  throw new XentropyArgumentError(op, argument, `must be ${wanted} (got ${typeName(value)})`);
 }
 
 export function checkReduction(op: string, value: unknown): Reduction {
@@ -180,16 +187,36 @@ export function checkNumber(op: string, argument: string, value: unknown, fallba
 }
 
 /**
- * Host weights (class weights, BCE weights): a Float32Array or an array of numbers of one of the allowed lengths, every
- * value finite and >= 0. Returns them as a Float32Array.
+ * Weights (class weights, BCE weights): a Float32Array or an array of numbers of one of the allowed lengths, every
+ * value finite and >= 0, returned as a Float32Array; or an f32 GpuTensor of such a length, returned as it is (its
+ * values are checked on the GPU: see shaders/weight_check.wgsl).
  */
-export function checkWeights(op: string, argument: string, value: unknown, allowedLengths: readonly number[], lengthWords: string): Float32Array {
+export function checkWeights(
+  op: string,
+  argument: string,
+  value: unknown,
+  allowedLengths: readonly number[],
+  lengthWords: string,
+): Float32Array | GpuTensor {
+  if (value instanceof GpuTensor) {
+    if (value.dtype !== 'f32') {
+      throw new XentropyArgumentError(op, argument, `must hold f32 values (got a ${value.dtype} GpuTensor)`);
+    }
+    if (value.isReleased) throw new XentropyArgumentError(op, argument, 'is a GpuTensor that was already released');
+    if (!allowedLengths.includes(value.length)) {
+      throw new XentropyArgumentError(op, argument, `has ${value.length} elements but must have ${lengthWords}`);
+    }
+    return value;
+  }
   let weights: Float32Array;
   if (value instanceof Float32Array) {
     checkNotDetached(op, argument, value);
     weights = value;
   } else if (Array.isArray(value) && value.every((v) => typeof v === 'number')) weights = Float32Array.from(value as number[]);
-  else throw new XentropyArgumentError(op, argument, `must be a Float32Array or an array of numbers (got ${typeName(value)})`);
+  else {
+    const wanted = 'a Float32Array, an array of numbers or an f32 GpuTensor';
+    throw new XentropyArgumentError(op, argument, `must be ${wanted} (got ${typeName(value)})`);
+  }
   if (!allowedLengths.includes(weights.length)) {
     throw new XentropyArgumentError(op, argument, `has ${weights.length} elements but must have ${lengthWords}`);
   }
@@ -201,7 +228,7 @@ export function checkWeights(op: string, argument: string, value: unknown, allow
 }
 
 /** Host probabilities must lie in [0, 1] (NaN is refused too, as PyTorch's binary_cross_entropy refuses it). */
-export function checkProbabilities(op: string, argument: string, value: Float32Array | GpuTensor): void {
+export function checkProbabilities(op: string, argument: string, value: ArrayLike<number> | GpuTensor): void {
   if (value instanceof GpuTensor) return; // checked where it lives: the kernels give NaN outside [0, 1]
   for (let i = 0; i < value.length; i++) {
     const p = value[i]!;

@@ -3,15 +3,16 @@
  * per kernel variant and cached), buffers (pooled), uniform parameters, command submission and readback.
  * Ops (src/ops/*.ts) describe their work as dispatches on a `Batch`; they never create GPU objects themselves.
  */
+import { XentropyArgumentError } from '../errors.js';
 import { fromFloat16Bits, toFloat16Bits } from '../float16.js';
 import { kernelSource, type ElementIo, type KernelIo, type KernelName, type OperandIo } from '../shaders.js';
+import { BufferUsage, MapMode } from './flags.js';
 import { BufferPool, type PoolStats } from './pool.js';
+import type { BatchTimer, Profiling } from './profiler.js';
 import { GpuTensor, byteLengthOf, elementBytes, type DType } from './tensor.js';
 
-/** Usage of every storage buffer the engine makes (GPUBufferUsage is a global only once WebGPU is loaded). */
-function storageUsage(): number {
-  return GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
-}
+/** Usage of every storage buffer the engine makes. */
+const STORAGE_USAGE = BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST;
 
 /** What the engine holds on the device. */
 export interface EngineStats extends PoolStats {
@@ -30,9 +31,6 @@ export interface DispatchTiming {
   /** Milliseconds between the compute pass's beginning and end timestamps. */
   ms: number;
 }
-
-/** Most dispatches one batch records while profiling (two timestamps each). */
-const PROFILE_QUERIES_PER_BATCH = 512;
 
 /**
  * Dispatch recipes kept (each holds a bind group and a small uniform buffer). Calls in flight at once hold different
@@ -66,7 +64,7 @@ export class GpuContext {
   private readonly bufferIds = new WeakMap<GPUBuffer, number>();
   private nextBufferId = 1;
   /** While `profile` runs: where batches put their dispatch timings, and the reads still pending. */
-  profiling: { timings: DispatchTiming[]; pending: Promise<void>[]; perPass: boolean } | null = null;
+  profiling: Profiling | null = null;
   /** Row reductions use subgroup shuffles (set by `enableSubgroups` after the device passed the probe). */
   private subgroupReductions = false;
   private readonly pipelines = new Map<string, GPUComputePipeline>();
@@ -120,7 +118,7 @@ export class GpuContext {
   /** Throws if the device can no longer be used. */
   assertUsable(op: string): void {
     if (this.lostMessage !== null) throw new Error(`${op}: the WebGPU device was lost (${this.lostMessage})`);
-    if (this.destroyed) throw new Error(`${op}: the engine was destroyed`);
+    if (this.destroyed) throw new XentropyArgumentError(op, 'engine', 'was destroyed: create a new engine');
   }
 
   /** True once the device was lost (not by this context's own destroy()). */
@@ -155,6 +153,7 @@ export class GpuContext {
    */
   async enableSubgroups(): Promise<boolean> {
     if (!this.device.features.has('subgroups')) return false;
+    (await import('./subgroupProbe.js')).registerSubgroupProbe();
     const wg = this.workgroupSize;
     const result = this.allocate(wg, 'i32', 'subgroup-probe');
     try {
@@ -177,7 +176,10 @@ export class GpuContext {
   async profile<T>(work: () => Promise<T>, options: { perPass?: boolean } = {}): Promise<{ result: T; timings: DispatchTiming[] }> {
     if (!this.device.features.has('timestamp-query')) throw new Error("profile: this device has no 'timestamp-query' feature");
     if (this.profiling) throw new Error('profile: already profiling');
-    const profiling: NonNullable<GpuContext['profiling']> = { timings: [], pending: [], perPass: options.perPass === true };
+    // Loaded now: applications that never profile do not load the timestamp code.
+    const { Profiling } = await import('./profiler.js');
+    if (this.profiling) throw new Error('profile: already profiling');
+    const profiling = new Profiling(options.perPass === true);
     this.profiling = profiling;
     try {
       const result = await work();
@@ -267,7 +269,8 @@ export class GpuContext {
       // u32 words (i32 values as their two's-complement bits), padded to whole 16-byte rows.
       const words = new Uint32Array(Math.ceil(params.length / 4) * 4);
       for (let i = 0; i < params.length; i++) words[i] = params[i]! >>> 0;
-      uniform = this.device.createBuffer({ size: words.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: 'xentropy:params' });
+      const usage = BufferUsage.UNIFORM | BufferUsage.COPY_DST;
+      uniform = this.device.createBuffer({ size: words.byteLength, usage, label: 'xentropy:params' });
       this.device.queue.writeBuffer(uniform, 0, words);
       entries.push({ binding: 0, resource: { buffer: uniform } });
     }
@@ -303,7 +306,7 @@ export class GpuContext {
   unused(role: string): GpuTensor {
     let tensor = this.placeholders.get(role);
     if (!tensor) {
-      const buffer = this.device.createBuffer({ size: 16, usage: storageUsage(), label: `xentropy:unused-${role}` });
+      const buffer = this.device.createBuffer({ size: 16, usage: STORAGE_USAGE, label: `xentropy:unused-${role}` });
       tensor = this.own(buffer, 'f32', 4, 0, false);
       this.placeholders.set(role, tensor);
     }
@@ -312,7 +315,7 @@ export class GpuContext {
 
   /** An engine-owned tensor of `length` elements; release it (or hand it to the caller) when done. */
   allocate(length: number, dtype: DType, label: string): GpuTensor {
-    const buffer = this.pool.acquire(Math.max(4, byteLengthOf(dtype, length)), storageUsage(), label);
+    const buffer = this.pool.acquire(Math.max(4, byteLengthOf(dtype, length)), STORAGE_USAGE, label);
     const tensor = this.own(buffer, dtype, length, 0);
     this.recording?.results.push(tensor); // released if the batch fails
     return tensor;
@@ -351,7 +354,7 @@ export class GpuContext {
 
   /** Copy a tensor back to the CPU. */
   async read(tensor: GpuTensor): Promise<Float32Array | Int32Array> {
-    this.assertUsable('read');
+    this.assertUsable('GpuTensor.read');
     const bytes = tensor.byteLength;
     const Type = tensor.dtype === 'i32' ? Int32Array : Float32Array;
     if (bytes === 0) return new Type(0);
@@ -361,12 +364,12 @@ export class GpuContext {
 
   /** The first `bytes` bytes of a tensor (a multiple of 4), copied back to the CPU. */
   private async readBytes(tensor: GpuTensor, bytes: number): Promise<ArrayBuffer> {
-    const staging = this.pool.acquire(bytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, 'readback');
+    const staging = this.pool.acquire(bytes, BufferUsage.MAP_READ | BufferUsage.COPY_DST, 'readback');
     try {
       const encoder = this.device.createCommandEncoder({ label: 'xentropy:readback' });
       encoder.copyBufferToBuffer(tensor.buffer, tensor.byteOffset, staging, 0, bytes);
       this.device.queue.submit([encoder.finish()]);
-      await staging.mapAsync(GPUMapMode.READ, 0, bytes);
+      await staging.mapAsync(MapMode.READ, 0, bytes);
       const out = staging.getMappedRange(0, bytes).slice(0);
       staging.unmap();
       return out;
@@ -447,7 +450,15 @@ export class GpuContext {
       const info = await module.getCompilationInfo();
       const errors = info.messages.filter((m) => m.type === 'error');
       if (errors.length === 0) continue;
-      lines.push(`kernel ${kernel} (shaders/${kernel}.wgsl) does not compile: ${errors.map((m) => `${m.lineNum}:${m.linePos} ${m.message}`).join('; ')}`);
+      // Each error with its line's text: the module is the kernel with its snippets prepended (src/shaders.ts), so a
+      // line number alone does not say which file; the text finds it (shaders/*.wgsl keep their lines when minified).
+      const [, reduction, io] = key.split(':') as [string, string, KernelIo];
+      const code = this.sourceOf(kernel, reduction === 'subgroup', io).split('\n');
+      const located = errors.map((m) => {
+        const line = code[m.lineNum - 1]?.trim();
+        return `${m.lineNum}:${m.linePos} ${m.message}${line ? ` (in \`${line}\`)` : ''}`;
+      });
+      lines.push(`kernel ${kernel} (shaders/${kernel}.wgsl) does not compile: ${located.join('; ')}`);
       // Forget the broken module and its pipelines so that nothing keeps serving them.
       this.modules.delete(key);
       for (const pipelineKey of [...this.pipelines.keys()]) if (pipelineKey.startsWith(`${kernel}{`)) this.pipelines.delete(pipelineKey);
@@ -502,8 +513,8 @@ export class Batch {
   private readonly scratch: GPUBuffer[] = [];
   private readonly retired: GpuTensor[] = [];
   private scopes: Promise<[GPUError | null, GPUError | null]> | null = null;
-  /** Timestamps of profiled dispatches (see GpuContext.profile). */
-  private queries: { set: GPUQuerySet; labels: Omit<DispatchTiming, 'ms'>[] } | null = null;
+  /** Times the batch's passes while a profile runs (see GpuContext.profile). */
+  private readonly timer: BatchTimer | null;
   /** Caller's encoder while profiling: the timestamp read, run once the caller reports the submission. */
   private readTimings: (() => Promise<void>) | null = null;
 
@@ -511,11 +522,12 @@ export class Batch {
     ctx.device.pushErrorScope('out-of-memory');
     ctx.device.pushErrorScope('validation');
     this.encoder = encoder ?? ctx.device.createCommandEncoder({ label: `xentropy:${label}` });
+    this.timer = ctx.profiling?.timer(ctx.device, label) ?? null;
   }
 
   /** Temporary storage that lives until this batch is submitted. */
   scratchTensor(length: number, dtype: DType, label: string): GpuTensor {
-    const buffer = this.ctx.pool.acquire(Math.max(4, byteLengthOf(dtype, length)), storageUsage(), label);
+    const buffer = this.ctx.pool.acquire(Math.max(4, byteLengthOf(dtype, length)), STORAGE_USAGE, label);
     this.scratch.push(buffer);
     return this.ctx.own(buffer, dtype, length, 0, false);
   }
@@ -533,15 +545,7 @@ export class Batch {
     const key = this.ctx.pipelineKey(kernel, constants, io);
     const pipeline = this.ctx.pipeline(kernel, constants, io, key);
     const bindGroup = this.ctx.bindGroup(key, pipeline, hasParams ? params : null, bindings);
-    const profiling = this.ctx.profiling;
-    if (profiling?.perPass && this.pass && this.queries) {
-      // One timestamp pair per compute pass: the batch's dispatches stay together, as they run unprofiled.
-      const label = this.queries.labels[this.queries.labels.length - 1]!;
-      label.kernel += ` + ${key}`;
-      label.groups += groups;
-    } else if (profiling) {
-      this.beginTimedPass(key, groups);
-    }
+    if (this.timer) this.pass = this.timer.pass(this.encoder, this.pass, () => this.endPass(), key, groups);
     this.pass ??= this.encoder.beginComputePass({ label: `xentropy:${this.label}` });
     this.pass.setPipeline(pipeline);
     this.pass.setBindGroup(0, bindGroup);
@@ -550,7 +554,7 @@ export class Batch {
     const y = Math.ceil(groups / x);
     if (y > maxPerDim) throw new Error(`${this.label}: ${groups} workgroups exceed the device's dispatch limit`);
     this.pass.dispatchWorkgroups(x, y);
-    if (profiling && !profiling.perPass) this.endPass();
+    if (this.timer?.passPerDispatch) this.endPass();
   }
 
   /** Record zeroing the first `length` elements of a tensor (ends the current compute pass). */
@@ -563,30 +567,6 @@ export class Batch {
   copy(source: GpuTensor, target: GpuTensor): void {
     this.endPass();
     this.encoder.copyBufferToBuffer(source.buffer, source.byteOffset, target.buffer, target.byteOffset, source.byteLength);
-  }
-
-  /** Record copying the timestamps out; returns the read to run once submitted (null when not profiling). */
-  private resolveTimings(): (() => Promise<void>) | null {
-    const queries = this.queries;
-    const profiling = this.ctx.profiling;
-    if (!queries || !profiling) return null;
-    const count = 2 * queries.labels.length;
-    const device = this.ctx.device;
-    const resolved = device.createBuffer({ size: count * 8, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
-    const staging = device.createBuffer({ size: count * 8, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-    this.encoder.resolveQuerySet(queries.set, 0, count, resolved, 0);
-    this.encoder.copyBufferToBuffer(resolved, 0, staging, 0, count * 8);
-    return async () => {
-      try {
-        await staging.mapAsync(GPUMapMode.READ);
-        const ticks = new BigInt64Array(staging.getMappedRange().slice(0));
-        queries.labels.forEach((label, i) => profiling.timings.push({ ...label, ms: Number(ticks[2 * i + 1]! - ticks[2 * i]!) / 1e6 }));
-      } finally {
-        staging.destroy();
-        resolved.destroy();
-        queries.set.destroy();
-      }
-    };
   }
 
   /** Treat an engine-owned result as scratch: it goes back to the pool with the scratch (see `copy` into outputs). */
@@ -602,7 +582,7 @@ export class Batch {
    */
   async submit(): Promise<void> {
     this.endPass();
-    const readTimings = this.resolveTimings();
+    const readTimings = this.timer?.resolve(this.encoder) ?? null;
     this.ctx.device.queue.submit([this.encoder.finish()]);
     if (readTimings) this.ctx.profiling?.pending.push(readTimings());
     this.releaseScratch();
@@ -616,7 +596,7 @@ export class Batch {
   endRecording(): void {
     if (this.scopes) return;
     this.endPass();
-    this.readTimings = this.resolveTimings();
+    this.readTimings = this.timer?.resolve(this.encoder) ?? null;
     this.scopes = this.popScopePair();
   }
 
@@ -635,8 +615,7 @@ export class Batch {
   /** Drop the recording after an exception (balances the error scopes; releases scratch and results). */
   abort(): void {
     this.endPass();
-    this.queries?.set.destroy();
-    this.queries = null;
+    this.timer?.destroy();
     this.releaseScratch();
     for (const tensor of this.results) tensor.release();
     this.scopes ??= this.popScopePair();
@@ -653,10 +632,13 @@ export class Batch {
   private async popScopes(): Promise<void> {
     this.scopes ??= this.popScopePair();
     let error: GPUError | null;
+    let outOfMemory = false;
     try {
       const [v, m] = await this.scopes;
       // Out of memory first: a buffer that could not be made is invalid, so the validation error that follows (a bind
-      // group naming an invalid buffer) is a consequence, not the cause.
+      // group naming an invalid buffer) is a consequence, not the cause. (Told apart by scope, not by instanceof
+      // GPUOutOfMemoryError: that class is a global in browsers only, not in Node.)
+      outOfMemory = m !== null;
       error = m ?? v;
     } catch (lost) {
       for (const tensor of this.results) tensor.release();
@@ -666,7 +648,8 @@ export class Batch {
     for (const tensor of this.results) tensor.release();
     const compile = await this.ctx.compileErrors(this.kernels);
     if (compile.length > 0) throw new Error(`xentropy ${this.label}: WGSL compile error: ${compile.join('\n')}`);
-    throw new Error(`xentropy ${this.label}: WebGPU ${error instanceof GPUOutOfMemoryError ? 'out of memory' : 'validation error'}: ${error.message}`);
+    const kind = outOfMemory ? 'out of memory' : 'validation error';
+    throw new Error(`xentropy ${this.label}: WebGPU ${kind}: ${error.message}`);
   }
 
   private releaseScratch(): void {
@@ -674,19 +657,6 @@ export class Batch {
     this.scratch.length = 0;
     for (const tensor of this.retired) tensor.release();
     this.retired.length = 0;
-  }
-
-  /** Start a compute pass between two timestamps (profiling), labelled with its first dispatch. */
-  private beginTimedPass(kernel: string, groups: number): void {
-    this.endPass();
-    this.queries ??= { set: this.ctx.device.createQuerySet({ type: 'timestamp', count: 2 * PROFILE_QUERIES_PER_BATCH }), labels: [] };
-    const index = this.queries.labels.length;
-    if (index >= PROFILE_QUERIES_PER_BATCH) throw new Error(`${this.label}: too many passes to profile in one batch`);
-    this.queries.labels.push({ op: this.label, kernel, groups });
-    this.pass = this.encoder.beginComputePass({
-      label: `xentropy:${this.label}`,
-      timestampWrites: { querySet: this.queries.set, beginningOfPassWriteIndex: 2 * index, endOfPassWriteIndex: 2 * index + 1 },
-    });
   }
 
   private endPass(): void {

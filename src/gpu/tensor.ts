@@ -3,6 +3,7 @@
  * Either the engine owns the buffer (results, uploads: `release()` returns it to the engine's pool) or the caller does
  * (`engine.gpu.wrap(buffer, ...)`: `release()` does nothing and the caller keeps destroying it).
  */
+import { XentropyArgumentError } from '../errors.js';
 
 /**
  * Element type. 'f16' (IEEE binary16) packs two elements per 32-bit word, element 2k in the low half; its `read()`
@@ -46,10 +47,28 @@ export class GpuTensor {
     return this.released;
   }
 
-  /** Copy the data back to the CPU (f16 tensors as f32 values, exactly). */
+  /**
+   * Encodings (engine.gpu.encodeInto) that returned this tensor and were not yet reported submitted: until then its
+   * values are not computed, so `read()` rejects. @internal
+   */
+  unsubmitted: { op: string; count: number } | null = null;
+
+  /**
+   * Copy the data back to the CPU (f16 tensors as f32 values, exactly). Rejects with an XentropyArgumentError for a
+   * released tensor, and for a result of the encoder form until its encoding's `submitted()` was called.
+   */
   async read(): Promise<Float32Array | Int32Array> {
-    if (this.released) throw new Error('GpuTensor.read: the tensor was released');
-    if (!this.onRead) throw new Error('GpuTensor.read: this tensor has no engine to read it');
+    const op = 'GpuTensor.read';
+    if (this.released) {
+      throw new XentropyArgumentError(op, 'tensor', 'was released (its buffer may hold other data now): read before release()');
+    }
+    if (this.unsubmitted) {
+      const pending = `is a result of ${this.unsubmitted.op}, recorded into your command encoder and not computed yet`;
+      throw new XentropyArgumentError(op, 'tensor', `${pending}: submit the encoder, call encoding.submitted(), then read`);
+    }
+    if (!this.onRead) {
+      throw new XentropyArgumentError(op, 'tensor', 'has no engine to read it (make tensors with engine.gpu.upload or engine.gpu.wrap)');
+    }
     return this.onRead(this);
   }
 

@@ -7,6 +7,7 @@ import type { GpuTensor } from '../gpu/tensor.js';
 import type { Reduction } from '../types.js';
 import { f32Bits } from './bits.js';
 import { forEachElementChunk, lossArray, reduceLoss } from './elementwise.js';
+import { encodeWeightCheck } from './weightCheck.js';
 
 export interface BinaryCrossEntropyEncodeOptions {
   n: number;
@@ -16,6 +17,8 @@ export interface BinaryCrossEntropyEncodeOptions {
   logits: boolean;
   weight: GpuTensor | undefined;
   posWeight: GpuTensor | undefined;
+  /** Weights given as GpuTensors (never checked on the host): checked on the GPU, counted in weightSum[1]. */
+  weightsOnGpu?: { weight: boolean; posWeight: boolean };
 }
 
 export function encodeBinaryCrossEntropy(ctx: GpuContext, batch: Batch, input: GpuTensor, target: GpuTensor, o: BinaryCrossEntropyEncodeOptions): { loss: GpuTensor; grad?: GpuTensor; weightSum: GpuTensor } {
@@ -44,5 +47,7 @@ export function encodeBinaryCrossEntropy(ctx: GpuContext, batch: Batch, input: G
     );
   });
   const reduced = reduceLoss(ctx, batch, items, n, o.reduction, n, 'binary-cross-entropy-loss');
+  if (o.weight && o.weightsOnGpu?.weight) encodeWeightCheck(ctx, batch, o.weight, reduced.weightSum, false);
+  if (o.posWeight && o.weightsOnGpu?.posWeight) encodeWeightCheck(ctx, batch, o.posWeight, reduced.weightSum, false);
   return grad ? { ...reduced, grad } : reduced;
 }

@@ -11,6 +11,7 @@ import type { Reduction } from '../types.js';
 import { f32Bits } from './bits.js';
 import { planRows, type RowPlan } from './rows.js';
 import { encodeSum, sumPlan } from './sum.js';
+import { encodeWeightCheck } from './weightCheck.js';
 
 const REDUCTION_CODE: Record<Reduction, number> = { none: 0, mean: 1, sum: 2 };
 const INPUT_CODE: Record<CrossEntropyInputs, number> = { logits: 0, probabilities: 1, logProbs: 2 };
@@ -46,6 +47,8 @@ export interface CrossEntropyEncodeOptions {
   /** Class weights on the GPU, and their sum (computed on the host from the validated host copy). */
   weight: GpuTensor | undefined;
   allWeights: number;
+  /** The weights were given as a GpuTensor: checked and summed on the GPU (weight_check.wgsl), not by the host. */
+  weightsOnGpu?: boolean;
   labelSmoothing: number;
   zLoss: number;
   softcap: number | undefined;
@@ -86,11 +89,17 @@ export interface TargetWeightSumOptions {
   weighted: boolean;
   /** Probability targets: every row counts with weight 1 (PyTorch divides soft-target means by the row count). */
   softTarget: boolean;
+  /**
+   * The weights are a GpuTensor the host never checked: a third element receives their sum, and their invalid values
+   * are added to the out-of-range count (weight_check.wgsl).
+   */
+  weightsOnGpu?: boolean;
 }
 
 export function encodeTargetWeightSum(ctx: GpuContext, batch: Batch, target: GpuTensor, weight: GpuTensor, o: TargetWeightSumOptions): GpuTensor {
   const { rows, cols } = o;
-  const weightSum = ctx.allocate(2, 'f32', 'cross-entropy-weight-sum');
+  const checkWeights = o.weighted && o.weightsOnGpu === true;
+  const weightSum = ctx.allocate(checkWeights ? 3 : 2, 'f32', 'cross-entropy-weight-sum');
   const plan = sumPlan(ctx.tuning, ctx.workgroupSize, rows);
   const wg = plan.WG;
   const items = o.weighted ? Math.min(plan.ITEMS, WEIGHTED_ROWS_PER_THREAD) : plan.ITEMS;
@@ -117,6 +126,7 @@ export function encodeTargetWeightSum(ctx: GpuContext, batch: Batch, target: Gpu
       1,
     );
   }
+  if (checkWeights) encodeWeightCheck(ctx, batch, weight, weightSum, true);
   return weightSum;
 }
 
@@ -126,8 +136,11 @@ export function encodeCrossEntropy(ctx: GpuContext, batch: Batch, input: GpuTens
   const weight = o.weight ?? ctx.unused('read');
   const weightBinding = ctx.bind(weight, 0, o.weight ? cols : 1).binding;
 
-  const weightSum = encodeTargetWeightSum(ctx, batch, target, weight, { rows, cols, ignoreIndex: o.ignoreIndex, weighted: o.weight !== undefined, softTarget: o.softTarget });
-  const ws = ctx.bind(weightSum, 0, 2);
+  const weightsOnGpu = o.weight !== undefined && o.weightsOnGpu === true;
+  const weightSum = encodeTargetWeightSum(ctx, batch, target, weight, {
+    rows, cols, ignoreIndex: o.ignoreIndex, weighted: o.weight !== undefined, softTarget: o.softTarget, weightsOnGpu,
+  });
+  const ws = ctx.bind(weightSum, 0, weightSum.length);
 
   const rowLoss = o.reduction === 'none' ? ctx.allocate(rows, 'f32', 'cross-entropy-loss') : batch.scratchTensor(rows, 'f32', 'cross-entropy-row-loss');
   const rowZ = withZ ? (o.reduction === 'none' ? ctx.allocate(rows, 'f32', 'cross-entropy-z-loss') : batch.scratchTensor(rows, 'f32', 'cross-entropy-row-z')) : ctx.unused('z');
@@ -150,6 +163,7 @@ export function encodeCrossEntropy(ctx: GpuContext, batch: Batch, input: GpuTens
     INPUTS: INPUT_CODE[o.inputs],
     SOFT_TARGET: o.softTarget,
     WEIGHTED: o.weight !== undefined,
+    WEIGHTS_ON_GPU: weightsOnGpu,
     SOFTCAP: o.softcap !== undefined,
     Z_LOSS: withZ,
     CONTIGUOUS: inner === 1,

@@ -4,7 +4,7 @@
  */
 import type { Batch, GpuContext } from '../gpu/context.js';
 import type { GpuTensor } from '../gpu/tensor.js';
-import { klDivDenominator, type KlReduction } from '../reference/klDiv.js';
+import type { KlReduction } from '../reference/klDiv.js';
 import { f32Bits } from './bits.js';
 import { forEachElementChunk, lossArray, reduceLoss } from './elementwise.js';
 
@@ -19,7 +19,9 @@ export function encodeKlDiv(
   const items = lossArray(ctx, batch, n, o.reduction === 'none', 'kl-div-loss');
   const grad = o.grad ? ctx.allocate(n, 'f32', 'kl-div-grad') : undefined;
   const gradSink = grad ?? ctx.unused('grad');
-  const denominator = klDivDenominator(o.reduction, n, o.batch);
+  // PyTorch's: 'batchmean' divides by the first dimension, 'mean' by every element (written here, not taken from the
+  // reference, which stays an independent oracle and is loaded only on the CPU backend).
+  const denominator = o.reduction === 'batchmean' ? o.batch : o.reduction === 'mean' ? n : 1;
   forEachElementChunk(ctx, n, (first, count) => {
     const x = ctx.bind(input, first, count);
     const y = ctx.bind(target, first, count);

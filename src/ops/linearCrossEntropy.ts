@@ -36,10 +36,53 @@
  */
 import type { Batch, BoundRange, GpuContext, Tuning } from '../gpu/context.js';
 import type { DType, GpuTensor } from '../gpu/tensor.js';
-import { matmulIo } from '../shaders.js';
-import type { LinearCrossEntropyGpuResult, Reduction } from '../types.js';
+import biasSource from '../../shaders/linear_cross_entropy_bias.wgsl?raw';
+import matmulSource from '../../shaders/linear_cross_entropy_matmul.wgsl?raw';
+import matmul128Source from '../../shaders/linear_cross_entropy_matmul128.wgsl?raw';
+import operandF16 from '../../shaders/matmul_operand_f16.wgsl?raw';
+import operandF16Packed from '../../shaders/matmul_operand_f16_packed.wgsl?raw';
+import operandF32 from '../../shaders/matmul_operand_f32.wgsl?raw';
+import { hoistDirectives, registerKernel, type KernelIo, type MatmulIo, type OperandIo } from '../shaders.js';
+import { explainInvalid, gpuRechecks } from '../gpuChecks.js';
+import type { LinearCrossEntropyGpuResult, LinearCrossEntropyOptions, LinearCrossEntropyResult, Reduction } from '../types.js';
+import {
+  XentropyArgumentError,
+  checkBoolean,
+  checkClassTargets,
+  checkFloatInput,
+  checkFloatTensor,
+  checkInteger,
+  checkNumber,
+  checkOptions,
+  checkReduction,
+  checkShape,
+  checkWeights,
+} from '../validate.js';
 import { encodeCrossEntropy, encodeTargetWeightSum } from './crossEntropy.js';
 import { encodeSum } from './sum.js';
+
+const OPERAND_IO: Record<OperandIo, string> = { f32: operandF32, f16: operandF16, 'f16-packed': operandF16Packed };
+
+/** The MatmulIo of operands stored as `a`, `b` and `bias`. */
+export function matmulIo(a: OperandIo, b: OperandIo, bias: OperandIo): MatmulIo {
+  return a === 'f32' && b === 'f32' && bias === 'f32' ? 'f32' : `${a}:${b}:${bias}`;
+}
+
+/** A matmul kernel with the operand snippets of its variant (bindings 1, 2, 3: a, b, bias). */
+function matmulKernel(source: string): (subgroups: boolean, io: KernelIo) => string {
+  return (_subgroups, io) => {
+    const types = (io === 'f32' ? 'f32:f32:f32' : io).split(':') as OperandIo[];
+    if (types.length !== 3 || !types.every((t) => t in OPERAND_IO)) throw new Error(`xentropy: internal error: matmul operand variant '${io}'`);
+    const operands = (['a', 'b', 'bias'] as const).map((name, i) => OPERAND_IO[types[i]!].replaceAll('{{NAME}}', name).replaceAll('{{BINDING}}', String(i + 1)));
+    return hoistDirectives([...operands, source]);
+  };
+}
+
+// This module is loaded when linearCrossEntropy is first called (the engine imports it dynamically): its kernels
+// become available then, and applications that never call it do not ship them (see src/shaders.ts).
+registerKernel('linear_cross_entropy_matmul', matmulKernel(matmulSource));
+registerKernel('linear_cross_entropy_matmul128', matmulKernel(matmul128Source));
+registerKernel('linear_cross_entropy_bias', () => biasSource);
 
 /**
  * Bytes of one chunk of logits (and of its gradient). 8 MiB on CPU-emulated adapters (about 42 rows of a 50257-class
@@ -84,8 +127,10 @@ export interface LinearCrossEntropyEncodeOptions {
   grad: boolean;
   bias: GpuTensor | undefined;
   classWeight: GpuTensor | undefined;
-  /** Sum of the class weights (V without them). */
+  /** Sum of the class weights (V without them; unused when classWeightOnGpu). */
   allWeights: number;
+  /** classWeight was given as a GpuTensor: checked and summed on the GPU (see src/ops/weightCheck.ts). */
+  classWeightOnGpu?: boolean;
   labelSmoothing: number;
   zLoss: number;
   softcap: number | undefined;
@@ -241,7 +286,7 @@ export async function runLinearCrossEntropy(ctx: GpuContext, op: string, hidden:
   const gradBias = o.grad && o.bias ? allocate(vocab, 'linear-cross-entropy-grad-bias') : undefined;
   const noBias = ctx.bind(placeholder, 0, 1).binding;
   try {
-    const weightSum = await ctx.submit(op, (batch) => encodeTargetWeightSum(ctx, batch, target, o.classWeight ?? placeholder, { rows: o.rows, cols: o.vocab, ignoreIndex: o.ignoreIndex, weighted: o.classWeight !== undefined, softTarget: false }));
+    const weightSum = await ctx.submit(op, (batch) => encodeTargetWeightSum(ctx, batch, target, o.classWeight ?? placeholder, { rows: o.rows, cols: o.vocab, ignoreIndex: o.ignoreIndex, weighted: o.classWeight !== undefined, softTarget: false, weightsOnGpu: o.classWeightOnGpu }));
     owned.push(weightSum);
     const ws = ctx.bind(weightSum, 0, 2).binding;
     const view = (t: GpuTensor, dtype: 'f32' | 'i32', start: number, length: number): GpuTensor => ctx.own(t.buffer, dtype, length, t.byteOffset + start * 4, false);
@@ -269,7 +314,7 @@ export async function runLinearCrossEntropy(ctx: GpuContext, op: string, hidden:
         // 2. Row losses and unscaled d loss / d logits: the cross-entropy kernel, unchanged.
         const ce = encodeCrossEntropy(ctx, batch, logits, view(target, 'i32', r0, b), {
           rows: b, cols: vocab, inner: 1, reduction: 'none', ignoreIndex: o.ignoreIndex, grad: o.grad, softTarget: false,
-          inputs: 'logits', weight: o.classWeight, allWeights: o.allWeights, labelSmoothing: o.labelSmoothing, zLoss: o.zLoss,
+          inputs: 'logits', weight: o.classWeight, allWeights: o.allWeights, weightsOnGpu: o.classWeightOnGpu, labelSmoothing: o.labelSmoothing, zLoss: o.zLoss,
           softcap: o.softcap,
         });
         batch.copy(ce.loss, view(rowLoss, 'f32', r0, b));
@@ -345,5 +390,60 @@ export async function runLinearCrossEntropy(ctx: GpuContext, op: string, hidden:
   } catch (error) {
     for (const t of owned) t.release();
     throw error;
+  }
+}
+
+const LINEAR_CE_OPTIONS = ['shape', 'bias', 'reduction', 'ignoreIndex', 'grad', 'classWeight', 'labelSmoothing', 'zLoss', 'softcap'];
+
+/** Validate linearCrossEntropy's arguments (host and GPU-resident forms; the engine checks it is alive first). */
+export function linearCrossEntropyArgs(op: string, hidden: unknown, weight: unknown, target: unknown, options: LinearCrossEntropyOptions) {
+  checkOptions(op, options, LINEAR_CE_OPTIONS);
+  // hidden, weight and bias may be f16 GpuTensors (read exactly, widened to f32; the results stay f32).
+  const { rows, cols: dim } = checkShape(op, options.shape, checkFloatInput(op, 'hidden', hidden, true), 'hidden');
+  const weightLength = checkFloatInput(op, 'weight', weight, true);
+  if (weightLength === 0 || weightLength % dim !== 0) {
+    throw new XentropyArgumentError(op, 'weight', `has ${weightLength} elements, not a positive multiple of hidden's last dimension (${dim}): it must be [V, ${dim}]`);
+  }
+  const vocab = weightLength / dim;
+  const reduction = checkReduction(op, options.reduction);
+  const grad = checkBoolean(op, 'grad', options.grad, true);
+  const ignoreIndex = checkInteger(op, 'ignoreIndex', options.ignoreIndex, -100);
+  const labelSmoothing = checkNumber(op, 'labelSmoothing', options.labelSmoothing, 0, 0, 1);
+  const zLoss = checkNumber(op, 'zLoss', options.zLoss, 0, 0, Infinity);
+  const softcap = options.softcap === undefined ? undefined : checkNumber(op, 'softcap', options.softcap, 0, 0, Infinity, true);
+  const bias = options.bias === undefined ? undefined : checkFloatTensor(op, 'bias', options.bias, vocab, 'the weight has V =', true);
+  const classWeight = options.classWeight === undefined ? undefined : checkWeights(op, 'classWeight', options.classWeight, [vocab], `one per class (V = ${vocab})`);
+  const allWeights = classWeight instanceof Float32Array ? classWeight.reduce((a, b) => a + b, 0) : vocab;
+  const checkedTarget = checkClassTargets(op, target, rows, vocab, ignoreIndex, 'hidden has');
+  const recheck = gpuRechecks(
+    [checkedTarget, (v) => checkClassTargets(op, v, rows, vocab, ignoreIndex, 'hidden has')],
+    [classWeight, (v) => checkWeights(op, 'classWeight', v, [vocab], `one per class (V = ${vocab})`)],
+  );
+  return { rows, dim, vocab, reduction, grad, ignoreIndex, labelSmoothing, zLoss, softcap, bias, classWeight, allWeights, target: checkedTarget, recheck };
+}
+
+export type LinearArgs = ReturnType<typeof linearCrossEntropyArgs>;
+
+/** The host form's result: a GPU result read back and released; invalid GPU targets or weights throw here. */
+export async function readLinearCrossEntropy(op: string, o: LinearArgs, result: LinearCrossEntropyGpuResult): Promise<LinearCrossEntropyResult> {
+  const none = o.reduction === 'none';
+  const tensors = [result.loss, result.weightSum, result.gradHidden, result.gradWeight, result.gradBias, result.zLoss].filter((t): t is GpuTensor => t !== undefined);
+  try {
+    const [loss, ws, gradHidden, gradWeight, gradBias, z] = await Promise.all(
+      [result.loss, result.weightSum, result.gradHidden, result.gradWeight, result.gradBias, result.zLoss].map((t) => t?.read() as Promise<Float32Array> | undefined),
+    );
+    if (ws![1]! > 0) await explainInvalid(op, ws![1]!, o.recheck);
+    const out: LinearCrossEntropyResult = {
+      loss: none ? loss! : loss![0]!,
+      gradHidden,
+      gradWeight,
+      gradBias,
+      weightSum: ws![0]!,
+      zLoss: z === undefined ? undefined : none ? z : z[0]!,
+    };
+    for (const key of Object.keys(out) as (keyof LinearCrossEntropyResult)[]) if (out[key] === undefined) delete out[key];
+    return out;
+  } finally {
+    for (const t of tensors) t.release();
   }
 }

@@ -43,7 +43,7 @@ describe('reference.linearCrossEntropy', () => {
       for (let k = 0; k < p.d; k++) z += p.hidden[r * p.d + k]! * p.weight[c * p.d + k]!;
       logits[r * p.v + c] = z;
     }
-    const ce = reference.crossEntropy(logits, p.target, p.n, p.v, { reduction: 'mean', ignoreIndex: -100, grad: true, weight: o.classWeight, labelSmoothing: 0.1, zLoss: 1e-3, softcap: 3 });
+    const ce = reference.crossEntropy(logits, p.target, p.n, p.v, { reduction: 'mean', ignoreIndex: -100, grad: true, weight: o.classWeight as Float32Array, labelSmoothing: 0.1, zLoss: 1e-3, softcap: 3 });
     const r = referenceFor(p);
     expectClose(r.loss as number, ce.loss as number, 'loss', TIGHT);
     const gh = new Float64Array(p.n * p.d);

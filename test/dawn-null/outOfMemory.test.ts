@@ -5,23 +5,23 @@
 import { describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/index.js';
 import { classTargets, logitsFor } from '../helpers/data.js';
+import { BufferUsage } from '../../src/gpu/flags.js';
 
 describe('out of GPU memory (Dawn null backend)', () => {
   it('a call whose gradient does not fit rejects with "out of memory", frees its buffers, and the engine still works', async () => {
-    const dawn = (await import('webgpu')) as unknown as { create(options: string[]): GPU; globals: Record<string, unknown> };
-    Object.assign(globalThis, dawn.globals);
+    const dawn = (await import('webgpu')) as unknown as { create(options: string[]): GPU };
     const gpu = dawn.create(['backend=null']);
     const device = await (await gpu.requestAdapter())!.requestDevice();
     const e = await createEngine({ device, tuning: 'gpu' });
     const mib = 2 ** 20;
     const [rows, cols] = [100, 262144]; // 100 MiB of logits (no data needed: the null backend runs nothing)
-    const logitsBuffer = device.createBuffer({ size: rows * cols * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+    const logitsBuffer = device.createBuffer({ size: rows * cols * 4, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST });
     const fillers: GPUBuffer[] = [];
     try {
       // Fill the budget with 100 MiB buffers until one is refused: less than a gradient's worth is left.
       for (let i = 0; i < 64; i++) {
         device.pushErrorScope('out-of-memory');
-        const filler = device.createBuffer({ size: 100 * mib, usage: GPUBufferUsage.STORAGE });
+        const filler = device.createBuffer({ size: 100 * mib, usage: BufferUsage.STORAGE });
         const refused = await device.popErrorScope();
         fillers.push(filler);
         if (refused) break;

@@ -110,7 +110,7 @@ else describe('a lost device', () => {
     expect(engine.backend).toBe('cpu');
     expect(events.map((e) => e.backend)).toEqual(['cpu']);
     // Tensors that lived on the lost device cannot follow: a clear error, not a number.
-    await expect(engine.crossEntropy(wrapped, target, { shape: [ROWS, COLS] })).rejects.toThrow(/GpuTensor inputs need the webgpu backend/);
+    await expect(engine.crossEntropy(wrapped, target, { shape: [ROWS, COLS] })).rejects.toThrow(/crossEntropy: logits is a GpuTensor, but this engine runs on the CPU backend/);
     expect(() => engine.gpu.upload(logits)).toThrow(/need the webgpu backend/);
     void acquired.keepAlive;
   });

@@ -1,10 +1,11 @@
 // Zero-copy embedding (issue 6, item 1), in Node: results written into the caller's tensors (`out`, `gradOut`), and
 // ops recorded into the caller's command encoder (`encodeInto`) so that they join the caller's own submission.
 import { describe, expect, it } from 'vitest';
-import { createEngine } from '../../src/index.js';
+import { createEngine, GpuTensor, XentropyArgumentError } from '../../src/index.js';
 import { expectClose } from '../helpers/compare.js';
 import { classTargets, normal } from '../helpers/data.js';
 import { useGpuEngine } from '../helpers/engine.js';
+import { BufferUsage } from '../../src/gpu/flags.js';
 
 const getEngine = useGpuEngine();
 const cpu = await createEngine({ backend: 'cpu' });
@@ -18,7 +19,7 @@ const expectedLogSoftmax = await cpu.logSoftmax(logits, { shape });
 
 /** A caller-owned buffer holding `data` at `byteOffset`, as host applications have them. */
 function callerBuffer(device: GPUDevice, data: Float32Array<ArrayBuffer>, byteOffset = 0, extra = 0): GPUBuffer {
-  const buffer = device.createBuffer({ size: byteOffset + data.byteLength + extra, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+  const buffer = device.createBuffer({ size: byteOffset + data.byteLength + extra, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST });
   device.queue.writeBuffer(buffer, byteOffset, data);
   return buffer;
 }
@@ -67,9 +68,9 @@ describe('encodeInto: recording into the caller encoder', () => {
     const device = engine.device!;
     // The caller's pipeline: logits arrive in `staging`, are copied into `work` in the same encoder as the loss.
     const staging = callerBuffer(device, logits);
-    const work = device.createBuffer({ size: logits.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+    const work = device.createBuffer({ size: logits.byteLength, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST });
     const labels = engine.gpu.upload(target);
-    const gradCopy = device.createBuffer({ size: logits.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+    const gradCopy = device.createBuffer({ size: logits.byteLength, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST });
     const before = engine.stats();
 
     const encoder = device.createCommandEncoder({ label: 'caller' });
@@ -111,5 +112,49 @@ describe('encodeInto: recording into the caller encoder', () => {
     sum.release();
     expect(engine.stats().liveBuffers).toBe(before);
     expect(() => engine.gpu.encodeInto({} as GPUCommandEncoder)).toThrow(/gpu\.encodeInto: encoder must be a GPUCommandEncoder/);
+  });
+
+  it('every tensor an encoding returns rejects read() until submitted() (never a number computed before the work ran)', async () => {
+    const engine = getEngine();
+    const device = engine.device!;
+    const x = engine.gpu.upload(logits);
+    const labels = engine.gpu.upload(target);
+    const probs = engine.gpu.upload(Float32Array.from(logits, (v) => 1 / (1 + Math.exp(-v))));
+    const soft = engine.gpu.upload(new Float32Array(logits.length).fill(1 / COLS));
+    const out = engine.gpu.upload(new Float32Array(logits.length));
+    const encoder = device.createCommandEncoder();
+    const encoding = engine.gpu.encodeInto(encoder);
+    const results: Record<string, GpuTensor | object> = {
+      logSoftmax: encoding.logSoftmax(x, { shape }),
+      softmaxOut: encoding.softmax(x, { shape, out }),
+      crossEntropy: encoding.crossEntropy(x, labels, { shape, zLoss: 1e-3 }),
+      nllLoss: encoding.nllLoss(x, labels, { shape }),
+      bceLogits: encoding.binaryCrossEntropyWithLogits(x, soft, { shape }),
+      bce: encoding.binaryCrossEntropy(probs, soft, { shape }),
+      entropy: encoding.entropy(probs, { shape }),
+      klDiv: encoding.klDiv(x, soft, { shape }),
+      sum: encoding.sum(x),
+    };
+    const returned = Object.entries(results).flatMap(([op, r]) =>
+      r instanceof GpuTensor ? [[op, r] as const] : Object.entries(r as Record<string, unknown>).filter((e): e is [string, GpuTensor] => e[1] instanceof GpuTensor).map(([k, t]) => [`${op}.${k}`, t] as const),
+    );
+    expect(returned.length).toBe(2 + 4 + 3 * 5 + 1);
+    for (const [name, tensor] of returned) {
+      const early = await tensor.read().then(() => null, (error: unknown) => error);
+      expect(early, `${name}: read before submitted()`).toBeInstanceOf(XentropyArgumentError);
+      expect((early as XentropyArgumentError).op).toBe('GpuTensor.read');
+      expect((early as XentropyArgumentError).message).toMatch(/not computed yet: submit the encoder, call encoding\.submitted\(\), then read/);
+    }
+    // The engine's own queue would run before the caller's submission: such a use is refused as well.
+    await expect(engine.gpu.sum(results.sum as GpuTensor)).rejects.toThrow(/gpu\.sum: input is a result of encode\.sum not yet reported submitted/);
+    // Within the same encoding the order is the encoder's: allowed.
+    const chained = encoding.sum(results.logSoftmax as GpuTensor);
+    device.queue.submit([encoder.finish()]);
+    await encoding.submitted();
+    const [total] = await chained.read();
+    expectClose(total!, expectedLogSoftmax.reduce((a, b) => a + b, 0), 'a result chained in the same encoding', { atol: 1e-4, rtol: 1e-5 });
+    expectClose(await (results.logSoftmax as GpuTensor).read(), expectedLogSoftmax, 'logSoftmax, read after submitted()');
+    for (const [, tensor] of returned) await tensor.read(); // every one reads now
+    for (const t of new Set([...returned.map(([, t]) => t), x, labels, probs, soft, out, chained])) t.release();
   });
 });

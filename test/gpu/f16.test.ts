@@ -14,6 +14,7 @@ import { createEngine, fromFloat16Bits, reference, roundToFloat16, toFloat16Bits
 import { expectClose, type Tolerance } from '../helpers/compare.js';
 import { classTargets, logitsFor, normal, rng, rowsPastOneBinding, softTargets } from '../helpers/data.js';
 import { useBothPlans } from '../helpers/engine.js';
+import { BufferUsage } from '../../src/gpu/flags.js';
 
 const F16_RESULT: Tolerance = { atol: 1.1e-6, rtol: 5e-4 };
 
@@ -235,7 +236,7 @@ describe('f16 tensors', () => {
     const x = Float32Array.from([0.5, -1, 2, 1000, -0.001]);
     const halves = new Uint16Array(8).fill(0x7777);
     halves.set(toFloat16Bits(x), 2); // 2 halves (one word) before
-    const buffer = device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+    const buffer = device.createBuffer({ size: 16, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST });
     try {
       device.queue.writeBuffer(buffer, 0, halves);
       const t = e.gpu.wrap(buffer, { dtype: 'f16', length: 5, byteOffset: 4 });

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { createEngine, sumErrorBound, sumPlan, XentropyArgumentError, type Engine } from '../../src/index.js';
 import { expectClose } from '../helpers/compare.js';
 import { useGpuEngine } from '../helpers/engine.js';
+import { BufferUsage } from '../../src/gpu/flags.js';
 
 const getEngine = useGpuEngine();
 const cpu = await createEngine({ backend: 'cpu' });
@@ -182,9 +183,9 @@ describe('malformed inputs', () => {
   it('unmappable usages, mapped, destroyed and too-small buffers, released and wrong-dtype tensors', async () => {
     const engine = getEngine();
     const device = engine.device!;
-    const readback = device.createBuffer({ size: 64, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const readback = device.createBuffer({ size: 64, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
     expect(() => engine.gpu.wrap(readback, { dtype: 'f32', length: 4 })).toThrow(/^gpu\.wrap: buffer needs GPUBufferUsage\.STORAGE/);
-    const mapped = device.createBuffer({ size: 64, usage: GPUBufferUsage.STORAGE, mappedAtCreation: true });
+    const mapped = device.createBuffer({ size: 64, usage: BufferUsage.STORAGE, mappedAtCreation: true });
     expect(() => engine.gpu.wrap(mapped, { dtype: 'f32', length: 4 })).toThrow(/^gpu\.wrap: buffer is mapped: unmap it/);
     mapped.unmap();
     expect(() => engine.gpu.wrap(mapped, { dtype: 'f32', length: 17 })).toThrow(/^gpu\.wrap: buffer is too small: 64 bytes, but 17 f32 elements/);

@@ -7,6 +7,7 @@ import { createEngine, reference, XentropyArgumentError, type CrossEntropyOption
 import { expectClose } from '../helpers/compare.js';
 import { classTargets, logitsFor, normal, rowsPastOneBinding, softTargets } from '../helpers/data.js';
 import { useBothPlans } from '../helpers/engine.js';
+import { BufferUsage } from '../../src/gpu/flags.js';
 
 const engines = useBothPlans();
 
@@ -126,7 +127,7 @@ describe('crossEntropy in place: where the logits live', () => {
     const before = 65; // f32 elements before the logits: byte offset 260, not a multiple of the binding alignment
     const host = new Float32Array(before + n + 3).fill(1234.5);
     host.set(x, before);
-    const buffer = device.createBuffer({ size: host.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+    const buffer = device.createBuffer({ size: host.byteLength, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST });
     try {
       device.queue.writeBuffer(buffer, 0, host);
       const logits = e.gpu.wrap(buffer, { dtype: 'f32', length: n, byteOffset: before * 4 });
@@ -183,7 +184,7 @@ describe('crossEntropy in place: where the logits live', () => {
     await fails(() => e.gpu.crossEntropy(logits, labels, { shape, gradOut: shifted }), /gradOut overlaps the input in the same buffer \(in place: inPlace: true, or gradOut the input tensor itself\)/);
     // Targets in the logits' buffer: WebGPU would refuse the dispatch (read-only and writable bindings of one buffer).
     const device = e.device!;
-    const shared = device.createBuffer({ size: 256 + 16, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC });
+    const shared = device.createBuffer({ size: 256 + 16, usage: BufferUsage.STORAGE | BufferUsage.COPY_DST | BufferUsage.COPY_SRC });
     try {
       const sharedLogits = e.gpu.wrap(shared, { dtype: 'f32', length: 20 });
       const sharedLabels = e.gpu.wrap(shared, { dtype: 'i32', length: 4, byteOffset: 256 });

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { reference, sumErrorBound, sumPlan } from '../../src/index.js';
 import { normal } from '../helpers/data.js';
 import { useGpuEngine } from '../helpers/engine.js';
+import { BufferUsage } from '../../src/gpu/flags.js';
 
 const engine = useGpuEngine();
 const gpuTuned = useGpuEngine({ tuning: 'gpu' });
@@ -37,7 +38,7 @@ describe('sum', () => {
     const e = engine();
     if (!e.device) return expect(e.backend).toBe('cpu');
     const values = normal(1000, 1, 3);
-    const buffer = e.device.createBuffer({ size: 4 * 1100, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC });
+    const buffer = e.device.createBuffer({ size: 4 * 1100, usage: BufferUsage.STORAGE | BufferUsage.COPY_DST | BufferUsage.COPY_SRC });
     e.device.queue.writeBuffer(buffer, 4 * 37, values);
     const view = e.gpu.wrap(buffer, { dtype: 'f32', length: 1000, byteOffset: 4 * 37 });
     const total = await e.gpu.sum(view);

@@ -9,6 +9,7 @@ import { createEngine, reference, type CrossEntropyOptions, type Engine, type Gp
 import { expectClose } from '../helpers/compare.js';
 import { classTargets, logitsFor, normal, softTargets } from '../helpers/data.js';
 import { useBothPlans } from '../helpers/engine.js';
+import { BufferUsage } from '../../src/gpu/flags.js';
 
 const engines = useBothPlans({ vec4Io: true });
 
@@ -83,7 +84,7 @@ for (const [plan, engine] of engines) {
       for (const tensor of [r.loss, r.weightSum]) tensor.release();
 
       const x2 = e.gpu.upload(logits);
-      const outBuffer = e.device!.createBuffer({ size: (rows * cols + 1) * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+      const outBuffer = e.device!.createBuffer({ size: (rows * cols + 1) * 4, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST });
       try {
         const out = e.gpu.wrap(outBuffer, { dtype: 'f32', length: rows * cols, byteOffset: 4 });
         const r2 = await e.gpu.crossEntropy(x2, ts, { shape: [rows, cols], gradOut: out });

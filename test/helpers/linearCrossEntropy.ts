@@ -76,7 +76,7 @@ export function referenceFor(p: Problem): reference.LinearCrossEntropyReferenceR
     ignoreIndex: o.ignoreIndex ?? -100,
     grad: o.grad ?? true,
     bias: o.bias,
-    classWeight: o.classWeight,
+    classWeight: o.classWeight as Float32Array | undefined, // host weights in these problems
     labelSmoothing: o.labelSmoothing ?? 0,
     zLoss: o.zLoss ?? 0,
     softcap: o.softcap,

@@ -1,4 +1,4 @@
-// The published package (issue 6, item 5): `npm pack` (which builds first: prepack), then the tarball installed into
+// The published package: `npm pack` (which builds first: prepack), then the tarball installed into
 // empty projects: a Node project that runs the ops on the CPU reference and, with the optional `webgpu` peer, on a
 // GPU adapter (the kernels' WGSL must be inside dist); its type declarations checked by tsc; and a Vite app built
 // with the package. Also: the API docs build from the source comments without warnings.
@@ -11,6 +11,8 @@ import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
+/** The most JavaScript (minified bytes) an app that calls createEngine and crossEntropy loads at start. */
+const START_BUDGET_BYTES = 100_000;
 const MODULES = realpathSync(join(REPO, 'node_modules'));
 let work: string;
 let tarball: string;
@@ -98,15 +100,40 @@ export { loss };
     expect(() => run('node', [join(MODULES, 'typescript/bin/tsc'), '-p', dir], dir)).not.toThrow();
   });
 
-  it('builds into an empty Vite app, with the kernels inside the bundle', async () => {
+  it('builds into an empty Vite app: the kernels inside, minified, and the ones it does not use left out of its start', async () => {
     const dir = project('vite-app', []);
     writeFileSync(join(dir, 'index.html'), '<!doctype html><script type="module" src="./main.js"></script>');
-    writeFileSync(join(dir, 'main.js'), "import { createEngine } from 'xentropy';\nconst engine = await createEngine();\ndocument.title = engine.backend;\n");
+    writeFileSync(
+      join(dir, 'main.js'),
+      `import { createEngine } from 'xentropy';
+const engine = await createEngine();
+const { loss } = await engine.crossEntropy(new Float32Array([2, 1, 0.1, 0.5, 2.5, -1]), new Int32Array([0, 1]), { shape: [2, 3] });
+document.title = engine.backend + ' ' + loss;
+`,
+    );
     await build({ root: dir, logLevel: 'silent', build: { outDir: join(dir, 'dist'), target: 'es2022' } });
-    const assets = readdirSync(join(dir, 'dist', 'assets')).filter((f) => f.endsWith('.js'));
-    const bundle = assets.map((f) => readFileSync(join(dir, 'dist', 'assets', f), 'utf8')).join('\n');
-    expect(bundle).toMatch(/@compute\s+@workgroup_size/);
-    expect(bundle, 'no Node built-in pulled into the browser bundle').not.toMatch(/from\s*["']node:/);
+    const assets = join(dir, 'dist', 'assets');
+    const chunks = new Map(readdirSync(assets).filter((f) => f.endsWith('.js')).map((f) => [f, readFileSync(join(assets, f), 'utf8')]));
+    // What the page loads before it runs: the entry chunk and the chunks it imports statically, transitively (the
+    // linear cross-entropy, the CPU reference, Dawn's Node lookup and optional snippets are separate, lazy chunks).
+    const entry = [...chunks.keys()].find((f) => f.startsWith('index-'))!;
+    const loaded = new Set<string>();
+    const visit = (name: string): void => {
+      if (loaded.has(name)) return;
+      loaded.add(name);
+      for (const [, imported] of chunks.get(name)!.matchAll(/(?:^|[;}\s])import\s*(?:[\w{}\s,*$]+from\s*)?["']\.\/([^"']+)["']/g)) visit(imported!);
+    };
+    visit(entry);
+    const startBytes = [...loaded].reduce((total, f) => total + Buffer.byteLength(chunks.get(f)!), 0);
+    const allBytes = [...chunks.values()].reduce((total, code) => total + Buffer.byteLength(code), 0);
+    console.log(`[package] minimal crossEntropy app (minified): ${startBytes} bytes loaded at start (${loaded.size} chunks), ${allBytes} in all`);
+    const start = [...loaded].map((f) => chunks.get(f)!).join('\n');
+    expect(start).toMatch(/@compute\s*@workgroup_size/);
+    expect(start, 'WGSL comments stripped at build time').not.toMatch(/deterministic parallel sum/);
+    expect(start, 'the linear cross-entropy matmuls load with their op only').not.toMatch(/override ACCUMULATE/);
+    expect([...chunks.values()].join('\n'), '... and are in the build').toMatch(/override ACCUMULATE/);
+    expect(startBytes, 'the JavaScript a minimal crossEntropy app loads').toBeLessThanOrEqual(START_BUDGET_BYTES);
+    expect([...chunks.values()].join('\n'), 'no Node built-in pulled into the browser bundle').not.toMatch(/from\s*["']node:/);
   });
 });
 
