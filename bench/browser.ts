@@ -1,6 +1,6 @@
 /**
  * `npm run bench:browser`: the same bench (bench/core.ts) in headless Chromium with WebGPU on SwiftShader, through the
- * launcher and page server the browser tests use (test/helpers/browser.ts). Takes the same flags as `npm run bench`
+ * launcher and page server the browser tests use (bench/chromium.ts). Takes the same flags as `npm run bench`
  * (--adapter and --poll do not apply); writes <out>/browser-<adapter>-<date>.json and .md.
  * `--linear-ce`: the linear cross-entropy bench (bench/linearCe.ts) instead, with the flags of `npm run bench:linear-ce`
  * (--adapter does not apply); its lines and table go to stdout, nothing is written.
@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { launchChromium, servePage } from '../test/helpers/browser.js';
+import { launchChromium, servePage } from './chromium.js';
 import type { BenchReport } from './core.js';
 import { parseOptions } from './options.js';
 import { progressPrinter } from './progress.js';
@@ -26,7 +26,7 @@ const { url, server } = await servePage(join(here, 'browser'), {
   cacheDir: join(tmpdir(), 'xentropy-bench-vite'),
   resolve: { alias: [{ find: /^xentropy$/, replacement: join(here, '..', 'src', 'index.ts') }, ...TFJS_ALIASES] },
 });
-const browser = await launchChromium({ webgpu: true });
+const browser = await launchChromium('swiftshader');
 const progress = progressPrinter();
 let status = 0;
 try {

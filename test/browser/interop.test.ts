@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'puppeteer';
 import type { ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, servePage } from '../helpers/browser.js';
+import { launchChromium, servePage } from '../../bench/chromium.js';
 
 const ROOT = fileURLToPath(new URL('./pages/', import.meta.url));
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
