@@ -9,6 +9,7 @@ import { AdapterSummary } from './test/setup/summary.js';
 const plan = machineAdapters();
 const nodeGpu = plan.filter((p) => p.project !== 'browser');
 /** Where test/dawn-null runs: SwiftShader, else a hardware GPU (not beside llvmpipe's OpenGL ES instance). */
+const DAWN_NULL = 'test/dawn-null/**/*.test.ts';
 const nullHost = nodeGpu.find((p) => p.project !== 'llvmpipe' && p.found);
 
 /**
@@ -38,7 +39,7 @@ export default defineConfig({
     projects: [
       { extends: true, test: { name: 'cpu', include: ['test/cpu/**/*.test.ts'] } },
       // test/dawn-null: shader variants validated on Dawn's null backend (features no adapter here has), run once.
-      ...nodeGpu.map((p) => onAdapter(p, ['test/gpu/**/*.test.ts', ...(p === nullHost ? ['test/dawn-null/**/*.test.ts'] : [])])),
+      ...nodeGpu.map((p) => onAdapter(p, ['test/gpu/**/*.test.ts', ...(p === nullHost ? [DAWN_NULL] : [])])),
       onAdapter(plan.find((p) => p.project === 'browser')!, ['test/browser/**/*.test.ts'], { testTimeout: 300_000 }),
       // npm pack, then the tarball installed into empty Node, TypeScript and Vite projects.
       { extends: true, test: { name: 'package', include: ['test/package/**/*.test.ts'] } },

@@ -18,13 +18,16 @@ if (missing.length === 0) process.exit(0);
 const list = missing.join(' ');
 const consequence = 'the test projects that need them fail saying so';
 if (process.getuid?.() !== 0 || run('apt-get', ['--version']).error) {
-  console.log(`xentropy tests: missing Debian packages ${list}: install them (sudo apt-get install ${list}); ${consequence}`);
+  console.log(
+    `xentropy tests: missing Debian packages ${list}: install them (sudo apt-get install ${list}); ${consequence}`,
+  );
   process.exit(0);
 }
 console.log(`xentropy tests: installing ${list} (apt-get)`);
 const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
 const update = run('apt-get', ['update', '-qq'], env);
-const install = update.status === 0 ? run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], env) : update;
+const install =
+  update.status === 0 ? run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], env) : update;
 if (install.status !== 0) {
   const why = `${install.stderr}`.trim().split('\n').pop();
   console.log(`xentropy tests: apt-get could not install ${list} (${why}); ${consequence}`);

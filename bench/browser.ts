@@ -3,16 +3,23 @@
  * its flags). --adapter auto (the default) asks Chrome for the machine's GPU (Vulkan on Linux, Metal on macOS, D3D12
  * on Windows) and falls back to SwiftShader when there is none, saying so in the header and the file name
  * (browser-<adapter>-fallback-<date>); --adapter hardware fails instead; --adapter swiftshader forces SwiftShader.
- * The other flags are those of `npm run bench` (--poll does not apply); writes <out>/browser-<adapter>-<date>.json, .md.
- * `--linear-ce`: the linear cross-entropy bench (bench/linearCe.ts) instead, with the flags of `npm run bench:linear-ce`;
- * its lines and table go to stdout, nothing is written.
+ * The other flags are those of `npm run bench` (--poll does not apply); writes <out>/browser-<adapter>-<date>.json
+ * and .md. `--linear-ce`: the linear cross-entropy bench (bench/linearCe.ts) instead, with the flags of
+ * `npm run bench:linear-ce`; its lines and table go to stdout, nothing is written.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'puppeteer';
-import { isSoftwareAdapter, launchChromium, serveBuiltPage, servePage, takeAdapterFlag, type BrowserAdapterInfo } from './chromium.js';
+import {
+  isSoftwareAdapter,
+  launchChromium,
+  serveBuiltPage,
+  servePage,
+  takeAdapterFlag,
+  type BrowserAdapterInfo,
+} from './chromium.js';
 import type { BenchReport, BrowserRun } from './core.js';
 import { parseOptions } from './options.js';
 import { progressPrinter } from './progress.js';
@@ -47,19 +54,26 @@ interface BenchPage {
 async function openBench(adapter: 'hardware' | 'swiftshader'): Promise<BenchPage> {
   const browser = await launchChromium(adapter);
   const page = await browser.newPage();
-  page.on('pageerror', (error) => console.error(`[page error] ${error instanceof Error ? error.message : String(error)}`));
+  page.on('pageerror', (error) =>
+    console.error(`[page error] ${error instanceof Error ? error.message : String(error)}`),
+  );
   page.on('console', (message) => {
-    if (message.type() === 'error' || message.type() === 'warn') console.error(`[page ${message.type()}] ${message.text()}`);
+    if (message.type() === 'error' || message.type() === 'warn')
+      console.error(`[page ${message.type()}] ${message.text()}`);
   });
   const finished = new Promise<BenchReport | undefined>((resolve, reject) => {
-    void page.exposeFunction('benchDone', (json: string) => resolve(json ? (JSON.parse(json) as BenchReport) : undefined));
+    void page.exposeFunction('benchDone', (json: string) =>
+      resolve(json ? (JSON.parse(json) as BenchReport) : undefined),
+    );
     void page.exposeFunction('benchFailed', (message: string) => reject(new Error(message)));
   });
   await page.exposeFunction('benchProgress', (line: string) => progress.line(line));
   await page.exposeFunction('benchLog', (line: string) => console.log(line));
   await page.goto(url);
   await page.waitForFunction('window.benchReady === true', { timeout: 120_000 });
-  const probe = await page.evaluate(() => (window as unknown as { probeAdapter(): Promise<BenchPage['probe']> }).probeAdapter());
+  const probe = await page.evaluate(() =>
+    (window as unknown as { probeAdapter(): Promise<BenchPage['probe']> }).probeAdapter(),
+  );
   return { browser, page, finished, probe };
 }
 
@@ -73,12 +87,21 @@ try {
   bench = await openBench(requested === 'swiftshader' ? 'swiftshader' : 'hardware');
   if (requested !== 'swiftshader') {
     const probe = bench.probe;
-    const missing = !probe ? 'Chrome found no GPU adapter' : isSoftwareAdapter(probe.info) ? `Chrome offered only ${describeAdapter(probe.info)}` : undefined;
+    const missing = !probe
+      ? 'Chrome found no GPU adapter'
+      : isSoftwareAdapter(probe.info)
+        ? `Chrome offered only ${describeAdapter(probe.info)}`
+        : undefined;
     if (missing && requested === 'hardware') throw new Error(`--adapter hardware: ${missing}`);
     if (missing) {
       await bench.browser.close();
       bench = await openBench('swiftshader');
-      run = { requested, ran: 'swiftshader', fallback: missing, timestamps: bench.probe?.timestamps ?? 'not available' };
+      run = {
+        requested,
+        ran: 'swiftshader',
+        fallback: missing,
+        timestamps: bench.probe?.timestamps ?? 'not available',
+      };
     } else {
       run = { requested, ran: 'hardware', timestamps: probe!.timestamps };
     }
@@ -91,10 +114,16 @@ try {
   console.log(`xentropy ${linearCe ? 'linear cross-entropy ' : ''}bench in headless ${userAgent}: ${line}`);
   if (!options) {
     // The page parses the flags (bench/linearCe.ts imports tfjs, which this Node process does not load).
-    await bench.page.evaluate((a) => (window as unknown as { startLinearCe(args: string[]): void }).startLinearCe(a), args);
+    await bench.page.evaluate(
+      (a) => (window as unknown as { startLinearCe(args: string[]): void }).startLinearCe(a),
+      args,
+    );
     await bench.finished;
   } else {
-    await bench.page.evaluate((o) => (window as unknown as { startBench(o: unknown): void }).startBench(o), options as unknown as Record<string, unknown>);
+    await bench.page.evaluate(
+      (o) => (window as unknown as { startBench(o: unknown): void }).startBench(o),
+      options as unknown as Record<string, unknown>,
+    );
     const report = (await bench.finished)!;
     progress.done();
     report.meta.runtime = 'browser';

@@ -12,7 +12,8 @@ import type { Browser } from 'puppeteer-core';
 import type { InlineConfig } from 'vite';
 
 /** puppeteer, loaded when first needed: vitest's config finds the browser without loading it (slow to load). */
-const puppeteerNow = (): PuppeteerNode => (createRequire(import.meta.url)('puppeteer') as { default: PuppeteerNode }).default;
+const puppeteerNow = (): PuppeteerNode =>
+  (createRequire(import.meta.url)('puppeteer') as { default: PuppeteerNode }).default;
 
 /** Debian's chromium (and the name other distributions use). */
 const SYSTEM_CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
@@ -25,8 +26,8 @@ export interface FoundChromium {
 
 /** What to do on a machine with no browser, for messages. */
 export const NO_CHROMIUM =
-  'no Chrome or Chromium found: set XENTROPY_CHROMIUM to one, or install Debian\'s chromium (apt-get install chromium), ' +
-  'or the Chrome puppeteer manages (npx puppeteer browsers install chrome)';
+  "no Chrome or Chromium found: set XENTROPY_CHROMIUM to one, or install Debian's chromium (apt-get install " +
+  'chromium), or the Chrome puppeteer manages (npx puppeteer browsers install chrome)';
 
 /**
  * The browser to drive: XENTROPY_CHROMIUM, else the system's chromium, else puppeteer's Chrome (when downloaded).
@@ -65,7 +66,15 @@ export type BrowserAdapter = 'hardware' | 'swiftshader' | 'none';
  * developer.chrome.com/blog/supercharge-web-ai-testing); macOS (Metal) and Windows (D3D12) use the GPU by default.
  */
 export function chromiumArgs(adapter: BrowserAdapter, platform: NodeJS.Platform = process.platform): string[] {
-  const quiet = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', '--disable-dev-shm-usage'];
+  const quiet = [
+    '--no-sandbox',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+    '--disable-quic',
+    '--disable-dev-shm-usage',
+  ];
   if (adapter === 'none') return [...quiet, '--disable-gpu', '--disable-webgpu', '--disable-features=WebGPU'];
   const webgpu = [...quiet, '--enable-unsafe-webgpu', '--enable-webgpu-developer-features'];
   const vulkan = platform === 'linux' ? ['--enable-features=Vulkan'] : [];
@@ -91,26 +100,43 @@ export interface PageServer {
 /** Serve `root` (a folder with an index.html) with Vite on a free localhost port; returns its URL and the server. */
 export async function servePage(root: string, config: InlineConfig = {}): Promise<PageServer> {
   const { createServer } = await import('vite'); // not loaded where a built page is served (bench/device.sh)
-  const server = await createServer({ root, logLevel: 'warn', server: { host: '127.0.0.1', port: 0, strictPort: false }, ...config });
+  const server = await createServer({
+    root,
+    logLevel: 'warn',
+    server: { host: '127.0.0.1', port: 0, strictPort: false },
+    ...config,
+  });
   await server.listen();
   const address = server.httpServer?.address();
   if (!address || typeof address === 'string') throw new Error('servePage: the server has no port');
   return { url: `http://localhost:${address.port}/`, server };
 }
 
-const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json', '.css': 'text/css' };
+const TYPES: Record<string, string> = {
+  '.html': 'text/html',
+  '.js': 'text/javascript',
+  '.mjs': 'text/javascript',
+  '.wasm': 'application/wasm',
+  '.json': 'application/json',
+  '.css': 'text/css',
+};
 
 /** Serve a built page (`vite build` output) as static files on a free localhost port, without Vite. */
 export async function serveBuiltPage(folder: string): Promise<PageServer> {
   const root = resolve(folder);
   const server = createHttpServer((request, response) => {
-    const path = normalize(decodeURIComponent(new URL(request.url ?? '/', 'http://localhost').pathname)).replace(/^(\.\.[/\\])+/, '');
+    const path = normalize(decodeURIComponent(new URL(request.url ?? '/', 'http://localhost').pathname)).replace(
+      /^(\.\.[/\\])+/,
+      '',
+    );
     const file = join(root, path.endsWith('/') ? `${path}index.html` : path);
     if (!file.startsWith(root) || !existsSync(file)) {
       response.writeHead(404).end();
       return;
     }
-    response.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
+    response
+      .writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' })
+      .end(readFileSync(file));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
@@ -132,7 +158,11 @@ export interface BrowserAdapterInfo {
 /** A software adapter: SwiftShader (what Chrome falls back to), or a CPU driver (llvmpipe, lavapipe, WARP). */
 export function isSoftwareAdapter(info: BrowserAdapterInfo): boolean {
   const text = `${info.vendor} ${info.architecture} ${info.description}`;
-  return info.isFallbackAdapter === true || info.type === 'CPU' || /swiftshader|llvmpipe|lavapipe|softpipe|warp|basic render/i.test(text);
+  return (
+    info.isFallbackAdapter === true ||
+    info.type === 'CPU' ||
+    /swiftshader|llvmpipe|lavapipe|softpipe|warp|basic render/i.test(text)
+  );
 }
 
 /** The browser bench's --adapter: 'auto' (the GPU, else SwiftShader), 'hardware' (the GPU or fail), 'swiftshader'. */

@@ -59,7 +59,7 @@ export interface BrowserRun {
   ran: 'hardware' | 'swiftshader';
   /** Why the machine's GPU was not used though 'auto' asked for it. */
   fallback?: string;
-  /** Chrome may round timestamp queries (to 100 µs) unless its WebGPU developer features are on; checked on the page. */
+  /** Chrome may round timestamp queries (to 100 µs) unless its WebGPU developer features are on: the page checks. */
   timestamps: 'exact' | 'rounded' | 'not available';
 }
 

@@ -94,10 +94,11 @@ esac
 case $parts in *" browser "*)
   chrome=${XENTROPY_CHROMIUM:-$PWD/.devcarry/chromium/usr/lib/chromium/chromium-headless-shell}
   libs=$PWD/.devcarry/chromium/usr/lib/chromium:$PWD/.devcarry/chromium/usr/lib/x86_64-linux-gnu
-  run browser "${XENT_BROWSER_TIMEOUT:-300}" env XENTROPY_CHROMIUM="$chrome" XENTROPY_BENCH_PAGE=bench/dist/browser-page \
-    LD_LIBRARY_PATH="$libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" node bench/dist/browser.mjs --adapter="${XENT_BROWSER_ADAPTER:-hardware}" \
-    --contenders="${XENT_BENCH_CONTENDERS:-xentropy,roofline,tfjs}" --repeats="${XENT_BENCH_REPEATS:-10}" --budget-s=10 --keep-going \
-    --out="$out" ${XENT_BENCH_CASES:+--cases="$XENT_BENCH_CASES"}
+  run browser "${XENT_BROWSER_TIMEOUT:-300}" env XENTROPY_CHROMIUM="$chrome" \
+    XENTROPY_BENCH_PAGE=bench/dist/browser-page LD_LIBRARY_PATH="$libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
+    node bench/dist/browser.mjs --adapter="${XENT_BROWSER_ADAPTER:-hardware}" \
+    --contenders="${XENT_BENCH_CONTENDERS:-xentropy,roofline,tfjs}" --repeats="${XENT_BENCH_REPEATS:-10}" \
+    --budget-s=10 --keep-going --out="$out" ${XENT_BENCH_CASES:+--cases="$XENT_BENCH_CASES"}
   tail -n 30 "$log";;
 esac
 

@@ -20,9 +20,10 @@ export function adapterLabel(report: BenchReport): string {
   return [a.source, [a.vendor, a.architecture].filter(Boolean).join('/'), a.description || a.device].filter(Boolean).join(' · ');
 }
 
-/** The browser bench's adapter in one line: the GPU or SwiftShader (asked for, or fallen back to), and its timestamps. */
+/** The browser bench's adapter in one line: the GPU or SwiftShader (asked for, or fallen back to), its timestamps. */
 export function browserAdapterLine(run: BrowserRun, adapter: string): string {
-  const why = run.requested === 'swiftshader' ? '--adapter swiftshader' : `fallback: ${run.fallback ?? 'no GPU adapter'}`;
+  const why =
+    run.requested === 'swiftshader' ? '--adapter swiftshader' : `fallback: ${run.fallback ?? 'no GPU adapter'}`;
   const what = run.ran === 'hardware' ? `the machine's GPU (${adapter})` : `SwiftShader, a software adapter (${why})`;
   const stamps = run.timestamps === 'rounded' ? 'rounded to ~100 µs (GPU ms columns are coarse)' : run.timestamps;
   return `WebGPU on ${what}; GPU timestamps ${stamps}`;
@@ -37,7 +38,8 @@ export function resultStem(report: BenchReport): string {
   const date = report.meta.date.replace(/:\d\d\.\d+Z$/, '').replace(/[^0-9T]/g, '').replace('T', '-');
   const wg = report.meta.options.maxWorkgroupSize;
   const fallback = report.meta.browser?.fallback !== undefined ? '-fallback' : '';
-  return `${report.meta.runtime}-${adapter}${fallback}-${date}${report.meta.options.vec4Io ? '-vec4' : ''}${wg ? `-wg${wg}` : ''}`;
+  const variant = `${report.meta.options.vec4Io ? '-vec4' : ''}${wg ? `-wg${wg}` : ''}`;
+  return `${report.meta.runtime}-${adapter}${fallback}-${date}${variant}`;
 }
 
 export function renderMarkdown(report: BenchReport): string {

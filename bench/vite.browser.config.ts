@@ -10,8 +10,18 @@ const page: UserConfig = {
   root: fileURLToPath(new URL('./browser/', import.meta.url)),
   base: './',
   logLevel: 'warn',
-  resolve: { alias: [{ find: /^xentropy$/, replacement: fileURLToPath(new URL('../src/index.ts', import.meta.url)) }, ...TFJS_ALIASES] },
-  build: { outDir: fileURLToPath(new URL('./dist/browser-page/', import.meta.url)), emptyOutDir: true, target: 'es2022', minify: false },
+  resolve: {
+    alias: [
+      { find: /^xentropy$/, replacement: fileURLToPath(new URL('../src/index.ts', import.meta.url)) },
+      ...TFJS_ALIASES,
+    ],
+  },
+  build: {
+    outDir: fileURLToPath(new URL('./dist/browser-page/', import.meta.url)),
+    emptyOutDir: true,
+    target: 'es2022',
+    minify: false,
+  },
 };
 
 const driver: UserConfig = {
@@ -22,7 +32,11 @@ const driver: UserConfig = {
     emptyOutDir: false,
     target: 'node20',
     minify: false,
-    rollupOptions: { input: { browser: 'bench/browser.ts' }, external: ['vite', /^node:/], output: { entryFileNames: '[name].mjs', format: 'es' } },
+    rollupOptions: {
+      input: { browser: 'bench/browser.ts' },
+      external: ['vite', /^node:/],
+      output: { entryFileNames: '[name].mjs', format: 'es' },
+    },
   },
   ssr: { noExternal: true, external: ['vite'] },
 };

@@ -64,19 +64,22 @@ page.probeAdapter = async () => {
   const adapter = await navigator.gpu?.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) return null;
   const raw = adapter.info as GPUAdapterInfo & { type?: string; backend?: string; isFallbackAdapter?: boolean };
-  const info: BrowserAdapterInfo = { vendor: raw.vendor, architecture: raw.architecture, description: raw.description, type: raw.type, backend: raw.backend, isFallbackAdapter: raw.isFallbackAdapter };
+  const { vendor, architecture, description, type, backend, isFallbackAdapter } = raw;
+  const info: BrowserAdapterInfo = { vendor, architecture, description, type, backend, isFallbackAdapter };
   if (!adapter.features.has('timestamp-query')) return { info, timestamps: 'not available' };
   const device = await adapter.requestDevice({ requiredFeatures: ['timestamp-query'] });
   const count = 8;
   const querySet = device.createQuerySet({ type: 'timestamp', count });
-  const resolved = device.createBuffer({ size: 8 * count, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
-  const readback = device.createBuffer({ size: 8 * count, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
+  const size = 8 * count;
+  const resolved = device.createBuffer({ size, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+  const readback = device.createBuffer({ size, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
   const encoder = device.createCommandEncoder();
   for (let i = 0; i < count; i += 2) {
-    encoder.beginComputePass({ timestampWrites: { querySet, beginningOfPassWriteIndex: i, endOfPassWriteIndex: i + 1 } }).end();
+    const timestampWrites = { querySet, beginningOfPassWriteIndex: i, endOfPassWriteIndex: i + 1 };
+    encoder.beginComputePass({ timestampWrites }).end();
   }
   encoder.resolveQuerySet(querySet, 0, count, resolved, 0);
-  encoder.copyBufferToBuffer(resolved, 0, readback, 0, 8 * count);
+  encoder.copyBufferToBuffer(resolved, 0, readback, 0, size);
   device.queue.submit([encoder.finish()]);
   await readback.mapAsync(GPUMapMode.READ);
   const stamps = [...new BigUint64Array(readback.getMappedRange())];

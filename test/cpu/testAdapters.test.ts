@@ -30,7 +30,7 @@ describe('test projects and their adapters', () => {
     expect(p.hardware!.skip).toBe(true); // the software adapters took the GPU tests
   });
 
-  it('a hardware GPU and no software adapters (a workstation): those projects are skipped, saying where the tests ran', () => {
+  it('a hardware GPU alone (a workstation): the software projects are skipped, saying where tests ran', () => {
     const p = plan({ hardware: 'Apple M2' });
     expect(p.hardware!.found).toBe('Apple M2');
     for (const name of ['swiftshader', 'llvmpipe']) {
@@ -50,18 +50,33 @@ describe('test projects and their adapters', () => {
 });
 
 describe('findChromium', () => {
-  const has = (...paths: string[]) => (path: string) => paths.includes(path);
+  const has =
+    (...paths: string[]) =>
+    (path: string) =>
+      paths.includes(path);
   const managed = () => '/root/.cache/puppeteer/chrome/linux-1/chrome';
 
   it('XENTROPY_CHROMIUM first, and a clear error when it names nothing', () => {
-    expect(findChromium({ XENTROPY_CHROMIUM: '/opt/c' }, has('/opt/c', '/usr/bin/chromium'), managed)).toEqual({ path: '/opt/c', source: 'XENTROPY_CHROMIUM' });
-    expect(() => findChromium({ XENTROPY_CHROMIUM: '/opt/c' }, has('/usr/bin/chromium'), managed)).toThrow('XENTROPY_CHROMIUM=/opt/c: no such file');
+    expect(findChromium({ XENTROPY_CHROMIUM: '/opt/c' }, has('/opt/c', '/usr/bin/chromium'), managed)).toEqual({
+      path: '/opt/c',
+      source: 'XENTROPY_CHROMIUM',
+    });
+    expect(() => findChromium({ XENTROPY_CHROMIUM: '/opt/c' }, has('/usr/bin/chromium'), managed)).toThrow(
+      'XENTROPY_CHROMIUM=/opt/c: no such file',
+    );
   });
 
   it("then the system's chromium, then the Chrome puppeteer manages, else what to install", () => {
-    expect(findChromium({}, has('/usr/bin/chromium', managed()), managed)).toEqual({ path: '/usr/bin/chromium', source: 'system' });
+    expect(findChromium({}, has('/usr/bin/chromium', managed()), managed)).toEqual({
+      path: '/usr/bin/chromium',
+      source: 'system',
+    });
     expect(findChromium({}, has(managed()), managed)).toEqual({ path: managed(), source: 'puppeteer' });
     expect(() => findChromium({}, has(), managed)).toThrow(NO_CHROMIUM);
-    expect(() => findChromium({}, has(), () => { throw new Error('no platform'); })).toThrow(NO_CHROMIUM);
+    expect(() =>
+      findChromium({}, has(), () => {
+        throw new Error('no platform');
+      }),
+    ).toThrow(NO_CHROMIUM);
   });
 });

@@ -14,7 +14,8 @@ export function useGpuEngine(options: { tuning?: 'auto' | 'cpu' | 'gpu'; vec4Io?
   let engine: Engine | undefined;
   beforeAll(async () => {
     const adapter = (process.env.XENTROPY_ADAPTER ?? 'auto') as NodeAdapter;
-    engine = await createEngine({ backend: 'webgpu', adapter, tuning: options.tuning ?? 'auto', vec4Io: options.vec4Io ?? false });
+    const tuning = options.tuning ?? 'auto';
+    engine = await createEngine({ backend: 'webgpu', adapter, tuning, vec4Io: options.vec4Io ?? false });
     expect(engine.adapterInfo?.source).toBe(adapter === 'auto' ? engine.adapterInfo?.source : adapter);
   });
   afterAll(() => {

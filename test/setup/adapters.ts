@@ -46,9 +46,28 @@ export function planAdapters(probe: Probe, browser: () => string, icd: string): 
   const hardware = probe.hardware;
   const instead = hardware ? `; the GPU tests ran on the hardware adapter (${hardware})` : '';
   const plan: ProjectAdapter[] = [
-    { project: 'swiftshader', adapter: 'swiftshader', found: probe.swiftshader, missing: `no SwiftShader adapter: it needs Chromium's SwiftShader Vulkan driver (${icd}, or XENTROPY_SWIFTSHADER_ICD) and the Vulkan loader (on Debian: ${DEBIAN_SWIFTSHADER}; npm test's pretest does it as root)${instead}` },
-    { project: 'llvmpipe', adapter: 'llvmpipe', found: probe.llvmpipe, missing: `no llvmpipe adapter: it needs Mesa's EGL and OpenGL ES (on Debian: ${DEBIAN_LLVMPIPE})${instead}` },
-    { project: 'hardware', adapter: 'vulkan', found: hardware, missing: 'no hardware GPU adapter (Vulkan, Metal or D3D12); the GPU tests ran on the software adapters', skip: true },
+    {
+      project: 'swiftshader',
+      adapter: 'swiftshader',
+      found: probe.swiftshader,
+      missing:
+        `no SwiftShader adapter: it needs Chromium's SwiftShader Vulkan driver (${icd}, or ` +
+        `XENTROPY_SWIFTSHADER_ICD) and the Vulkan loader (on Debian: ${DEBIAN_SWIFTSHADER}; npm test's pretest does ` +
+        `it as root)${instead}`,
+    },
+    {
+      project: 'llvmpipe',
+      adapter: 'llvmpipe',
+      found: probe.llvmpipe,
+      missing: `no llvmpipe adapter: it needs Mesa's EGL and OpenGL ES (on Debian: ${DEBIAN_LLVMPIPE})${instead}`,
+    },
+    {
+      project: 'hardware',
+      adapter: 'vulkan',
+      found: hardware,
+      missing: 'no hardware GPU adapter (Vulkan, Metal or D3D12); the GPU tests ran on the software adapters',
+      skip: true,
+    },
   ];
   for (const p of plan) {
     if (p.found) {
@@ -70,8 +89,12 @@ export function planAdapters(probe: Probe, browser: () => string, icd: string): 
 /** The plan for this machine. */
 export function machineAdapters(): ProjectAdapter[] {
   const icd = process.env.XENTROPY_SWIFTSHADER_ICD ?? SWIFTSHADER_ICD;
-  return planAdapters(probeAdapters(), () => {
-    const found = findChromium();
-    return `${found.path} (${found.source})`;
-  }, icd);
+  return planAdapters(
+    probeAdapters(),
+    () => {
+      const found = findChromium();
+      return `${found.path} (${found.source})`;
+    },
+    icd,
+  );
 }

@@ -7,13 +7,18 @@ import { acquireDevice, type NodeAdapter } from '../../src/gpu/adapter.js';
 
 const found: Record<string, string> = {};
 const keep: unknown[] = [];
-for (const [name, choice] of [['hardware', 'vulkan'], ['swiftshader', 'swiftshader'], ['llvmpipe', 'llvmpipe']] as const) {
+for (const [name, choice] of [
+  ['hardware', 'vulkan'],
+  ['swiftshader', 'swiftshader'],
+  ['llvmpipe', 'llvmpipe'],
+] as const) {
   try {
     const acquired = await acquireDevice(choice as NodeAdapter);
     if (!acquired) continue;
     keep.push(acquired.keepAlive);
     const { info } = acquired;
-    if (name !== 'hardware' || !info.cpuBased) found[name] = info.description || info.device || info.architecture || info.vendor || name;
+    if (name !== 'hardware' || !info.cpuBased)
+      found[name] = info.description || info.device || info.architecture || info.vendor || name;
     acquired.device.destroy();
   } catch {
     // an adapter that cannot give a device counts as absent

@@ -23,7 +23,11 @@ export class AdapterSummary implements Reporter {
     const lines = this.plan.flatMap((p) => {
       const count = counts.get(p.project);
       if (!count) return [];
-      const tally = Object.entries(count).filter(([, n]) => n > 0).map(([state, n]) => `${n} ${state}`).join(', ') || 'no tests';
+      const tally =
+        Object.entries(count)
+          .filter(([, n]) => n > 0)
+          .map(([state, n]) => `${n} ${state}`)
+          .join(', ') || 'no tests';
       const on = p.found ? `ran on ${p.found}` : `${p.skip ? 'skipped' : 'FAILED'}, ${p.missing}`;
       return [`  ${p.project.padEnd(11)} ${on}: ${tally}`];
     });
