@@ -1,8 +1,8 @@
 /**
  * Which adapter each GPU test project runs on, decided once when vitest loads its config: the adapters this machine
- * has (probe.ts, in a child process) and the browser (bench/chromium.ts). A project whose adapter is missing runs
- * missing.test.ts instead of its tests: one test that fails saying what to install, or that is skipped with the reason
- * when a hardware GPU ran the GPU tests instead. A GPU test never falls back to the CPU.
+ * has (probe.ts, in a child process) and the browser (bench/chromium.ts). A project whose adapter is missing fails,
+ * each file saying what to install (missing.ts), or, where another adapter ran the GPU tests, runs one skipped test
+ * naming the reason (missing.test.ts). A GPU test never falls back to the CPU.
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -65,7 +65,7 @@ export function planAdapters(probe: Probe, browser: () => string, icd: string): 
       project: 'hardware',
       adapter: 'vulkan',
       found: hardware,
-      missing: 'no hardware GPU adapter (Vulkan, Metal or D3D12); the GPU tests ran on the software adapters',
+      missing: 'no hardware GPU adapter (Vulkan, Metal or D3D12); the GPU tests ran on the software adapters above',
       skip: true,
     },
   ];
