@@ -53,8 +53,20 @@ export interface CaseResult {
   speedupVsTfjs?: number;
 }
 
+/** The browser bench's adapter: what was asked for (--adapter), what ran, and how precise its GPU timestamps are. */
+export interface BrowserRun {
+  requested: 'auto' | 'hardware' | 'swiftshader';
+  ran: 'hardware' | 'swiftshader';
+  /** Why the machine's GPU was not used though 'auto' asked for it. */
+  fallback?: string;
+  /** Chrome may round timestamp queries (to 100 µs) unless its WebGPU developer features are on: the page checks. */
+  timestamps: 'exact' | 'rounded' | 'not available';
+}
+
 export interface BenchMeta {
   runtime: string;
+  /** Set by the browser bench (bench/browser.ts). */
+  browser?: BrowserRun;
   adapter: Engine['adapterInfo'];
   /** The engine's launch shapes ('cpu' or 'gpu', src/engine.ts). */
   tuning: Engine['tuning'];

@@ -3,7 +3,7 @@
 # eager F.cross_entropy on the same GPU as the side-by-side anchor (bench/torch_anchor.py), plus the 8192 x 128256 case
 # (bench/huge.ts), per-dispatch GPU times (bench/profile.ts) and the fused linear cross-entropy at full size, and its
 # matmuls alone. About 3-4 minutes; XENT_PARTS (default "bench huge profile linear-ce lce-matmul torch"; also
-# "bench-vec4", "bench-wg1024", "profile-vec4", "host") picks parts.
+# "bench-vec4", "bench-wg1024", "profile-vec4", "host", "browser": headless Chrome on the GPU) picks parts.
 #
 # Prepare here (CPU machine, project root):  npm run build && npm run bench:build && bash ../shared/device/pack.sh
 # Run there (tool `run`), carry [".devcarry", "bench/dist"]:  bash bench/device.sh
@@ -83,6 +83,22 @@ case $parts in *" lce-matmul "*)
   run lce-matmul "${XENT_LCE_MATMUL_TIMEOUT:-45}" node bench/dist/linear-ce.mjs --matmul --full --adapter="$adapter"
   # The previous 32 x 32-tile kernel on the same card, for the ratio (workgroups of at most 64 select it).
   run lce-matmul-32 "${XENT_LCE_MATMUL_TIMEOUT:-45}" node bench/dist/linear-ce.mjs --matmul --full --adapter="$adapter" --max-workgroup-size=64
+  tail -n 30 "$log";;
+esac
+
+# Headless Chrome on the GPU over Vulkan (the browser bench, bundled: `npm run bench:build-browser` here, carry
+# bench/dist): Chrome from XENTROPY_CHROMIUM, else Debian's chromium-headless-shell and chromium-common unpacked into
+# .devcarry/chromium (`apt-get download chromium-headless-shell chromium-common`, then `dpkg -x` each .deb there), with
+# their libraries on LD_LIBRARY_PATH. --adapter hardware: fail rather than bench SwiftShader (XENT_BROWSER_ADAPTER=auto
+# falls back). Not run on a GPU machine yet; the two .deb files alone are 92 MiB, over the 64 MiB a call carries.
+case $parts in *" browser "*)
+  chrome=${XENTROPY_CHROMIUM:-$PWD/.devcarry/chromium/usr/lib/chromium/chromium-headless-shell}
+  libs=$PWD/.devcarry/chromium/usr/lib/chromium:$PWD/.devcarry/chromium/usr/lib/x86_64-linux-gnu
+  run browser "${XENT_BROWSER_TIMEOUT:-300}" env XENTROPY_CHROMIUM="$chrome" \
+    XENTROPY_BENCH_PAGE=bench/dist/browser-page LD_LIBRARY_PATH="$libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
+    node bench/dist/browser.mjs --adapter="${XENT_BROWSER_ADAPTER:-hardware}" \
+    --contenders="${XENT_BENCH_CONTENDERS:-xentropy,roofline,tfjs}" --repeats="${XENT_BENCH_REPEATS:-10}" \
+    --budget-s=10 --keep-going --out="$out" ${XENT_BENCH_CASES:+--cases="$XENT_BENCH_CASES"}
   tail -n 30 "$log";;
 esac
 

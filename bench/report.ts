@@ -2,7 +2,7 @@
  * Turning a BenchReport into the markdown table (printed and written next to the JSON) and naming the result files.
  * No GPU or Node-only code here: the browser driver uses it too.
  */
-import type { BenchReport, CaseResult } from './core.js';
+import type { BenchReport, BrowserRun, CaseResult } from './core.js';
 
 function fmtMs(ms: number | undefined): string {
   if (ms === undefined || !Number.isFinite(ms)) return '—';
@@ -20,14 +20,26 @@ export function adapterLabel(report: BenchReport): string {
   return [a.source, [a.vendor, a.architecture].filter(Boolean).join('/'), a.description || a.device].filter(Boolean).join(' · ');
 }
 
-/** File name stem: runtime, adapter and date, in characters any file system and the device tool accept. */
+/** The browser bench's adapter in one line: the GPU or SwiftShader (asked for, or fallen back to), its timestamps. */
+export function browserAdapterLine(run: BrowserRun, adapter: string): string {
+  const why =
+    run.requested === 'swiftshader' ? '--adapter swiftshader' : `fallback: ${run.fallback ?? 'no GPU adapter'}`;
+  const what = run.ran === 'hardware' ? `the machine's GPU (${adapter})` : `SwiftShader, a software adapter (${why})`;
+  const stamps = run.timestamps === 'rounded' ? 'rounded to ~100 µs (GPU ms columns are coarse)' : run.timestamps;
+  return `WebGPU on ${what}; GPU timestamps ${stamps}`;
+}
+
+/** File name stem: runtime, adapter and date, in characters any file system and the device tool accept; a browser
+ * run that fell back to SwiftShader says so ('-fallback'). */
 export function resultStem(report: BenchReport): string {
   const a = report.meta.adapter;
   const parts = [a?.source === report.meta.runtime ? '' : (a?.source ?? 'none'), a?.architecture || a?.vendor || ''];
   const adapter = [...new Set(parts.filter(Boolean))].join('-').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
   const date = report.meta.date.replace(/:\d\d\.\d+Z$/, '').replace(/[^0-9T]/g, '').replace('T', '-');
   const wg = report.meta.options.maxWorkgroupSize;
-  return `${report.meta.runtime}-${adapter}-${date}${report.meta.options.vec4Io ? '-vec4' : ''}${wg ? `-wg${wg}` : ''}`;
+  const fallback = report.meta.browser?.fallback !== undefined ? '-fallback' : '';
+  const variant = `${report.meta.options.vec4Io ? '-vec4' : ''}${wg ? `-wg${wg}` : ''}`;
+  return `${report.meta.runtime}-${adapter}${fallback}-${date}${variant}`;
 }
 
 export function renderMarkdown(report: BenchReport): string {

@@ -6,6 +6,8 @@
 import { createEngine, type Engine } from 'xentropy'; // the library source: bench/browser.ts aliases it to src/
 import { runBench } from '../core.js';
 import { parseLinearCeArgs, runLinearCeBench } from '../linearCe.js';
+import type { BrowserAdapterInfo } from '../chromium.js';
+import type { BrowserRun } from '../core.js';
 import type { BenchOptions } from '../options.js';
 
 interface BenchWindow {
@@ -14,6 +16,7 @@ interface BenchWindow {
   benchFailed(message: string): Promise<void>;
   startBench(options: BenchOptions): void;
   startLinearCe(args: string[]): void;
+  probeAdapter(): Promise<{ info: BrowserAdapterInfo; timestamps: BrowserRun['timestamps'] } | null>;
   benchLog(line: string): Promise<void>;
   benchReady: boolean;
 }
@@ -50,5 +53,38 @@ page.startLinearCe = (args) => {
       engine?.destroy();
     }
   })();
+};
+/**
+ * The adapter this browser gives (null: none), on a device of its own, and whether its timestamp queries are exact:
+ * Chrome documents rounding them to 100 µs unless its WebGPU developer features are on (Dawn's own quantization
+ * clears the low 16 bits, ~65 µs), so 8 timestamps that are all multiples of either were rounded. (Chrome 156 here
+ * gave exact ones with and without the developer features, next to --enable-unsafe-webgpu.)
+ */
+page.probeAdapter = async () => {
+  const adapter = await navigator.gpu?.requestAdapter({ powerPreference: 'high-performance' });
+  if (!adapter) return null;
+  const raw = adapter.info as GPUAdapterInfo & { type?: string; backend?: string; isFallbackAdapter?: boolean };
+  const { vendor, architecture, description, type, backend, isFallbackAdapter } = raw;
+  const info: BrowserAdapterInfo = { vendor, architecture, description, type, backend, isFallbackAdapter };
+  if (!adapter.features.has('timestamp-query')) return { info, timestamps: 'not available' };
+  const device = await adapter.requestDevice({ requiredFeatures: ['timestamp-query'] });
+  const count = 8;
+  const querySet = device.createQuerySet({ type: 'timestamp', count });
+  const size = 8 * count;
+  const resolved = device.createBuffer({ size, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+  const readback = device.createBuffer({ size, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
+  const encoder = device.createCommandEncoder();
+  for (let i = 0; i < count; i += 2) {
+    const timestampWrites = { querySet, beginningOfPassWriteIndex: i, endOfPassWriteIndex: i + 1 };
+    encoder.beginComputePass({ timestampWrites }).end();
+  }
+  encoder.resolveQuerySet(querySet, 0, count, resolved, 0);
+  encoder.copyBufferToBuffer(resolved, 0, readback, 0, size);
+  device.queue.submit([encoder.finish()]);
+  await readback.mapAsync(GPUMapMode.READ);
+  const stamps = [...new BigUint64Array(readback.getMappedRange())];
+  readback.unmap();
+  for (const resource of [querySet, resolved, readback, device]) resource.destroy();
+  return { info, timestamps: stamps.every((t) => t % 100_000n === 0n || t % 65_536n === 0n) ? 'rounded' : 'exact' };
 };
 page.benchReady = true;

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'puppeteer';
 import { build, preview, type PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../helpers/browser.js';
+import { launchChromium } from '../../bench/chromium.js';
 
 const DEMO_CONFIG = fileURLToPath(new URL('../../demo/vite.config.ts', import.meta.url));
 const ARTIFACTS = fileURLToPath(new URL('../artifacts/', import.meta.url));
@@ -140,7 +140,7 @@ describe('demo page with WebGPU (SwiftShader)', () => {
   let problems: string[];
 
   beforeAll(async () => {
-    browser = await launchChromium({ webgpu: true });
+    browser = await launchChromium('swiftshader');
     ({ page, problems } = await openDemo(browser));
   });
   afterAll(async () => {
@@ -266,7 +266,7 @@ describe('demo page without WebGPU', () => {
   let problems: string[];
 
   beforeAll(async () => {
-    browser = await launchChromium({ webgpu: false });
+    browser = await launchChromium('none');
     ({ page, problems } = await openDemo(browser));
   });
   afterAll(async () => {

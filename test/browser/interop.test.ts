@@ -4,9 +4,8 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'puppeteer';
-import type { ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, servePage } from '../helpers/browser.js';
+import { launchChromium, servePage, type PageServer } from '../../bench/chromium.js';
 
 const ROOT = fileURLToPath(new URL('./pages/', import.meta.url));
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -14,7 +13,7 @@ const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const ORT_DIST = `/@fs${realpathSync(`${REPO}node_modules/onnxruntime-web/dist`)}/`;
 
 let browser: Browser;
-let server: ViteDevServer;
+let server: PageServer['server'];
 let url: string;
 
 beforeAll(async () => {

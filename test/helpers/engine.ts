@@ -1,6 +1,7 @@
 /**
- * The GPU test fixture: one engine per test file on the adapter the vitest project names (XENTROPY_ADAPTER). With
- * CI set, a missing adapter fails the suite instead of quietly testing the CPU against itself. After each file it
+ * The GPU test fixture: one engine per test file on the adapter the vitest project names (XENTROPY_ADAPTER). A
+ * missing adapter fails the file, never tests the CPU against itself (vitest.config.ts runs a project's tests only
+ * where its adapter was found, so this is a last guard). After each file it
  * checks that no buffer was leaked and destroys the engine. `tuning` forces a launch plan ('gpu' on SwiftShader runs
  * the many-threads-per-row kernels a real GPU gets), so both plans are tested on every adapter; `vec4Io` the
  * engine option of that name.
@@ -13,9 +14,9 @@ export function useGpuEngine(options: { tuning?: 'auto' | 'cpu' | 'gpu'; vec4Io?
   let engine: Engine | undefined;
   beforeAll(async () => {
     const adapter = (process.env.XENTROPY_ADAPTER ?? 'auto') as NodeAdapter;
-    engine = await createEngine({ backend: process.env.CI ? 'webgpu' : 'auto', adapter, tuning: options.tuning ?? 'auto', vec4Io: options.vec4Io ?? false });
-    if (engine.backend === 'cpu') console.warn(`[xentropy tests] no WebGPU adapter '${adapter}': running on the CPU fallback`);
-    else expect(engine.adapterInfo?.source).toBe(adapter === 'auto' ? engine.adapterInfo?.source : adapter);
+    const tuning = options.tuning ?? 'auto';
+    engine = await createEngine({ backend: 'webgpu', adapter, tuning, vec4Io: options.vec4Io ?? false });
+    expect(engine.adapterInfo?.source).toBe(adapter === 'auto' ? engine.adapterInfo?.source : adapter);
   });
   afterAll(() => {
     if (!engine) return;
@@ -42,17 +43,15 @@ export function useBothPlans(options: { vec4Io?: boolean } = {}): [string, () =>
 
 /**
  * A bare device on the vitest project's adapter, for tests that drive a GpuContext directly (the matmul kernels
- * alone): undefined without an adapter, a failure with CI set. Destroyed after the file.
+ * alone); the file fails without one. Destroyed after the file.
  */
-export function useRawDevice(): () => GPUDevice | undefined {
+export function useRawDevice(): () => GPUDevice {
   let device: GPUDevice | undefined;
   let keepAlive: unknown;
   beforeAll(async () => {
-    const acquired = await acquireDevice((process.env.XENTROPY_ADAPTER ?? 'auto') as NodeAdapter);
-    if (!acquired) {
-      if (process.env.CI) throw new Error('no WebGPU adapter');
-      return;
-    }
+    const adapter = (process.env.XENTROPY_ADAPTER ?? 'auto') as NodeAdapter;
+    const acquired = await acquireDevice(adapter);
+    if (!acquired) throw new Error(`no WebGPU adapter '${adapter}'`);
     device = acquired.device;
     keepAlive = acquired.keepAlive;
   });
@@ -61,5 +60,8 @@ export function useRawDevice(): () => GPUDevice | undefined {
     keepAlive = undefined;
     void keepAlive;
   });
-  return () => device;
+  return () => {
+    if (!device) throw new Error('device not ready');
+    return device;
+  };
 }
