@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { findChromium } from '../../bench/chromium.js';
-import { SWIFTSHADER_ICD } from '../../src/gpu/adapter.js';
+import { SWIFTSHADER_ICD } from '../../src/gpu/nodeAdapter.js';
 
 /** The adapters probe.ts found, by project name, each with its description. */
 export type Probe = Partial<Record<'hardware' | 'swiftshader' | 'llvmpipe', string>>;
