@@ -5,7 +5,11 @@ import { defineConfig } from 'vite';
 
 export default defineConfig({
   build: {
-    lib: { entry: { index: 'src/index.ts', tfjs: 'src/tfjs.ts' }, formats: ['es'], fileName: (_format, name) => `${name}.js` },
+    lib: {
+      entry: { index: 'src/index.ts', tfjs: 'src/tfjs.ts' },
+      formats: ['es'],
+      fileName: (_format, name) => `${name}.js`,
+    },
     outDir: 'dist',
     emptyOutDir: true,
     target: 'es2022',

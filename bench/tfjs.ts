@@ -23,7 +23,8 @@ const flag = (name: string) => {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : undefined;
 };
-const [B, D, V] = (flag('--shape') ?? (args.includes('--full') ? '256,512,32000' : '64,128,32000')).split(',').map(Number) as [number, number, number];
+const shape = flag('--shape') ?? (args.includes('--full') ? '256,512,32000' : '64,128,32000');
+const [B, D, V] = shape.split(',').map(Number) as [number, number, number];
 const steps = Number(flag('--steps') ?? 5);
 const samples = Number(flag('--samples') ?? 5);
 
@@ -36,7 +37,8 @@ const nav = ((globalThis as { navigator?: object }).navigator ??= {}) as { gpu?:
 Object.defineProperty(nav, 'gpu', { value: create([]), configurable: true, writable: true });
 if (host.adapterInfo!.cpuBased) {
   // As bench/node.ts: dawn.node's setImmediate polling takes a core from a CPU adapter's workers (bench process only).
-  (globalThis as { setImmediate: unknown }).setImmediate = (fn: (...a: unknown[]) => void, ...a: unknown[]) => setTimeout(fn, 1, ...a);
+  const timer = (fn: (...a: unknown[]) => void, ...a: unknown[]) => setTimeout(fn, 1, ...a);
+  (globalThis as { setImmediate: unknown }).setImmediate = timer;
 }
 if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
 tf.registerBackend('webgpu', () => new WebGPUBackend(device as never));
@@ -50,7 +52,8 @@ const losses: Record<string, Loss> = {
   xentropy: (labels, logits) => sparseSoftmaxCrossEntropy<tf.Scalar>(labels, logits),
 };
 
-const seeded = (n: number, seed: number, scale: number) => Float32Array.from({ length: n }, (_, i) => scale * Math.sin(i * 12.9898 + seed * 78.233));
+const seeded = (n: number, seed: number, scale: number) =>
+  Float32Array.from({ length: n }, (_, i) => scale * Math.sin(i * 12.9898 + seed * 78.233));
 const x = tf.tensor2d(seeded(B * D, 1, 1), [B, D]);
 const labels = tf.tensor1d(Int32Array.from({ length: B }, (_, r) => (r * 7919) % V), 'int32');
 const initial = tf.tensor2d(seeded(D * V, 2, 0.05), [D, V]);
@@ -75,7 +78,8 @@ for (const [name, loss] of Object.entries(losses)) {
 }
 let gradError = 0;
 for (let i = 0; i < check.tfjs!.grad.length; i++) {
-  gradError = Math.max(gradError, Math.abs(check.tfjs!.grad[i]! - check.xentropy!.grad[i]!) / (1e-6 + Math.abs(check.tfjs!.grad[i]!)));
+  const [a, b] = [check.tfjs!.grad[i]!, check.xentropy!.grad[i]!];
+  gradError = Math.max(gradError, Math.abs(a - b) / (1e-6 + Math.abs(a)));
 }
 const lossError = Math.abs(check.tfjs!.loss - check.xentropy!.loss) / Math.abs(check.tfjs!.loss);
 const valid = lossError < 1e-5 && Number.isFinite(gradError);
@@ -101,9 +105,14 @@ async function time(run: () => tf.Tensor): Promise<{ median: number; min: number
 }
 
 const info = host.adapterInfo!;
-console.log(`xentropy bench:tfjs (node ${process.version}): ${info.source} ${info.vendor}/${info.architecture}; tfjs-backend-webgpu ${tf.version_core}`);
-console.log(`classifier: x [${B}, ${D}] @ w [${D}, ${V}] -> logits [${B}, ${V}]; ${steps} calls per sample, ${samples} samples`);
-console.log(`validation (one step from the same weights): loss ${check.tfjs!.loss.toFixed(6)} (tfjs) vs ${check.xentropy!.loss.toFixed(6)} (xentropy), relative ${lossError.toExponential(1)}; dL/dw max relative ${gradError.toExponential(1)}`);
+const adapter = `${info.source} ${info.vendor}/${info.architecture}`;
+console.log(`xentropy bench:tfjs (node ${process.version}): ${adapter}; tfjs-core ${tf.version_core}`);
+console.log(`classifier: x [${B}, ${D}] @ w [${D}, ${V}] -> logits [${B}, ${V}]; ${steps} calls x ${samples} samples`);
+const [lossT, lossX] = [check.tfjs!.loss.toFixed(6), check.xentropy!.loss.toFixed(6)];
+console.log(
+  `validation (one step from the same weights): loss ${lossT} (tfjs) vs ${lossX} (xentropy), ` +
+    `relative ${lossError.toExponential(1)}; dL/dw max relative ${gradError.toExponential(1)}`,
+);
 const rows: string[] = [];
 const results: Record<string, Record<string, { median: number; min: number }>> = {};
 for (const [name, loss] of Object.entries(losses)) {
@@ -113,9 +122,11 @@ for (const what of ['loss', 'step'] as const) {
   const t = results.tfjs![what]!;
   const xe = results.xentropy![what]!;
   const label = what === 'loss' ? 'loss + dL/dlogits alone' : 'whole training step (matMul, loss, backward, SGD)';
-  rows.push(`| ${label} | ${t.median.toFixed(1)} (min ${t.min.toFixed(1)}) | ${xe.median.toFixed(1)} (min ${xe.min.toFixed(1)}) | ${(t.median / xe.median).toFixed(2)}x |`);
+  const cell = (r: { median: number; min: number }) => `${r.median.toFixed(1)} (min ${r.min.toFixed(1)})`;
+  rows.push(`| ${label} | ${cell(t)} | ${cell(xe)} | ${(t.median / xe.median).toFixed(2)}x |`);
 }
-console.log(`\n| ms per call (median of ${samples}) | tfjs loss | xentropy/tfjs | tfjs / xentropy |\n| --- | --- | --- | --- |\n${rows.join('\n')}`);
+const header = `| ms per call (median of ${samples}) | tfjs loss | xentropy/tfjs | tfjs / xentropy |`;
+console.log(`\n${header}\n| --- | --- | --- | --- |\n${rows.join('\n')}`);
 const share = (name: string) => ((100 * results[name]!.loss!.median) / results[name]!.step!.median).toFixed(0);
 console.log(`\nthe loss's share of the step: tfjs ${share('tfjs')}%, xentropy ${share('xentropy')}%`);
 tf.dispose([x, labels, logits, w]);

@@ -27,7 +27,14 @@ export default defineConfig({
     minify: false,
     sourcemap: false,
     rollupOptions: {
-      input: { node: 'bench/node.ts', profile: 'bench/profile.ts', huge: 'bench/huge.ts', 'linear-ce': 'bench/linearCrossEntropy.ts', host: 'bench/host.ts', tfjs: 'bench/tfjs.ts' },
+      input: {
+        node: 'bench/node.ts',
+        profile: 'bench/profile.ts',
+        huge: 'bench/huge.ts',
+        'linear-ce': 'bench/linearCrossEntropy.ts',
+        host: 'bench/host.ts',
+        tfjs: 'bench/tfjs.ts',
+      },
       external: ['webgpu', /^node:/],
       output: { entryFileNames: '[name].mjs', format: 'es' },
     },

@@ -56,7 +56,8 @@ function note(key: string, why: string): void {
 /** tfjs's current backend when it is tfjs-backend-webgpu, else null. */
 function webgpuBackend(): WebGpuBackend | null {
   const backend = tf.backend() as unknown as Partial<WebGpuBackend>;
-  const fits = backend && typeof backend.device === 'object' && typeof backend.uploadToGPU === 'function' && typeof backend.submitQueue === 'function';
+  const methods = [backend?.uploadToGPU, backend?.submitQueue, backend?.refCount];
+  const fits = typeof backend?.device === 'object' && methods.every((method) => typeof method === 'function');
   return fits ? (backend as WebGpuBackend) : null;
 }
 
@@ -101,14 +102,17 @@ function sessionFor(logits: tf.Tensor, labels: tf.Tensor): Session | null {
   if (!backend) return note(`backend:${tf.getBackend()}`, `tfjs's backend is '${tf.getBackend()}', not 'webgpu'`), null;
   const session = sessions.get(backend);
   if (!session || session instanceof Promise) {
-    if (!session) startSession(backend).catch((error) => note('engine', `no engine on the WebGPU backend's device (${String(error)})`));
+    const failed = (error: unknown) => note('engine', `no engine on the WebGPU backend's device (${String(error)})`);
+    if (!session) startSession(backend).catch(failed);
     note('pending', 'the engine on the WebGPU backend is not ready yet (await ready() before training)');
     return null;
   }
   if (session.engine.device !== backend.device) {
     return note('lost', 'the engine no longer runs on the WebGPU backend\'s device (it was lost)'), null;
   }
-  if (logits.dtype !== 'float32') return note(`dtype:${logits.dtype}`, `the logits are ${logits.dtype}, not float32`), null;
+  if (logits.dtype !== 'float32') {
+    return note(`dtype:${logits.dtype}`, `the logits are ${logits.dtype}, not float32`), null;
+  }
   if (logits.size === 0 || labels.size === 0) return null; // nothing to compute: tfjs's ops give tfjs's empty results
   if (session.failure !== undefined) {
     const failure = session.failure;
@@ -122,7 +126,9 @@ function sessionFor(logits: tf.Tensor, labels: tf.Tensor): Session | null {
 function bufferOf(backend: WebGpuBackend, tensor: tf.Tensor): GPUBuffer {
   backend.uploadToGPU(tensor.dataId);
   const resource = backend.tensorMap.get(tensor.dataId)?.resource as GPUBuffer | undefined;
-  if (typeof resource?.usage !== 'number') throw new Error('xentropy/tfjs: this tensor\'s values are not in a GPUBuffer of the WebGPU backend');
+  if (typeof resource?.usage !== 'number') {
+    throw new Error("xentropy/tfjs: this tensor's values are not in a GPUBuffer of the WebGPU backend");
+  }
   return resource;
 }
 
@@ -132,7 +138,13 @@ type Kind = 'softmax' | 'sparse' | 'sigmoid';
  * Run xentropy's kernel for per-row (softmax, sparse) or per-element (sigmoid) losses and their gradient, in order
  * after the work tfjs has recorded so far; return both as tfjs tensors over the engine's buffers.
  */
-function runKernel(session: Session, kind: Kind, logits: tf.Tensor, labels: tf.Tensor, labelSmoothing: number): { loss: tf.Tensor; grad: tf.Tensor } {
+function runKernel(
+  session: Session,
+  kind: Kind,
+  logits: tf.Tensor,
+  labels: tf.Tensor,
+  labelSmoothing: number,
+): { loss: tf.Tensor; grad: tf.Tensor } {
   const { engine, backend } = session;
   const classes = logits.shape[logits.rank - 1] ?? 1;
   const rows = logits.size / classes;
@@ -184,10 +196,10 @@ function reclaim(session: Session): void {
  * The per-row (per-element for sigmoid) losses as one tfjs op: the forward pass computes the gradient too, and the
  * backward pass scales it by dy. Labels are constants (captured, not an input of the op).
  */
-function fusedLosses(session: Session, kind: Kind, labels: tf.Tensor, logits: tf.Tensor, labelSmoothing: number): tf.Tensor {
+function fusedLosses(session: Session, kind: Kind, labels: tf.Tensor, logits: tf.Tensor, smoothing: number): tf.Tensor {
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
-    const { loss, grad } = runKernel(session, kind, x, labels, labelSmoothing);
+    const { loss, grad } = runKernel(session, kind, x, labels, smoothing);
     save([grad]);
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const g = saved[0]!;
@@ -234,17 +246,17 @@ export function softmaxCrossEntropy<T extends tf.Tensor, O extends tf.Tensor>(
   reduction: tf.Reduction = tf.Reduction.SUM_BY_NONZERO_WEIGHTS,
 ): O {
   const op = 'softmaxCrossEntropy';
-  const $labels = asTensor(onehotLabels, 'onehotLabels', op);
-  const $logits = asTensor(logits, 'logits', op);
-  checkShapesMatch($labels, $logits, op);
-  const smoothing = checkLabelSmoothing(labelSmoothing, op);
-  const session = sessionFor($logits, $labels);
-  // tfjs divides the smoothing by shape[1] (the class count for rank 2, which the kernel uses); other ranks keep
-  // tfjs's own formula.
-  if (!session || $logits.rank !== 2) {
-    return tf.losses.softmaxCrossEntropy($labels, $logits, weights, smoothing, reduction) as O;
-  }
   return tf.tidy(() => {
+    const $labels = asTensor(onehotLabels, 'onehotLabels', op);
+    const $logits = asTensor(logits, 'logits', op);
+    checkShapesMatch($labels, $logits, op);
+    const smoothing = checkLabelSmoothing(labelSmoothing, op);
+    const session = sessionFor($logits, $labels);
+    // tfjs divides the smoothing by shape[1] (the class count for rank 2, which the kernel uses); other ranks keep
+    // tfjs's own formula.
+    if (!session || $logits.rank !== 2) {
+      return tf.losses.softmaxCrossEntropy($labels, $logits, weights, smoothing, reduction);
+    }
     const labels32 = $labels.dtype === 'float32' ? $labels : tf.cast($labels, 'float32');
     const losses = fusedLosses(session, 'softmax', labels32, $logits, smoothing);
     return tf.losses.computeWeightedLoss(losses, weights, reduction);
@@ -275,28 +287,31 @@ export function sparseSoftmaxCrossEntropy<O extends tf.Tensor>(
   options: SparseSoftmaxCrossEntropyOptions = {},
 ): O {
   const op = 'sparseSoftmaxCrossEntropy';
-  const $logits = asTensor(logits, 'logits', op);
-  const $labels = asTensor(labels, 'labels', op);
   const known = ['weights', 'labelSmoothing', 'reduction'];
   const unknown = Object.keys(options ?? {}).filter((key) => !known.includes(key));
-  if (unknown.length > 0) throw new Error(`Error in ${op}: unknown option ${unknown.join(', ')} (options: ${known.join(', ')})`);
+  if (unknown.length > 0) {
+    throw new Error(`Error in ${op}: unknown option ${unknown.join(', ')} (options: ${known.join(', ')})`);
+  }
   const { weights, labelSmoothing = 0, reduction = tf.Reduction.SUM_BY_NONZERO_WEIGHTS } = options ?? {};
   const smoothing = checkLabelSmoothing(labelSmoothing, op);
-  const rowShape = $logits.shape.slice(0, -1);
-  const withUnitDim = $labels.rank === $logits.rank && $labels.shape[$labels.rank - 1] === 1;
-  const labelRows = withUnitDim ? $labels.shape.slice(0, -1) : $labels.shape;
-  if ($logits.rank < 1 || labelRows.length !== rowShape.length || labelRows.some((d, i) => d !== rowShape[i])) {
-    throw new Error(
-      `Error in ${op}: labels of shape ${JSON.stringify($labels.shape)} do not index the rows of logits of shape ` +
-        `${JSON.stringify($logits.shape)} (labels must have shape ${JSON.stringify(rowShape)}, or that with a last dimension of 1)`,
-    );
-  }
-  const classes = $logits.shape[$logits.rank - 1]!;
   return tf.tidy(() => {
+    const $logits = asTensor(logits, 'logits', op);
+    const $labels = asTensor(labels, 'labels', op);
+    const rowShape = $logits.shape.slice(0, -1);
+    const withUnitDim = $labels.rank === $logits.rank && $labels.shape[$labels.rank - 1] === 1;
+    const labelRows = withUnitDim ? $labels.shape.slice(0, -1) : $labels.shape;
+    if ($logits.rank < 1 || labelRows.length !== rowShape.length || labelRows.some((d, i) => d !== rowShape[i])) {
+      throw new Error(
+        `Error in ${op}: labels of shape ${JSON.stringify($labels.shape)} do not index the rows of logits of shape ` +
+          `${JSON.stringify($logits.shape)} (labels must have shape ${JSON.stringify(rowShape)}, ` +
+          'or that with a last dimension of 1)',
+      );
+    }
     const rows = withUnitDim ? tf.reshape($labels, rowShape) : $labels;
     const indices = rows.dtype === 'int32' ? rows : tf.cast(tf.floor(rows), 'int32');
     const session = sessionFor($logits, indices);
     if (!session) {
+      const classes = $logits.shape[$logits.rank - 1]!;
       const onehot = tf.reshape(tf.oneHot(tf.reshape(indices, [-1]), classes), $logits.shape);
       return tf.losses.softmaxCrossEntropy(onehot, $logits, weights, smoothing, reduction);
     }
@@ -318,13 +333,13 @@ export function sigmoidCrossEntropy<T extends tf.Tensor, O extends tf.Tensor>(
   reduction: tf.Reduction = tf.Reduction.SUM_BY_NONZERO_WEIGHTS,
 ): O {
   const op = 'sigmoidCrossEntropy';
-  const $labels = asTensor(multiClassLabels, 'multiClassLabels', op);
-  const $logits = asTensor(logits, 'logits', op);
-  checkShapesMatch($labels, $logits, op);
-  const smoothing = checkLabelSmoothing(labelSmoothing, op);
-  const session = sessionFor($logits, $labels);
-  if (!session) return tf.losses.sigmoidCrossEntropy($labels, $logits, weights, smoothing, reduction) as O;
   return tf.tidy(() => {
+    const $labels = asTensor(multiClassLabels, 'multiClassLabels', op);
+    const $logits = asTensor(logits, 'logits', op);
+    checkShapesMatch($labels, $logits, op);
+    const smoothing = checkLabelSmoothing(labelSmoothing, op);
+    const session = sessionFor($logits, $labels);
+    if (!session) return tf.losses.sigmoidCrossEntropy($labels, $logits, weights, smoothing, reduction);
     let labels32 = $labels.dtype === 'float32' ? $labels : tf.cast($labels, 'float32');
     if (smoothing > 0) labels32 = tf.add(tf.mul(labels32, tf.scalar(1 - smoothing)), tf.scalar(0.5 * smoothing));
     const losses = fusedLosses(session, 'sigmoid', labels32, $logits, 0);

@@ -25,7 +25,12 @@ beforeAll(async () => {
     // dependency discovery reloads a page mid-test).
     optimizeDeps: {
       exclude: ['onnxruntime-web'],
-      include: ['@tensorflow/tfjs-core', '@tensorflow/tfjs-core/dist/register_all_gradients', '@tensorflow/tfjs-backend-webgpu', '@tensorflow/tfjs-layers'],
+      include: [
+        '@tensorflow/tfjs-core',
+        '@tensorflow/tfjs-core/dist/register_all_gradients',
+        '@tensorflow/tfjs-backend-webgpu',
+        '@tensorflow/tfjs-layers',
+      ],
     },
     resolve: { alias: { 'interop-tfjs/core': '@tensorflow/tfjs-core', 'interop-tfjs/gradients': '@tensorflow/tfjs-core/dist/register_all_gradients', 'interop-tfjs/webgpu': '@tensorflow/tfjs-backend-webgpu' } },
   }));
@@ -69,9 +74,20 @@ describe('TensorFlow.js WebGPU backend', () => {
 describe('xentropy/tfjs on the TensorFlow.js WebGPU backend', () => {
   it("model.fit trains the same LayersModel the same with tfjs's loss and xentropy's; memory stays flat", async () => {
     type Memory = { tensors: number; bytes: number; engineCreated: number; engineLive: number };
-    type Result = { backend: string; sharedDevice: boolean; steps: number; firstLoss: number; lastLoss: number; curveError: number; weightError: number; early: Memory; late: Memory };
+    type Result = {
+      backend: string;
+      sharedDevice: boolean;
+      steps: number;
+      firstLoss: number;
+      lastLoss: number;
+      curveError: number;
+      weightError: number;
+      early: Memory;
+      late: Memory;
+    };
     const { result, problems } = await runPage<Result>('tfjsTraining');
-    console.log(`headless Chromium, model.fit 200 steps: loss curves within ${result.curveError.toExponential(2)}, final weights within ${result.weightError.toExponential(2)}`);
+    const [curve, weights] = [result.curveError.toExponential(2), result.weightError.toExponential(2)];
+    console.log(`headless Chromium, model.fit 200 steps: loss curves within ${curve}, final weights within ${weights}`);
     expect(result.backend).toBe('webgpu');
     expect(result.sharedDevice, "xentropy runs on the tfjs backend's own device").toBe(true);
     expect(result.steps).toBe(200);

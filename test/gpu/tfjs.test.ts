@@ -4,7 +4,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { categoricalCrossentropyFromLogits, ready, release, sigmoidCrossEntropy, softmaxCrossEntropy, sparseSoftmaxCrossEntropy } from '../../src/tfjs.js';
+import {
+  categoricalCrossentropyFromLogits,
+  ready,
+  release,
+  sigmoidCrossEntropy,
+  softmaxCrossEntropy,
+  sparseSoftmaxCrossEntropy,
+} from '../../src/tfjs.js';
 import type { Engine } from '../../src/index.js';
 import { blobs, useTfjsWebGpu } from '../helpers/tfjs.js';
 
@@ -23,7 +30,12 @@ afterAll(() => {
   expect(stats.liveBuffers, 'engine buffers still lent out after every tensor was disposed').toBeLessThanOrEqual(2);
 });
 
-/** max |a - b| over two tensors' values. */
+/** The summed loss and its gradient with respect to the logits. */
+function valueAndGrad(loss: (logits: tf.Tensor) => tf.Tensor, logits: tf.Tensor) {
+  return tf.valueAndGrad((x: tf.Tensor) => tf.sum(loss(x)))(logits);
+}
+
+/** max |a - b| / (1 + |b|) over two tensors' values. */
 async function maxDiff(a: tf.Tensor, b: tf.Tensor): Promise<number> {
   const [x, y] = await Promise.all([a.data(), b.data()]);
   expect(x.length).toBe(y.length);
@@ -41,15 +53,15 @@ const softLabels = Float32Array.from({ length: ROWS * CLASSES }, (_, i) => Math.
 describe('xentropy/tfjs on tfjs-backend-webgpu (Dawn)', () => {
   const reductions = [tf.Reduction.NONE, tf.Reduction.MEAN, tf.Reduction.SUM, tf.Reduction.SUM_BY_NONZERO_WEIGHTS];
 
-  it.each(reductions)('softmaxCrossEntropy equals tf.losses.softmaxCrossEntropy: value and d/dlogits (reduction %s)', async (reduction) => {
+  it.each(reductions)('softmaxCrossEntropy equals tfjs: value and d/dlogits (reduction %s)', async (reduction) => {
     if (!engine) return expect.fail('no WebGPU adapter for tfjs');
     const logits = tf.tensor2d(logitsData, [ROWS, CLASSES]);
     const rowSums = tf.sum(tf.tensor2d(softLabels, [ROWS, CLASSES]), 1, true);
     const labels = tf.div(tf.tensor2d(softLabels, [ROWS, CLASSES]), rowSums);
     const weights = tf.tensor1d(Float32Array.from({ length: ROWS }, (_, r) => (r % 3) * 0.5));
     for (const [w, smoothing] of [[undefined, 0], [weights, 0.1]] as const) {
-      const ours = tf.valueAndGrad((x: tf.Tensor) => tf.sum(softmaxCrossEntropy(labels, x, w, smoothing, reduction)))(logits);
-      const theirs = tf.valueAndGrad((x: tf.Tensor) => tf.sum(tf.losses.softmaxCrossEntropy(labels, x, w, smoothing, reduction)))(logits);
+      const ours = valueAndGrad((x) => softmaxCrossEntropy(labels, x, w, smoothing, reduction), logits);
+      const theirs = valueAndGrad((x) => tf.losses.softmaxCrossEntropy(labels, x, w, smoothing, reduction), logits);
       expect(await maxDiff(ours.value, theirs.value), `value, weights ${w ? 'given' : 'none'}`).toBeLessThan(1e-5);
       expect(await maxDiff(ours.grad, theirs.grad), `gradient, weights ${w ? 'given' : 'none'}`).toBeLessThan(1e-5);
       tf.dispose([ours.value, ours.grad, theirs.value, theirs.grad]);
@@ -57,7 +69,7 @@ describe('xentropy/tfjs on tfjs-backend-webgpu (Dawn)', () => {
     tf.dispose([logits, rowSums, labels, weights]);
   });
 
-  it.each(reductions)('sparseSoftmaxCrossEntropy equals tfjs on one-hot rows (reduction %s), labels [rows] or [rows, 1]', async (reduction) => {
+  it.each(reductions)('sparseSoftmaxCrossEntropy equals tfjs on one-hot rows (reduction %s)', async (reduction) => {
     if (!engine) return expect.fail('no WebGPU adapter for tfjs');
     const logits = tf.tensor2d(logitsData, [ROWS, CLASSES]);
     const indices = tf.tensor1d(labelData, 'int32');
@@ -65,8 +77,10 @@ describe('xentropy/tfjs on tfjs-backend-webgpu (Dawn)', () => {
     const onehot = tf.oneHot(indices, CLASSES);
     const weights = tf.tensor1d(Float32Array.from({ length: ROWS }, (_, r) => (r % 2) * 2));
     for (const labels of [indices, column]) {
-      const ours = tf.valueAndGrad((x: tf.Tensor) => tf.sum(sparseSoftmaxCrossEntropy(labels, x, { weights, labelSmoothing: 0.2, reduction })))(logits);
-      const theirs = tf.valueAndGrad((x: tf.Tensor) => tf.sum(tf.losses.softmaxCrossEntropy(onehot, x, weights, 0.2, reduction)))(logits);
+      // labels [rows] (int32) and [rows, 1] (float32)
+      const options = { weights, labelSmoothing: 0.2, reduction };
+      const ours = valueAndGrad((x) => sparseSoftmaxCrossEntropy(labels, x, options), logits);
+      const theirs = valueAndGrad((x) => tf.losses.softmaxCrossEntropy(onehot, x, weights, 0.2, reduction), logits);
       expect(await maxDiff(ours.value, theirs.value)).toBeLessThan(1e-5);
       expect(await maxDiff(ours.grad, theirs.grad)).toBeLessThan(1e-5);
       tf.dispose([ours.value, ours.grad, theirs.value, theirs.grad]);
@@ -79,8 +93,8 @@ describe('xentropy/tfjs on tfjs-backend-webgpu (Dawn)', () => {
     const logits = tf.tensor2d(logitsData, [ROWS, CLASSES]);
     const labels = tf.tensor2d(softLabels, [ROWS, CLASSES]);
     const weights = tf.tensor2d(Float32Array.from({ length: CLASSES }, (_, c) => c % 4), [1, CLASSES]);
-    const ours = tf.valueAndGrad((x: tf.Tensor) => tf.sum(sigmoidCrossEntropy(labels, x, weights, 0.3, reduction)))(logits);
-    const theirs = tf.valueAndGrad((x: tf.Tensor) => tf.sum(tf.losses.sigmoidCrossEntropy(labels, x, weights, 0.3, reduction)))(logits);
+    const ours = valueAndGrad((x) => sigmoidCrossEntropy(labels, x, weights, 0.3, reduction), logits);
+    const theirs = valueAndGrad((x) => tf.losses.sigmoidCrossEntropy(labels, x, weights, 0.3, reduction), logits);
     expect(await maxDiff(ours.value, theirs.value)).toBeLessThan(1e-5);
     expect(await maxDiff(ours.grad, theirs.grad)).toBeLessThan(1e-5);
     tf.dispose([logits, labels, weights, ours.value, ours.grad, theirs.value, theirs.grad]);
@@ -141,7 +155,7 @@ describe('xentropy/tfjs on tfjs-backend-webgpu (Dawn)', () => {
     optimizer.dispose();
   });
 
-  it("model.fit: the same LayersModel, weights and data train the same with tfjs's loss and with xentropy's", async () => {
+  it("model.fit: a LayersModel trains the same with tfjs's loss and with xentropy's", async () => {
     if (!engine) return expect.fail('no WebGPU adapter for tfjs');
     // 200 steps: 2 epochs of 100 batches of 2 samples (fit's per-batch overhead is far below its per-epoch one).
     const [N, D, H, C, BATCH, EPOCHS] = [200, 8, 16, 10, 2, 2];
@@ -150,21 +164,25 @@ describe('xentropy/tfjs on tfjs-backend-webgpu (Dawn)', () => {
     const y = tf.tensor2d(onehot, [N, C]);
     const makeModel = () => {
       const model = tfl.sequential();
-      model.add(tfl.layers.dense({ inputShape: [D], units: H, activation: 'tanh', kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }) }));
-      model.add(tfl.layers.dense({ units: C, kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }) }));
+      const init = (seed: number) => tfl.initializers.glorotUniform({ seed });
+      model.add(tfl.layers.dense({ inputShape: [D], units: H, activation: 'tanh', kernelInitializer: init(1) }));
+      model.add(tfl.layers.dense({ units: C, kernelInitializer: init(2) }));
       return model;
     };
     const train = async (model: tfl.LayersModel, loss: (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor) => {
       model.compile({ optimizer: tf.train.sgd(0.1), loss });
       const curve: number[] = [];
       const onBatchEnd = async (_batch: number, logs?: { loss?: number }) => void curve.push(logs!.loss!);
-      await model.fit(x, y, { epochs: EPOCHS, batchSize: BATCH, shuffle: false, verbose: 0, yieldEvery: 'never', callbacks: { onBatchEnd } });
+      const callbacks = { onBatchEnd };
+      const fit = { epochs: EPOCHS, batchSize: BATCH, shuffle: false, verbose: 0, yieldEvery: 'never' as const };
+      await model.fit(x, y, { ...fit, callbacks });
       return curve;
     };
     const reference = makeModel();
     const ours = makeModel();
     ours.setWeights(reference.getWeights());
-    const tfjsLoss = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.losses.softmaxCrossEntropy(yTrue, yPred, undefined, 0, tf.Reduction.NONE);
+    const tfjsLoss = (yTrue: tf.Tensor, yPred: tf.Tensor) =>
+      tf.losses.softmaxCrossEntropy(yTrue, yPred, undefined, 0, tf.Reduction.NONE);
     const expected = await train(reference, tfjsLoss);
     const actual = await train(ours, categoricalCrossentropyFromLogits);
     expect(actual).toHaveLength((N / BATCH) * EPOCHS);
@@ -172,8 +190,10 @@ describe('xentropy/tfjs on tfjs-backend-webgpu (Dawn)', () => {
     expect(mean(expected.slice(-20)), 'the model learns').toBeLessThan(mean(expected.slice(0, 20)) / 3);
     // Tolerance: the same f32 math summed in another order, compounded over 200 SGD steps (seen here: 3e-7).
     const curveError = Math.max(...actual.map((v, i) => Math.abs(v - expected[i]!) / (1 + Math.abs(expected[i]!))));
-    const weightError = Math.max(...(await Promise.all(reference.getWeights().map((w, i) => maxDiff(ours.getWeights()[i]!, w)))));
-    console.log(`model.fit, 200 steps: loss curves within ${curveError.toExponential(2)}, final weights within ${weightError.toExponential(2)}`);
+    const finals = ours.getWeights();
+    const weightError = Math.max(...(await Promise.all(reference.getWeights().map((w, i) => maxDiff(finals[i]!, w)))));
+    const [curve, weights] = [curveError.toExponential(2), weightError.toExponential(2)];
+    console.log(`model.fit, 200 steps: loss curves within ${curve}, final weights within ${weights}`);
     expect(curveError, 'loss curves').toBeLessThan(1e-5);
     expect(weightError, 'final weights').toBeLessThan(1e-5);
     tf.dispose([x, y]);
@@ -205,10 +225,16 @@ describe('xentropy/tfjs on tfjs-backend-webgpu (Dawn)', () => {
   it('refuses mismatched shapes and bad options with tfjs-style errors', () => {
     if (!engine) return expect.fail('no WebGPU adapter for tfjs');
     const logits = tf.zeros([3, 4]);
-    expect(() => softmaxCrossEntropy(tf.zeros([3, 5]), logits)).toThrow(/Error in softmaxCrossEntropy: Shapes \[3,5\] and \[3,4\] must match/);
-    expect(() => sparseSoftmaxCrossEntropy(tf.zeros([4], 'int32'), logits)).toThrow(/labels of shape \[4\] do not index the rows/);
-    expect(() => sparseSoftmaxCrossEntropy(tf.zeros([3], 'int32'), logits, { labelSmoothing: 2 })).toThrow(/labelSmoothing must be a number in \[0, 1\]/);
-    expect(() => sparseSoftmaxCrossEntropy(tf.zeros([3], 'int32'), logits, { weight: 1 } as never)).toThrow(/unknown option weight/);
+    const three = tf.zeros([3], 'int32');
+    const four = tf.zeros([4], 'int32');
+    const wide = tf.zeros([3, 5]);
+    const mismatch = /Error in softmaxCrossEntropy: Shapes \[3,5\] and \[3,4\] must match/;
+    expect(() => softmaxCrossEntropy(wide, logits)).toThrow(mismatch);
+    expect(() => sparseSoftmaxCrossEntropy(four, logits)).toThrow(/labels of shape \[4\] do not index the rows/);
+    const smoothing = /labelSmoothing must be a number in \[0, 1\]/;
+    expect(() => sparseSoftmaxCrossEntropy(three, logits, { labelSmoothing: 2 })).toThrow(smoothing);
+    expect(() => sparseSoftmaxCrossEntropy(three, logits, { weight: 1 } as never)).toThrow(/unknown option weight/);
+    tf.dispose([three, four, wide]);
     tf.dispose(logits);
   });
 });

@@ -27,7 +27,8 @@ export function useTfjsWebGpu(): () => WebGPUBackend | undefined {
     // dawn.node waits for GPU promises by polling with setImmediate, which takes a core from SwiftShader's workers;
     // tfjs training loops await often, so poll on a 1 ms timer instead (as the bench does; this process only).
     if (acquired.info.cpuBased) {
-      (globalThis as { setImmediate: unknown }).setImmediate = (fn: (...args: unknown[]) => void, ...args: unknown[]) => setTimeout(fn, 1, ...args);
+      const timer = (fn: (...args: unknown[]) => void, ...args: unknown[]) => setTimeout(fn, 1, ...args);
+      (globalThis as { setImmediate: unknown }).setImmediate = timer;
     }
     const gpu = create([]); // only for tfjs's "is WebGPU supported" check: tfjs runs on `acquired.device`
     keepAlive = [acquired.keepAlive, gpu];
@@ -50,7 +51,7 @@ export function useTfjsWebGpu(): () => WebGPUBackend | undefined {
 }
 
 /** `rows` points in `features` dimensions from `classes` blobs, deterministic: x, class indices, one-hot rows. */
-export function blobs(rows: number, features: number, classes: number): { x: Float32Array; labels: Int32Array; onehot: Float32Array } {
+export function blobs(rows: number, features: number, classes: number) {
   const x = new Float32Array(rows * features);
   const labels = new Int32Array(rows);
   const onehot = new Float32Array(rows * classes);

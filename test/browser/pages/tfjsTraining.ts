@@ -19,15 +19,18 @@ function blobs(): { x: Float32Array; labels: Int32Array; onehot: Float32Array } 
     const c = (i * 7) % C;
     labels[i] = c;
     onehot[i * C + c] = 1;
-    for (let k = 0; k < D; k++) x[i * D + k] = Math.sin((c + 1) * (k + 1) * 1.7) + 0.4 * Math.sin(i * 12.9898 + k * 78.233);
+    for (let k = 0; k < D; k++) {
+      x[i * D + k] = Math.sin((c + 1) * (k + 1) * 1.7) + 0.4 * Math.sin(i * 12.9898 + k * 78.233);
+    }
   }
   return { x, labels, onehot };
 }
 
 function makeModel(): tfl.Sequential {
   const model = tfl.sequential();
-  model.add(tfl.layers.dense({ inputShape: [D], units: H, activation: 'tanh', kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }) }));
-  model.add(tfl.layers.dense({ units: C, kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }) }));
+  const init = (seed: number) => tfl.initializers.glorotUniform({ seed });
+  model.add(tfl.layers.dense({ inputShape: [D], units: H, activation: 'tanh', kernelInitializer: init(1) }));
+  model.add(tfl.layers.dense({ units: C, kernelInitializer: init(2) }));
   return model;
 }
 
@@ -49,23 +52,30 @@ export async function run() {
     model.compile({ optimizer: tf.train.sgd(0.1), loss });
     const curve: number[] = [];
     const onBatchEnd = async (_batch: number, logs?: { loss?: number }) => void curve.push(logs!.loss!);
-    await model.fit(x, y, { epochs: EPOCHS, batchSize: BATCH, shuffle: false, verbose: 0, yieldEvery: 'never', callbacks: { onBatchEnd } });
+    const fit = { epochs: EPOCHS, batchSize: BATCH, shuffle: false, verbose: 0, yieldEvery: 'never' as const };
+    await model.fit(x, y, { ...fit, callbacks: { onBatchEnd } });
     return curve;
   };
   const reference = makeModel();
   const ours = makeModel();
   ours.setWeights(reference.getWeights());
-  const expected = await train(reference, (yTrue, yPred) => tf.losses.softmaxCrossEntropy(yTrue, yPred, undefined, 0, tf.Reduction.NONE));
+  const tfjsLoss = (yTrue: tf.Tensor, yPred: tf.Tensor) =>
+    tf.losses.softmaxCrossEntropy(yTrue, yPred, undefined, 0, tf.Reduction.NONE);
+  const expected = await train(reference, tfjsLoss);
   const actual = await train(ours, categoricalCrossentropyFromLogits);
   const curveError = Math.max(...actual.map((v, i) => Math.abs(v - expected[i]!) / (1 + Math.abs(expected[i]!))));
   const weights = reference.getWeights();
-  const weightError = Math.max(...(await Promise.all(ours.getWeights().map((w, i) => maxRelativeDiff(w, weights[i]!)))));
+  const finals = ours.getWeights();
+  const weightError = Math.max(...(await Promise.all(finals.map((w, i) => maxRelativeDiff(w, weights[i]!)))));
 
   // Memory over 1000 steps of the sparse loss and its gradient.
   const logits = tf.tensor2d(Float32Array.from({ length: 7 * 33 }, (_, i) => Math.sin(i)), [7, 33]);
   const labels = tf.tensor1d(Int32Array.from({ length: 7 }, (_, r) => (r * 11) % 33), 'int32');
   const step = tf.valueAndGrad((z: tf.Tensor) => sparseSoftmaxCrossEntropy(labels, z));
-  const memory = () => ({ tensors: tf.memory().numTensors, bytes: tf.memory().numBytes, engineCreated: engine.stats().created, engineLive: engine.stats().liveBuffers });
+  const memory = () => {
+    const { numTensors: tensors, numBytes: bytes } = tf.memory();
+    return { tensors, bytes, engineCreated: engine.stats().created, engineLive: engine.stats().liveBuffers };
+  };
   let early = memory();
   for (let i = 1; i <= 1000; i++) {
     const { value, grad } = step(logits);
