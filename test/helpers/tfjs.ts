@@ -2,7 +2,7 @@
  * TensorFlow.js in Node on the test project's Dawn adapter, for test/gpu/tfjs*.test.ts: tfjs-backend-webgpu registered
  * as tfjs's 'webgpu' backend on a device of its own (as an application would), and a tiny classification problem.
  * tfjs-backend-webgpu refuses to start without navigator.gpu and uses WebGPU's globals (GPUBuffer, GPUBufferUsage,
- * GPUMapMode); Node has neither, so the test process installs Dawn's (the library installs none).
+ * GPUMapMode); Node has neither, so the test process installs Dawn's itself (a caller's job, never the library's).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
