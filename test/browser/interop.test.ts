@@ -20,7 +20,17 @@ beforeAll(async () => {
   // node_modules may be a link to another checkout: let Vite serve files from its real location too.
   ({ url, server } = await servePage(ROOT, {
     server: { host: '127.0.0.1', port: 0, fs: { allow: [REPO, realpathSync(`${REPO}node_modules`)] } },
-    optimizeDeps: { exclude: ['onnxruntime-web'] },
+    // tfjs's packages bundled up front, so that the pages and xentropy/tfjs share one tfjs-core (and no late
+    // dependency discovery reloads a page mid-test).
+    optimizeDeps: {
+      exclude: ['onnxruntime-web'],
+      include: [
+        '@tensorflow/tfjs-core',
+        '@tensorflow/tfjs-core/dist/register_all_gradients',
+        '@tensorflow/tfjs-backend-webgpu',
+        '@tensorflow/tfjs-layers',
+      ],
+    },
     resolve: { alias: { 'interop-tfjs/core': '@tensorflow/tfjs-core', 'interop-tfjs/gradients': '@tensorflow/tfjs-core/dist/register_all_gradients', 'interop-tfjs/webgpu': '@tensorflow/tfjs-backend-webgpu' } },
   }));
   browser = await launchChromium();
@@ -56,6 +66,38 @@ describe('TensorFlow.js WebGPU backend', () => {
     expect(result.losses.at(-1)!, 'training lowers the loss').toBeLessThan(result.losses[0]! / 4);
     expect(result.accuracy).toBe(1);
     expect(result.liveBuffers, 'every engine buffer released').toBe(0);
+    expect(problems).toEqual([]);
+  });
+});
+
+describe('xentropy/tfjs on the TensorFlow.js WebGPU backend', () => {
+  it("model.fit trains the same LayersModel the same with tfjs's loss and xentropy's; memory stays flat", async () => {
+    type Memory = { tensors: number; bytes: number; engineCreated: number; engineLive: number };
+    type Result = {
+      backend: string;
+      sharedDevice: boolean;
+      steps: number;
+      firstLoss: number;
+      lastLoss: number;
+      curveError: number;
+      weightError: number;
+      early: Memory;
+      late: Memory;
+    };
+    const { result, problems } = await runPage<Result>('tfjsTraining');
+    const [curve, weights] = [result.curveError.toExponential(2), result.weightError.toExponential(2)];
+    console.log(`headless Chromium, model.fit 200 steps: loss curves within ${curve}, final weights within ${weights}`);
+    expect(result.backend).toBe('webgpu');
+    expect(result.sharedDevice, "xentropy runs on the tfjs backend's own device").toBe(true);
+    expect(result.steps).toBe(200);
+    expect(result.lastLoss, 'the model learns').toBeLessThan(result.firstLoss);
+    // Tolerance: the same f32 math summed in another order, compounded over 200 SGD steps (Node: 3e-7).
+    expect(result.curveError, 'loss curves').toBeLessThan(1e-5);
+    expect(result.weightError, 'final weights').toBeLessThan(1e-5);
+    expect(result.late.tensors, 'tf.memory().numTensors over 1000 steps').toBe(result.early.tensors);
+    expect(result.late.bytes, 'tf.memory().numBytes over 1000 steps').toBe(result.early.bytes);
+    expect(result.late.engineCreated, 'engine buffers created after step 10').toBe(result.early.engineCreated);
+    expect(result.late.engineLive).toBeLessThanOrEqual(result.early.engineLive);
     expect(problems).toEqual([]);
   });
 });

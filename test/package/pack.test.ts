@@ -39,7 +39,9 @@ beforeAll(() => {
   run('npm', ['run', 'build'], REPO); // what prepack does; run apart so that pack's stdout is only its JSON
   const out = JSON.parse(run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], REPO)) as { filename: string; files: { path: string }[] }[];
   tarball = join(work, out[0]!.filename);
-  expect(out[0]!.files.map((f) => f.path)).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.d.ts', 'README.md', 'CHANGELOG.md', 'package.json']));
+  const entries = ['dist/index.js', 'dist/index.d.ts', 'dist/tfjs.js', 'dist/tfjs.d.ts']; // '.' and './tfjs'
+  const files = out[0]!.files.map((f) => f.path);
+  expect(files).toEqual(expect.arrayContaining([...entries, 'README.md', 'CHANGELOG.md', 'package.json']));
   expect(out[0]!.files.filter((f) => /^(src|test|bench|demo)\//.test(f.path)), 'sources and tests stay out').toEqual([]);
 }, 120_000);
 
@@ -71,6 +73,27 @@ console.log(JSON.stringify(out));
     expect(out.webgpu!.backend, 'the webgpu peer gives a device, and the WGSL shipped in dist compiles').toBe('webgpu');
     for (const r of Object.values(out)) expect(r.loss).toBeCloseTo(expected, 5);
     out.webgpu!.grad.forEach((g, i) => expect(g).toBeCloseTo(out.cpu!.grad[i]!, 6));
+  });
+
+  it("exposes xentropy/tfjs: with @tensorflow/tfjs-core installed its ops run (on tfjs's CPU: tfjs's ops)", () => {
+    const dir = project('tfjs-app', ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-cpu']);
+    writeFileSync(
+      join(dir, 'main.js'),
+      `import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { ready, sparseSoftmaxCrossEntropy } from 'xentropy/tfjs';
+await tf.setBackend('cpu');
+const loss = sparseSoftmaxCrossEntropy(tf.tensor1d([0, 1], 'int32'), tf.tensor2d([2, 1, 0.1, 0.5, 2.5, -1], [2, 3]));
+console.log(JSON.stringify({ engine: await ready(), loss: (await loss.data())[0] }));
+`,
+    );
+    const lines = run('node', ['main.js'], dir).trim().split('\n');
+    const out = JSON.parse(lines.at(-1)!) as { engine: unknown; loss: number };
+    const logSoftmax = (row: number[], k: number) => row[k]! - Math.log(row.reduce((sum, v) => sum + Math.exp(v), 0));
+    const expected = -(logSoftmax([2, 1, 0.1], 0) + logSoftmax([0.5, 2.5, -1], 1)) / 2;
+    expect(out.engine, 'no engine off the WebGPU backend').toBeNull();
+    expect(out.loss).toBeCloseTo(expected, 5);
+    expect(lines.join('\n'), 'the one-time note').toMatch(/xentropy\/tfjs: tfjs's backend is 'cpu', not 'webgpu'/);
   });
 
   it("its type declarations check in a strict TypeScript project (with @webgpu/types, as WebGPU code needs)", () => {
