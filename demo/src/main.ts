@@ -63,7 +63,7 @@ async function start(): Promise<void> {
   });
   // An exercise's Code button: open the code view on that exercise.
   window.addEventListener('demo:show-code', (event) => {
-    const { caseId, seed } = (event as CustomEvent<{ caseId: string; seed: number }>).detail;
+    const { caseId, seed } = (event as CustomEvent<{ caseId: string; seed: number | null }>).detail;
     history.replaceState(null, '', '#code');
     void show('code')
       .then(async () => (await import('./views/code.js')).selectCodeCase(caseId, seed))

@@ -18,12 +18,13 @@ const CONSISTENT = ['1', '2', '3', '4', '5', '6'];
 /** -sum y log y_hat of the vectors printed for samples 7 and 8, from the f64 formula. */
 const TRUE_VALUES: Record<string, number> = { 7: 1.471, 8: 0.236 };
 
-/** What the code view's snippets printed when test/fixtures/generate_demo_snippets.ts ran them (NumPy, PyTorch, ...). */
+/** What the code view's snippets printed when test/fixtures/generate_demo_snippets.ts ran them. */
 interface SnippetFixture {
   seed: number;
   cases: { id: string; snippets: Record<string, { sha256: string; printed: string }> }[];
 }
-const SNIPPETS: SnippetFixture = JSON.parse(readFileSync(new URL('../fixtures/demo_snippets.json', import.meta.url), 'utf8'));
+const SNIPPETS_FILE = new URL('../fixtures/demo_snippets.json', import.meta.url);
+const SNIPPETS: SnippetFixture = JSON.parse(readFileSync(SNIPPETS_FILE, 'utf8'));
 const printedBy = (id: string) => Object.values(SNIPPETS.cases.find((c) => c.id === id)!.snippets)[0]!.printed;
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 /** The tabs of the code view; 'keras' is shown but not run by the generator (no TensorFlow for Python there). */
@@ -170,11 +171,18 @@ async function answer(page: Page, id: string, values: string[]): Promise<{ resul
     await field.type(values[i]!);
   }
   await page.click(`${card} button[data-action="check"]`);
-  return page.$eval(`${card} .feedback`, (n) => ({ result: (n as HTMLElement).dataset.result ?? '', text: n.textContent ?? '' }));
+  return page.$eval(`${card} .feedback`, (n) => ({
+    result: (n as HTMLElement).dataset.result ?? '',
+    text: n.textContent ?? '',
+  }));
 }
 
 const visible = (page: Page, selector: string) => page.$eval(selector, (n) => !(n as HTMLElement).hidden);
-const score = (page: Page) => page.$eval('#exercise-score', (n) => [Number((n as HTMLElement).dataset.right), Number((n as HTMLElement).dataset.attempted)]);
+const score = (page: Page) =>
+  page.$eval('#exercise-score', (n) => {
+    const data = (n as HTMLElement).dataset;
+    return [Number(data.right), Number(data.attempted)];
+  });
 
 /** Exercises: the set of the fixture's seed; the library's answers equal what the snippets printed. */
 async function checkExercises(page: Page): Promise<void> {
@@ -187,7 +195,9 @@ async function checkExercises(page: Page): Promise<void> {
   for (let i = 1; i <= kinds.length; i++) {
     const answers = await exerciseAnswers(page, `exercise-${i}`);
     const numbers = answers.filter((a): a is number => typeof a === 'number');
-    if (numbers.length > 0) expect(numbers.map((v) => v.toFixed(3)).join(' '), `exercise ${i}: the library's answer vs the snippets`).toBe(printedBy(`exercise-${i}`));
+    if (numbers.length === 0) continue;
+    const line = numbers.map((v) => v.toFixed(3)).join(' ');
+    expect(line, `exercise ${i}: the library's answer vs the snippets`).toBe(printedBy(`exercise-${i}`));
   }
 
   // Right: the library's value to 3 decimals.
@@ -195,7 +205,8 @@ async function checkExercises(page: Page): Promise<void> {
   let response = await answer(page, 'exercise-1', [(hard[0] as number).toFixed(3)]);
   expect(response.result).toBe('right');
   expect(response.text).toMatch(/^✓ Right/);
-  expect(await visible(page, 'article[data-problem="exercise-1"] .solution'), 'a right answer shows the worked solution').toBe(true);
+  const solutionShown = await visible(page, 'article[data-problem="exercise-1"] .solution');
+  expect(solutionShown, 'a right answer shows the worked solution').toBe(true);
   expect(await score(page)).toEqual([1, 1]);
 
   // Wrong, twice: the hint first (without the value), then the worked solution with the numbers substituted.
@@ -209,11 +220,14 @@ async function checkExercises(page: Page): Promise<void> {
   expect(await score(page)).toEqual([1, 2]);
   response = await answer(page, 'exercise-7', [batch[0]!.toFixed(3), '1']);
   expect(response.result, 'one field still wrong').toBe('wrong');
-  const solution = await page.$eval('article[data-problem="exercise-7"] .solution', (n) => ({ hidden: (n as HTMLElement).hidden, text: n.textContent ?? '' }));
+  const solution = await page.$eval('article[data-problem="exercise-7"] .solution', (n) => ({
+    hidden: (n as HTMLElement).hidden,
+    text: n.textContent ?? '',
+  }));
   expect(solution.hidden, 'the second wrong answer shows the solution').toBe(false);
   const solved = /mean = [0-9.]+ \/ 3 = ([0-9.]+)/.exec(solution.text);
   expect(solved, 'the solution divides the sum by the 3 rows').not.toBeNull();
-  expect(Math.abs(Number(solved![1]) - batch[0]!), 'the worked solution arrives at the library\'s mean').toBeLessThan(1e-4);
+  expect(Math.abs(Number(solved![1]) - batch[0]!), "the solution arrives at the library's mean").toBeLessThan(1e-4);
   expect(await score(page), 'a problem is scored once').toEqual([1, 2]);
 
   // A choice: the prediction with the lower loss.
@@ -228,7 +242,7 @@ async function checkExercises(page: Page): Promise<void> {
 async function checkCodeTabs(page: Page): Promise<number> {
   await openView(page, 'code');
   const ids = await page.$$eval('#code-case option', (options) => options.map((o) => (o as HTMLOptionElement).value));
-  expect(ids, 'the code view lists the fixture\'s cases: samples 1-8 and the exercises').toEqual(SNIPPETS.cases.map((c) => c.id));
+  expect(ids, "the fixture's cases: samples 1-8, the exercises").toEqual(SNIPPETS.cases.map((c) => c.id));
   let checked = 0;
   for (const fixture of SNIPPETS.cases) {
     await page.select('#code-case', fixture.id);
@@ -242,12 +256,12 @@ async function checkCodeTabs(page: Page): Promise<number> {
       }));
       const expected = fixture.snippets[tab];
       if (expected) {
-        expect(sha256(shown.code), `${fixture.id} ${tab}: the code shown is the code that was run`).toBe(expected.sha256);
-        expect(shown.printed, `${fixture.id} ${tab}: the page's value vs what the snippet printed`).toBe(expected.printed);
+        expect(sha256(shown.code), `${fixture.id} ${tab}: the code shown is the code run`).toBe(expected.sha256);
+        expect(shown.printed, `${fixture.id} ${tab}: the page's value vs the snippet's`).toBe(expected.printed);
         expect(shown.verified).toBe('true');
         checked++;
       } else {
-        expect(shown.printed, `${fixture.id} ${tab}: the same line as the snippets that ran`).toBe(printedBy(fixture.id));
+        expect(shown.printed, `${fixture.id} ${tab}: the line the others printed`).toBe(printedBy(fixture.id));
         expect(shown.verified, `${fixture.id} ${tab}: marked as not run`).toBe('false');
       }
     }
@@ -265,8 +279,11 @@ interface WorkerMeans {
 async function workerMeans(page: Page, split: string): Promise<WorkerMeans> {
   await page.waitForSelector(`#view-workers[data-state="ready"][data-split="${split}"]`);
   const data = await page.$eval('#view-workers', (n) => ({ ...(n as HTMLElement).dataset }));
-  const weights = await page.$$eval('#workers-table tbody tr', (rows) => rows.map((r) => Number(r.getAttribute('data-weight-sum'))));
-  return { global: Number(data.global), meanOfMeans: Number(data.meanOfMeans), single: Number(data.single), counted: weights.reduce((x, y) => x + y, 0) };
+  const weights = await page.$$eval('#workers-table tbody tr', (rows) =>
+    rows.map((r) => Number(r.getAttribute('data-weight-sum'))),
+  );
+  const counted = weights.reduce((x, y) => x + y, 0);
+  return { global: Number(data.global), meanOfMeans: Number(data.meanOfMeans), single: Number(data.single), counted };
 }
 
 /** The multi-worker identity: sums added and divided once equal the one-device mean; the mean of means does not. */
@@ -274,8 +291,9 @@ async function checkWorkers(page: Page): Promise<void> {
   await openView(page, 'workers');
   let means = await workerMeans(page, '3/2,9/2');
   expect(means.counted, 'the weightSums add up to the rows not ignored').toBe(WORKER_ROWS - 2);
-  expect(Math.abs(means.global - means.single), 'global mean = one-device mean').toBeLessThanOrEqual(1e-6 * Math.max(1, means.single));
-  expect(Math.abs(means.meanOfMeans - means.single), 'the mean of means differs on an uneven split').toBeGreaterThan(1e-3);
+  const tolerance = () => 1e-6 * Math.max(1, means.single);
+  expect(Math.abs(means.global - means.single), 'global mean = one-device mean').toBeLessThanOrEqual(tolerance());
+  expect(Math.abs(means.meanOfMeans - means.single), 'the mean of means differs').toBeGreaterThan(1e-3);
   expect(await page.$eval('#workers-identity', (n) => (n as HTMLElement).dataset.equal)).toBe('true');
 
   await slide(page, '#workers-count', 4);
@@ -283,7 +301,7 @@ async function checkWorkers(page: Page): Promise<void> {
   await slide(page, '#workers-ignored', 5);
   means = await workerMeans(page, '4/1,6,8/5');
   expect(means.counted).toBe(WORKER_ROWS - 5);
-  expect(Math.abs(means.global - means.single), 'global mean = one-device mean after moving the sliders').toBeLessThanOrEqual(1e-6 * Math.max(1, means.single));
+  expect(Math.abs(means.global - means.single), 'the same after moving the sliders').toBeLessThanOrEqual(tolerance());
   expect(Math.abs(means.meanOfMeans - means.single)).toBeGreaterThan(1e-3);
 }
 
@@ -361,6 +379,9 @@ describe('demo page with WebGPU (SwiftShader)', () => {
   });
 
   it('shows every worked example and exercise as code whose printed values are the committed fixture\'s', async () => {
+    await openView(page, 'examples');
+    await page.click('#examples-code button[data-sample="6"]');
+    await page.waitForSelector('#view-code[data-state="ready"][data-case="sample-6"]');
     const checked = await checkCodeTabs(page);
     expect(checked, 'NumPy, PyTorch, TensorFlow.js and xentropy tabs of 16 cases').toBe(16 * 4);
     await page.select('#code-case', 'exercise-7');

@@ -22,7 +22,11 @@ export function sampleCases(): CodeCase[] {
       target: oneHot ? { indices: [y.indexOf('1')] } : { soft: [y] },
       reductions: ['mean'],
     };
-    return { id: `sample-${seed.sample}`, title: `Sample ${seed.sample}: y = [${seed.target}], ŷ = [${seed.prediction}]`, computation };
+    return {
+      id: `sample-${seed.sample}`,
+      title: `Sample ${seed.sample}: y = [${seed.target}], ŷ = [${seed.prediction}]`,
+      computation,
+    };
   });
 }
 

@@ -14,7 +14,13 @@ export type Target = { indices: number[] } | { soft: string[][] };
 
 export type Computation =
   /** Cross-entropy of `rows` (probabilities, or logits) against `target`, printed once per reduction. */
-  | { kind: 'crossEntropy'; given: 'probabilities' | 'logits'; rows: string[][]; target: Target; reductions: Reduction[] }
+  | {
+      kind: 'crossEntropy';
+      given: 'probabilities' | 'logits';
+      rows: string[][];
+      target: Target;
+      reductions: Reduction[];
+    }
   /** d loss / d z of entry `entry` of the one row, z = log ŷ (so softmax(z) = ŷ), with reduction 'sum'. */
   | { kind: 'gradient'; probabilities: string[]; target: Target; entry: number }
   /** Binary cross-entropy of P(y = 1) = p against labels y, the mean over the samples. */

@@ -11,7 +11,9 @@ function targetArray(target: Target): Int32Array | Float32Array {
 
 export async function runComputation(engine: Engine, c: Computation): Promise<number[]> {
   if (c.kind === 'binary') {
-    const { loss } = await engine.binaryCrossEntropy(Float32Array.from(c.p, valueOf), Float32Array.from(c.y, valueOf), { shape: [c.p.length] });
+    const { loss } = await engine.binaryCrossEntropy(Float32Array.from(c.p, valueOf), Float32Array.from(c.y, valueOf), {
+      shape: [c.p.length],
+    });
     return [loss as number];
   }
   const classes = classesOf(c);
@@ -21,7 +23,10 @@ export async function runComputation(engine: Engine, c: Computation): Promise<nu
     return [grad![c.entry]!];
   }
   const input = Float32Array.from(c.rows.flat(), valueOf);
-  const options = { shape: [c.rows.length, classes], ...(c.given === 'probabilities' ? { inputs: 'probabilities' as const } : {}) };
+  const options = {
+    shape: [c.rows.length, classes],
+    ...(c.given === 'probabilities' ? { inputs: 'probabilities' as const } : {}),
+  };
   const values: number[] = [];
   for (const reduction of c.reductions) {
     const { loss } = await engine.crossEntropy(input, targetArray(c.target), { ...options, reduction });

@@ -33,13 +33,15 @@ const indices = (values: readonly number[]) => `[${values.join(', ')}]`;
 
 /** Python's print of the values, in the order of `reductions` (each a scalar; 'none' is one value per row). */
 function pythonPrint(reductions: readonly Reduction[], expression: (r: Reduction) => string): string {
-  if (reductions.length === 1 && reductions[0] === 'none') return `print(" ".join(f"{v:.${D}f}" for v in ${expression('none')}))`;
+  if (reductions.length === 1 && reductions[0] === 'none')
+    return `print(" ".join(f"{v:.${D}f}" for v in ${expression('none')}))`;
   if (reductions.length === 1) return `print(f"{${expression(reductions[0]!)}:.${D}f}")`;
   return `print(f"${reductions.map((r) => `{${expression(r)}:.${D}f}`).join(' ')}")`;
 }
 
 function jsPrint(reductions: readonly Reduction[], expression: (r: Reduction) => string): string {
-  if (reductions.length === 1 && reductions[0] === 'none') return `console.log(Array.from(${expression('none')}, (v) => v.toFixed(${D})).join(' '));`;
+  if (reductions.length === 1 && reductions[0] === 'none')
+    return `console.log(Array.from(${expression('none')}, (v) => v.toFixed(${D})).join(' '));`;
   if (reductions.length === 1) return `console.log(${expression(reductions[0]!)}.toFixed(${D}));`;
   return `console.log(\`${reductions.map((r) => `\${${expression(r)}.toFixed(${D})}`).join(' ')}\`);`;
 }
@@ -81,7 +83,8 @@ function numpy(c: Computation): string[] {
       ? [`y_hat = np.array(${matrix(c.rows)})  # predicted probabilities, one row per sample`]
       : [
           `z = np.array(${matrix(c.rows)})  # logits, one row per sample`,
-          'y_hat = np.exp(z - z.max(axis=1, keepdims=True))  # softmax (shifted by the row max: same result, no overflow)',
+          'y_hat = np.exp(z - z.max(axis=1, keepdims=True))  # softmax (shifted by the row max: same result, no ' +
+            'overflow)',
           'y_hat /= y_hat.sum(axis=1, keepdims=True)',
         ];
   return [
@@ -100,7 +103,7 @@ function pytorch(c: Computation): string[] {
       ...head,
       `p = torch.tensor(${list(c.p)})  # predicted P(y = 1), one per sample`,
       `y = torch.tensor(${list(c.y)})  # labels`,
-      'loss = F.binary_cross_entropy(p, y)  # reduction=\'mean\' is the default',
+      "loss = F.binary_cross_entropy(p, y)  # reduction='mean' is the default",
       `print(f"{loss.item():.${D}f}")`,
     ];
   }
@@ -119,7 +122,10 @@ function pytorch(c: Computation): string[] {
   }
   const logits =
     c.given === 'probabilities'
-      ? [`y_hat = torch.tensor(${matrix(c.rows)})  # predicted probabilities`, 'logits = torch.log(y_hat)  # F.cross_entropy takes logits, and softmax(log y_hat) = y_hat']
+      ? [
+          `y_hat = torch.tensor(${matrix(c.rows)})  # predicted probabilities`,
+          'logits = torch.log(y_hat)  # F.cross_entropy takes logits, and softmax(log y_hat) = y_hat',
+        ]
       : [`logits = torch.tensor(${matrix(c.rows)})`];
   const call = (r: Reduction) => `F.cross_entropy(logits, target${r === 'mean' ? '' : `, reduction='${r}'`})`;
   return [
@@ -131,7 +137,11 @@ function pytorch(c: Computation): string[] {
   ];
 }
 
-const TF_REDUCTION: Record<Reduction, string> = { mean: 'tf.Reduction.SUM_BY_NONZERO_WEIGHTS', sum: 'tf.Reduction.SUM', none: 'tf.Reduction.NONE' };
+const TF_REDUCTION: Record<Reduction, string> = {
+  mean: 'tf.Reduction.SUM_BY_NONZERO_WEIGHTS',
+  sum: 'tf.Reduction.SUM',
+  none: 'tf.Reduction.NONE',
+};
 
 function tfjs(c: Computation): string[] {
   const head = ["import * as tf from '@tensorflow/tfjs-core';", "import '@tensorflow/tfjs-backend-cpu';", ''];
@@ -148,10 +158,12 @@ function tfjs(c: Computation): string[] {
   const C = classesOf(c);
   const targetLine = (target: Target) =>
     'indices' in target
-      ? `const y = tf.oneHot(tf.tensor1d(${indices(target.indices)}, 'int32'), ${C}); // one-hot rows from the class indices`
+      ? `const y = tf.oneHot(tf.tensor1d(${indices(target.indices)}, 'int32'), ${C}); // one-hot rows`
       : `const y = tf.tensor2d(${matrix(target.soft)}); // target distributions (soft labels)`;
   const call = (logits: string, r: Reduction) =>
-    r === 'mean' ? `tf.losses.softmaxCrossEntropy(y, ${logits})` : `tf.losses.softmaxCrossEntropy(y, ${logits}, undefined, undefined, ${TF_REDUCTION[r]})`;
+    r === 'mean'
+      ? `tf.losses.softmaxCrossEntropy(y, ${logits})`
+      : `tf.losses.softmaxCrossEntropy(y, ${logits}, undefined, undefined, ${TF_REDUCTION[r]})`;
   if (c.kind === 'gradient') {
     return [
       ...head,
@@ -164,13 +176,18 @@ function tfjs(c: Computation): string[] {
   }
   const logits =
     c.given === 'probabilities'
-      ? [`const yHat = tf.tensor2d(${matrix(c.rows)}); // predicted probabilities`, 'const logits = tf.log(yHat); // softmaxCrossEntropy takes logits, and softmax(log yHat) = yHat']
+      ? [
+          `const yHat = tf.tensor2d(${matrix(c.rows)}); // predicted probabilities`,
+          'const logits = tf.log(yHat); // softmaxCrossEntropy takes logits, and softmax(log yHat) = yHat',
+        ]
       : [`const logits = tf.tensor2d(${matrix(c.rows)});`];
   return [
     ...head,
     ...logits,
     targetLine(c.target),
-    ...c.reductions.map((r) => `const ${NAME[r]} = ${call('logits', r)};${r === 'mean' ? ' // default: the mean over the rows' : ''}`),
+    ...c.reductions.map(
+      (r) => `const ${NAME[r]} = ${call('logits', r)};${r === 'mean' ? ' // default: the mean over the rows' : ''}`,
+    ),
     jsPrint(c.reductions, (r) => (r === 'none' ? `${NAME[r]}.dataSync()` : `${NAME[r]}.dataSync()[0]`)),
   ];
 }
@@ -207,7 +224,9 @@ function keras(c: Computation): string[] {
   };
   return [
     ...head,
-    fromLogits ? `z = tf.constant(${matrix(c.rows)})  # logits` : `y_hat = tf.constant(${matrix(c.rows)})  # predicted probabilities`,
+    fromLogits
+      ? `z = tf.constant(${matrix(c.rows)})  # logits`
+      : `y_hat = tf.constant(${matrix(c.rows)})  # predicted probabilities`,
     targetLine(c.target),
     ...c.reductions.map((r) => `${NAME[r]} = ${make(r)}(y, ${fromLogits ? 'z' : 'y_hat'})`),
     pythonPrint(c.reductions, (r) => (r === 'none' ? `${NAME[r]}.numpy()` : `float(${NAME[r]})`)),
@@ -226,7 +245,8 @@ function xentropy(c: Computation): string[] {
       ...head,
       `const p = new Float32Array(${list(c.p)}); // predicted P(y = 1), one per sample`,
       `const y = new Float32Array(${list(c.y)}); // labels`,
-      `const { loss } = await engine.binaryCrossEntropy(p, y, { shape: [${c.p.length}] }); // reduction 'mean' is the default`,
+      `const { loss } = await engine.binaryCrossEntropy(p, y, { shape: [${c.p.length}] }); // reduction 'mean' is ` +
+        `the default`,
       `console.log(loss.toFixed(${D}));`,
       ...tail,
     ];
@@ -255,13 +275,17 @@ function xentropy(c: Computation): string[] {
   const options = `{ shape: [${rows}, ${C}]${c.given === 'probabilities' ? ", inputs: 'probabilities'" : ''} }`;
   const name = c.given === 'probabilities' ? 'yHat' : 'z';
   const call = (r: Reduction) =>
-    r === 'mean' ? `await engine.crossEntropy(${name}, target, options)` : `await engine.crossEntropy(${name}, target, { ...options, reduction: '${r}' })`;
+    r === 'mean'
+      ? `await engine.crossEntropy(${name}, target, options)`
+      : `await engine.crossEntropy(${name}, target, { ...options, reduction: '${r}' })`;
   return [
     ...head,
     ...input,
     targetLine(c.target),
     `const options = ${options};`,
-    ...c.reductions.map((r) => `const ${NAME[r]} = ${call(r)};${r === 'mean' ? " // reduction 'mean' is the default" : ''}`),
+    ...c.reductions.map(
+      (r) => `const ${NAME[r]} = ${call(r)};${r === 'mean' ? " // reduction 'mean' is the default" : ''}`,
+    ),
     jsPrint(c.reductions, (r) => `${NAME[r]}.loss`),
     ...tail,
   ];

@@ -9,10 +9,21 @@ import { valueOf, type Computation } from '../code/computation.js';
 export type ProblemKind = 'hard' | 'logits' | 'soft' | 'binary' | 'gradient' | 'compare' | 'batch' | 'uniform';
 
 /** The order of the kinds in a set. */
-export const PROBLEM_KINDS: readonly ProblemKind[] = ['hard', 'logits', 'soft', 'binary', 'gradient', 'compare', 'batch', 'uniform'];
+export const PROBLEM_KINDS: readonly ProblemKind[] = [
+  'hard',
+  'logits',
+  'soft',
+  'binary',
+  'gradient',
+  'compare',
+  'batch',
+  'uniform',
+];
 
 /** An answer field: a number, or a choice between two predictions. */
-export type Field = { key: string; label: string; kind: 'number' } | { key: string; label: string; kind: 'choice'; choices: readonly string[] };
+export type Field =
+  | { key: string; label: string; kind: 'number' }
+  | { key: string; label: string; kind: 'choice'; choices: readonly string[] };
 
 export interface Problem {
   /** 'exercise-1' ...: also the id of its code case. */
@@ -28,7 +39,7 @@ export interface Problem {
   hint: string;
   /** The worked solution, one line per step, numbers substituted. */
   solution: string[];
-  /** The answers the solution arrives at (f64 arithmetic on the values as printed; the tests hold the library to them). */
+  /** The answers the solution arrives at (f64 arithmetic on the printed values; the tests hold the library to them). */
   solved: (number | string)[];
 }
 
@@ -93,9 +104,18 @@ const MAKERS: Record<ProblemKind, Maker> = {
       id,
       kind: 'hard',
       title: `${n}. Hard label, from probabilities`,
-      statement: [`A model predicts ŷ = ${vector(p)} over ${classes} classes. The true class is ${t} (classes counted from 0).`, 'What is the cross-entropy loss L (natural log)?'],
+      statement: [
+        `A model predicts ŷ = ${vector(p)} over ${classes} classes. The true class is ${t} (classes counted from 0).`,
+        'What is the cross-entropy loss L (natural log)?',
+      ],
       fields: single('L'),
-      computation: { kind: 'crossEntropy', given: 'probabilities', rows: [p], target: { indices: [t] }, reductions: ['mean'] },
+      computation: {
+        kind: 'crossEntropy',
+        given: 'probabilities',
+        rows: [p],
+        target: { indices: [t] },
+        reductions: ['mean'],
+      },
       answers: first,
       hint: 'With a one-hot target only the true class’s term survives: L = −log ŷ_true.',
       solution: [`L = −Σᵢ yᵢ log ŷᵢ = −1 · log ŷ_${t} (every other yᵢ is 0)`, `= −log(${p[t]}) = ${f(-ln(p[t]!))}`],
@@ -114,15 +134,27 @@ const MAKERS: Record<ProblemKind, Maker> = {
       id,
       kind: 'logits',
       title: `${n}. Hard label, from logits`,
-      statement: [`A model outputs the logits z = ${vector(z.map((v) => minus(String(v))))}; ŷ = softmax(z). The true class is ${t}.`, 'What is the cross-entropy loss L?'],
+      statement: [
+        `A model outputs the logits z = ${vector(z.map((v) => minus(String(v))))}; ŷ = softmax(z). The true class ` +
+          `is ${t}.`,
+        'What is the cross-entropy loss L?',
+      ],
       fields: single('L'),
-      computation: { kind: 'crossEntropy', given: 'logits', rows: [z.map(String)], target: { indices: [t] }, reductions: ['mean'] },
+      computation: {
+        kind: 'crossEntropy',
+        given: 'logits',
+        rows: [z.map(String)],
+        target: { indices: [t] },
+        reductions: ['mean'],
+      },
       answers: first,
       hint: 'Softmax first: ŷᵢ = e^{zᵢ} / Σⱼ e^{zⱼ}; then L = −log ŷ_true, which is also log Σⱼ e^{zⱼ} − z_true.',
       solution: [
-        `Σⱼ e^{zⱼ} = ${z.map((v) => `e^${minus(String(v))}`).join(' + ')} = ${exps.map((e) => f(e, 3)).join(' + ')} = ${f(total, 3)}`,
+        `Σⱼ e^{zⱼ} = ${z.map((v) => `e^${minus(String(v))}`).join(' + ')} = ` +
+          `${exps.map((e) => f(e, 3)).join(' + ')} = ${f(total, 3)}`,
         `ŷ_${t} = e^${z[t]} / ${f(total, 3)} = ${f(exps[t]! / total)}`,
-        `L = −log(${f(exps[t]! / total)}) = log(${f(total, 3)}) ${z[t]! < 0 ? `+ ${-z[t]!}` : `− ${z[t]}`} = ${f(Math.log(total) - z[t]!)}`,
+        `L = −log(${f(exps[t]! / total)}) = log(${f(total, 3)}) ${z[t]! < 0 ? `+ ${-z[t]!}` : `− ${z[t]}`} = ` +
+          f(Math.log(total) - z[t]!),
       ],
       solved: [Math.log(total) - z[t]!],
     };
@@ -136,9 +168,18 @@ const MAKERS: Record<ProblemKind, Maker> = {
       id,
       kind: 'soft',
       title: `${n}. Soft label`,
-      statement: [`The target is the distribution y = ${vector(y)} and the model predicts ŷ = ${vector(p)}.`, 'What is the cross-entropy H(y, ŷ)?'],
+      statement: [
+        `The target is the distribution y = ${vector(y)} and the model predicts ŷ = ${vector(p)}.`,
+        'What is the cross-entropy H(y, ŷ)?',
+      ],
       fields: single('H(y, ŷ)'),
-      computation: { kind: 'crossEntropy', given: 'probabilities', rows: [p], target: { soft: [y] }, reductions: ['mean'] },
+      computation: {
+        kind: 'crossEntropy',
+        given: 'probabilities',
+        rows: [p],
+        target: { soft: [y] },
+        reductions: ['mean'],
+      },
       answers: first,
       hint: 'The same formula as for a hard label, −Σᵢ yᵢ log ŷᵢ, but now every class with yᵢ > 0 contributes.',
       solution: [
@@ -164,7 +205,9 @@ const MAKERS: Record<ProblemKind, Maker> = {
         samples === 1
           ? `A binary classifier gives P(y = 1) = ${p[0]} for a sample whose label is y = ${y[0]}.`
           : `A binary classifier gives P(y = 1) = ${vector(p)} for two samples with labels y = ${vector(y)}.`,
-        samples === 1 ? 'What is its binary cross-entropy?' : 'What is the mean binary cross-entropy over the two samples?',
+        samples === 1
+          ? 'What is its binary cross-entropy?'
+          : 'What is the mean binary cross-entropy over the two samples?',
       ],
       fields: single(samples === 1 ? 'BCE' : 'mean BCE'),
       computation: { kind: 'binary', p, y },
@@ -196,7 +239,8 @@ const MAKERS: Record<ProblemKind, Maker> = {
       kind: 'gradient',
       title: `${n}. The gradient ŷ − y`,
       statement: [
-        `ŷ = softmax(z) = ${vector(p)} and the target is ${soft ? `the soft label y = ${vector(y)}` : `class ${t}, y = ${vector(y)}`}.`,
+        `ŷ = softmax(z) = ${vector(p)} and the target is ` +
+          (soft ? `the soft label y = ${vector(y)}.` : `class ${t}, y = ${vector(y)}.`),
         `What is ∂L/∂z_${entry}, the gradient of the cross-entropy with respect to logit ${entry}?`,
       ],
       fields: single(`∂L/∂z_${entry}`),
@@ -221,7 +265,9 @@ const MAKERS: Record<ProblemKind, Maker> = {
       const rest = 20 - units;
       const first = even ? Math.floor(rest / 2) : rest - 1;
       const parts = [first, rest - first];
-      return classList(3).map((c) => (c === t ? units : parts.shift()!)).map((u) => String(+(u * 0.05).toFixed(2)));
+      return classList(3)
+        .map((c) => (c === t ? units : parts.shift()!))
+        .map((u) => String(+(u * 0.05).toFixed(2)));
     };
     const A = spread(a, false);
     const B = spread(b, true);
@@ -230,14 +276,27 @@ const MAKERS: Record<ProblemKind, Maker> = {
       id,
       kind: 'compare',
       title: `${n}. Which prediction has the lower loss?`,
-      statement: [`The true class is ${t}. Two models predict`, `A: ŷ = ${vector(A)}`, `B: ŷ = ${vector(B)}`, 'Which has the lower cross-entropy, A or B? Type A or B.'],
+      statement: [
+        `The true class is ${t}. Two models predict`,
+        `A: ŷ = ${vector(A)}`,
+        `B: ŷ = ${vector(B)}`,
+        'Which has the lower cross-entropy, A or B? Type A or B.',
+      ],
       fields: [{ key: 'choice', label: 'A or B', kind: 'choice', choices: ['A', 'B'] }],
-      computation: { kind: 'crossEntropy', given: 'probabilities', rows: [A, B], target: { indices: [t, t] }, reductions: ['none'] },
+      computation: {
+        kind: 'crossEntropy',
+        given: 'probabilities',
+        rows: [A, B],
+        target: { indices: [t, t] },
+        reductions: ['none'],
+      },
       answers: (values) => [values[0]! < values[1]! ? 'A' : 'B'],
       hint: `With a one-hot target, L = −log ŷ_${t}: look only at the probability each model gives class ${t}.`,
       solution: [
         `A: L = −log(${A[t]}) = ${f(-ln(A[t]!))};  B: L = −log(${B[t]}) = ${f(-ln(B[t]!))}`,
-        `${better} is lower: it gives the true class more probability (${better === 'A' ? A[t] : B[t]} against ${better === 'A' ? B[t] : A[t]}). How the rest is spread over the wrong classes does not change a hard-label loss.`,
+        `${better} is lower: it gives the true class more probability (${better === 'A' ? A[t] : B[t]} against ` +
+          `${better === 'A' ? B[t] : A[t]}). How the rest is spread over the wrong classes does not change a ` +
+          `hard-label loss.`,
       ],
       solved: [better],
     };
@@ -261,7 +320,13 @@ const MAKERS: Record<ProblemKind, Maker> = {
         { key: 'mean', label: "reduction 'mean'", kind: 'number' },
         { key: 'sum', label: "reduction 'sum'", kind: 'number' },
       ],
-      computation: { kind: 'crossEntropy', given: 'probabilities', rows: p, target: { indices: t }, reductions: ['mean', 'sum'] },
+      computation: {
+        kind: 'crossEntropy',
+        given: 'probabilities',
+        rows: p,
+        target: { indices: t },
+        reductions: ['mean', 'sum'],
+      },
       answers: (values) => [values[0]!, values[1]!],
       hint: "Compute each row's −log ŷ_true; 'sum' adds the three, 'mean' divides that sum by the number of rows, 3.",
       solution: [
@@ -287,12 +352,19 @@ const MAKERS: Record<ProblemKind, Maker> = {
         `The target is ${soft ? `the soft label y = ${vector(y)}` : `class ${t}`}. What is the loss?`,
       ],
       fields: single('L'),
-      computation: { kind: 'crossEntropy', given: 'probabilities', rows: [p], target: soft ? { soft: [y] } : { indices: [t] }, reductions: ['mean'] },
+      computation: {
+        kind: 'crossEntropy',
+        given: 'probabilities',
+        rows: [p],
+        target: soft ? { soft: [y] } : { indices: [t] },
+        reductions: ['mean'],
+      },
       answers: first,
       hint: 'Every log ŷᵢ is the same number, log(1/C); the yᵢ add up to 1.',
       solution: [
         `L = −Σᵢ yᵢ log(1/${classes}) = log(${classes}) · Σᵢ yᵢ = log(${classes}) · 1`,
-        `= ln ${classes} = ${f(Math.log(classes))}, whatever the target: a good first loss to expect from an untrained classifier.`,
+        `= ln ${classes} = ${f(Math.log(classes))}, whatever the target: a good first loss to expect from an ` +
+          `untrained classifier.`,
       ],
       solved: [Math.log(classes)],
     };

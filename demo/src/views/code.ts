@@ -11,10 +11,10 @@ import { LANGUAGE_NAMES, LANGUAGES, RUN_BY_GENERATOR, snippet, type Language } f
 import { element } from '../dom.js';
 import { currentSeed } from './exercises.js';
 
-let select: ((caseId: string, seed: number) => Promise<void>) | null = null;
+let select: ((caseId: string, seed: number | null) => Promise<void>) | null = null;
 
-/** Show `caseId` (an exercise of the set `seed`, or a sample); the view must be mounted. */
-export function selectCodeCase(caseId: string, seed: number): Promise<void> {
+/** Show `caseId` (an exercise of the set `seed`, or a sample: seed null); the view must be mounted. */
+export function selectCodeCase(caseId: string, seed: number | null): Promise<void> {
   return select ? select(caseId, seed) : Promise.resolve();
 }
 
@@ -30,9 +30,11 @@ export function mountCode(root: HTMLElement, engine: Engine): void {
     element(
       'p',
       { class: 'lead' },
-      'Each worked example and each exercise of the current problem set, written in NumPy, PyTorch, TensorFlow.js, TensorFlow (Keras) and xentropy. ' +
+      'Each worked example and each exercise of the current problem set, written in NumPy, PyTorch, TensorFlow.js, ' +
+        'TensorFlow (Keras) and xentropy. ' +
         `Every program prints the line shown under it: the library’s result for the same numbers, computed ${where}. ` +
-        'The NumPy, PyTorch, TensorFlow.js and xentropy programs were run to record what they print, and the page’s tests check these lines against that record.',
+        'The NumPy, PyTorch, TensorFlow.js and xentropy programs were run to record what they print, and the ' +
+        'page’s tests check these lines against that record.',
     ),
     element('div', { class: 'controls' }, element('label', {}, 'computation', picker)),
     title,
@@ -55,10 +57,17 @@ export function mountCode(root: HTMLElement, engine: Engine): void {
     seed = forSeed;
     cases = [...sampleCases(), ...exerciseCases(seed)];
     for (const key of [...values.keys()]) if (key.startsWith('exercise-')) values.delete(key);
-    const group = (label: string, list: CodeCase[]) => element('optgroup', { label }, ...list.map((c) => element('option', { value: c.id }, c.title)));
+    const group = (label: string, list: CodeCase[]) =>
+      element('optgroup', { label }, ...list.map((c) => element('option', { value: c.id }, c.title)));
     picker.replaceChildren(
-      group('Worked examples', cases.filter((c) => c.id.startsWith('sample-'))),
-      group(`Exercises (seed ${seed})`, cases.filter((c) => c.id.startsWith('exercise-'))),
+      group(
+        'Worked examples',
+        cases.filter((c) => c.id.startsWith('sample-')),
+      ),
+      group(
+        `Exercises (seed ${seed})`,
+        cases.filter((c) => c.id.startsWith('exercise-')),
+      ),
     );
     root.dataset.seed = String(seed);
   };
@@ -81,7 +90,8 @@ export function mountCode(root: HTMLElement, engine: Engine): void {
     if (mine !== version) return;
     const note = RUN_BY_GENERATOR.includes(language)
       ? ''
-      : ' (this program was not run for the record: TensorFlow for Python is not installed where it was made; the others were)';
+      : ' (this program was not run for the record: TensorFlow for Python is not installed where it was made;' +
+        ' the others were)';
     output.replaceChildren('prints: ', element('samp', { 'data-printed': line }, line), note);
     output.dataset.verified = String(note === '');
     root.dataset.case = c.id;
@@ -90,7 +100,7 @@ export function mountCode(root: HTMLElement, engine: Engine): void {
   };
   picker.addEventListener('change', () => void show(picker.value, language));
   select = async (caseId, forSeed) => {
-    if (forSeed !== seed) fill(forSeed);
+    if (forSeed !== null && forSeed !== seed) fill(forSeed);
     await show(caseId, language);
   };
   // A new problem set in the exercises view: list its exercises here.

@@ -10,7 +10,7 @@ import { FIXTURE_SEED } from '../code/cases.js';
 import { element } from '../dom.js';
 import { ANSWER_TOLERANCE, problemSet, type Problem } from '../exercises/problems.js';
 
-/** Asks the code view to show a case (main.ts switches to it, views/code.ts selects the case). */
+/** Asks the code view to show a case (main.ts switches to it, views/code.ts selects the case). Samples: seed null. */
 export function showCode(caseId: string, seed: number): void {
   window.dispatchEvent(new CustomEvent('demo:show-code', { detail: { caseId, seed } }));
 }
@@ -20,7 +20,14 @@ export let currentSeed = FIXTURE_SEED;
 
 export function mountExercises(root: HTMLElement, engine: Engine): void {
   const where = engine.backend === 'webgpu' ? 'on your GPU (WebGPU)' : 'on the CPU fallback (no WebGPU here)';
-  const seedInput = element('input', { id: 'exercise-seed', type: 'number', min: '1', step: '1', value: String(currentSeed), size: '6' });
+  const seedInput = element('input', {
+    id: 'exercise-seed',
+    type: 'number',
+    min: '1',
+    step: '1',
+    value: String(currentSeed),
+    size: '6',
+  });
   const newSet = element('button', { id: 'exercise-new' }, 'New problems');
   const score = element('p', { id: 'exercise-score', class: 'score' });
   const list = element('div', { id: 'exercise-list' });
@@ -29,8 +36,10 @@ export function mountExercises(root: HTMLElement, engine: Engine): void {
     element(
       'p',
       { class: 'lead' },
-      `Eight problems, one of each kind, generated from a seed. Type your answer and press Check (or Enter): the page compares it with the library’s result, computed ${where}. ` +
-        `An answer counts as right when it is within ±${ANSWER_TOLERANCE} of that value, so three decimals are enough. Logs are natural logs. ` +
+      `Eight problems, one of each kind, generated from a seed. Type your answer and press Check (or Enter): the ` +
+        `page compares it with the library’s result, computed ${where}. ` +
+        `An answer counts as right when it is within ±${ANSWER_TOLERANCE} of that value, so three decimals are ` +
+        `enough. Logs are natural logs. ` +
         'A wrong answer shows a hint; a second one, the worked solution.',
     ),
     element('div', { class: 'controls' }, element('label', {}, 'seed', seedInput), newSet, score),
@@ -54,11 +63,15 @@ export function mountExercises(root: HTMLElement, engine: Engine): void {
     const problems = problemSet(seed);
     const values = await Promise.all(problems.map((p) => runComputation(engine, p.computation)));
     if (mine !== generation) return;
-    list.replaceChildren(...problems.map((p, i) => card(p, p.answers(values[i]!), seed, where, (outcome) => {
-      if (outcome !== 'shown') attempted++;
-      if (outcome === 'right') right++;
-      showScore();
-    })));
+    list.replaceChildren(
+      ...problems.map((p, i) =>
+        card(p, p.answers(values[i]!), seed, where, (outcome) => {
+          if (outcome !== 'shown') attempted++;
+          if (outcome === 'right') right++;
+          showScore();
+        }),
+      ),
+    );
     root.dataset.seed = String(seed);
     window.dispatchEvent(new CustomEvent('demo:exercise-seed', { detail: seed }));
     root.dataset.state = 'ready';
@@ -80,9 +93,20 @@ export function mountExercises(root: HTMLElement, engine: Engine): void {
  * One problem: statement, answer fields, Check / Hint / Solution / Code buttons. `report` is told once per problem:
  * 'right' or 'wrong' at its first decided outcome, 'shown' when the solution was opened before any answer.
  */
-function card(problem: Problem, answers: (number | string)[], seed: number, where: string, report: (outcome: 'right' | 'wrong' | 'shown') => void): HTMLElement {
+function card(
+  problem: Problem,
+  answers: (number | string)[],
+  seed: number,
+  where: string,
+  report: (outcome: 'right' | 'wrong' | 'shown') => void,
+): HTMLElement {
   const inputs = problem.fields.map((field) =>
-    element('input', { 'data-field': field.key, 'aria-label': `${problem.title}: ${field.label}`, size: field.kind === 'choice' ? '3' : '9', autocomplete: 'off' }),
+    element('input', {
+      'data-field': field.key,
+      'aria-label': `${problem.title}: ${field.label}`,
+      size: field.kind === 'choice' ? '3' : '9',
+      autocomplete: 'off',
+    }),
   );
   const check = element('button', { 'data-action': 'check' }, 'Check');
   const hintButton = element('button', { 'data-action': 'hint' }, 'Hint');
@@ -101,7 +125,12 @@ function card(problem: Problem, answers: (number | string)[], seed: number, wher
   const fields = problem.fields.map((field, i) => element('label', {}, `${field.label} =`, inputs[i]!));
   const node = element(
     'article',
-    { class: 'exercise', 'data-problem': problem.id, 'data-kind': problem.kind, 'data-answers': JSON.stringify(answers) },
+    {
+      class: 'exercise',
+      'data-problem': problem.id,
+      'data-kind': problem.kind,
+      'data-answers': JSON.stringify(answers),
+    },
     element('h3', {}, problem.title),
     ...problem.statement.map((line) => element('p', {}, line)),
     element('div', { class: 'controls' }, ...fields, check, hintButton, solutionButton, codeButton),
@@ -127,11 +156,17 @@ function card(problem: Problem, answers: (number | string)[], seed: number, wher
       const expected = answers[i]!;
       if (field.kind === 'choice') {
         const choice = text.toUpperCase();
-        if (!field.choices.includes(choice)) return { ok: false, empty: text === '', message: `${field.label}: type ${field.choices.join(' or ')}` };
-        return { ok: choice === expected, empty: false, message: choice === expected ? `${choice} is right` : `${choice} is not the lower one` };
+        if (!field.choices.includes(choice))
+          return { ok: false, empty: text === '', message: `${field.label}: type ${field.choices.join(' or ')}` };
+        return {
+          ok: choice === expected,
+          empty: false,
+          message: choice === expected ? `${choice} is right` : `${choice} is not the lower one`,
+        };
       }
       const value = Number(text.replace('−', '-').replace(',', '.'));
-      if (text === '' || !Number.isFinite(value)) return { ok: false, empty: true, message: `${field.label}: type a number, e.g. 0.693` };
+      if (text === '' || !Number.isFinite(value))
+        return { ok: false, empty: true, message: `${field.label}: type a number, e.g. 0.693` };
       const ok = Math.abs(value - (expected as number)) <= ANSWER_TOLERANCE;
       // A wrong answer is not told the value: the hint comes first, then the solution.
       const message = ok
@@ -143,7 +178,10 @@ function card(problem: Problem, answers: (number | string)[], seed: number, wher
     if (verdicts.some((v) => v.empty)) {
       feedback.className = 'feedback';
       feedback.dataset.result = 'incomplete';
-      feedback.textContent = verdicts.filter((v) => v.empty).map((v) => v.message).join('; ');
+      feedback.textContent = verdicts
+        .filter((v) => v.empty)
+        .map((v) => v.message)
+        .join('; ');
       return;
     }
     const ok = verdicts.every((v) => v.ok);

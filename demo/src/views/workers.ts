@@ -38,16 +38,26 @@ export function mountWorkers(root: HTMLElement, engine: Engine): void {
     element(
       'p',
       { class: 'lead' },
-      `A batch of ${ROWS} rows (${CLASSES} classes) split across simulated workers, as data-parallel training splits a batch across GPUs. ` +
-        "Each worker asks the library for its rows' loss with reduction 'sum' and for its weightSum, the number of rows it counts (ignored rows, target −100, count for nothing). " +
-        `The sums and the weightSums are added and divided once: that is the mean over the whole batch, the value one device gets with reduction 'mean'. Computed ${where}.`,
+      `A batch of ${ROWS} rows (${CLASSES} classes) split across simulated workers, as data-parallel training ` +
+        `splits a batch across GPUs. ` +
+        "Each worker asks the library for its rows' loss with reduction 'sum' and for its weightSum, the number of " +
+        'rows it counts (ignored rows, target −100, count for nothing). ' +
+        `The sums and the weightSums are added and divided once: that is the mean over the whole batch, the value ` +
+        `one device gets with reduction 'mean'. Computed ${where}.`,
     ),
   );
 
   const settings = { workers: 3, cuts: [...DEFAULT_CUTS[3]!], ignored: 2 };
   const controls = element('div', { class: 'controls' });
   const slider = (id: string, label: string, min: number, max: number, value: number, onInput: (v: number) => void) => {
-    const input = element('input', { type: 'range', id, min: String(min), max: String(max), step: '1', value: String(value) });
+    const input = element('input', {
+      type: 'range',
+      id,
+      min: String(min),
+      max: String(max),
+      step: '1',
+      value: String(value),
+    });
     const output = element('output', {}, String(value));
     input.addEventListener('input', () => {
       onInput(Number(input.value));
@@ -62,9 +72,18 @@ export function mountWorkers(root: HTMLElement, engine: Engine): void {
     settings.cuts = [...DEFAULT_CUTS[v]!];
   });
   const cutSliders = [1, 2, 3].map((k) =>
-    slider(`workers-cut-${k}`, `worker ${k + 1} starts at row`, 1, ROWS - 1, settings.cuts[k - 1] ?? k, (v) => moveCut(k - 1, v)),
+    slider(`workers-cut-${k}`, `worker ${k + 1} starts at row`, 1, ROWS - 1, settings.cuts[k - 1] ?? k, (v) =>
+      moveCut(k - 1, v),
+    ),
   );
-  const ignoredSlider = slider('workers-ignored', 'ignored rows', 0, ROWS - 1, settings.ignored, (v) => (settings.ignored = v));
+  const ignoredSlider = slider(
+    'workers-ignored',
+    'ignored rows',
+    0,
+    ROWS - 1,
+    settings.ignored,
+    (v) => (settings.ignored = v),
+  );
 
   /** Move one cut and push its neighbours so that every worker keeps at least one row. */
   const moveCut = (index: number, value: number) => {
@@ -76,19 +95,44 @@ export function mountWorkers(root: HTMLElement, engine: Engine): void {
 
   const strip = element('div', { id: 'workers-strip', class: 'row-strip' });
   const table = element('table', { class: 'examples', id: 'workers-table' });
-  table.append(element('thead', {}, element('tr', {}, ...['worker', 'rows', "weightSum (rows counted)", "loss, reduction 'sum'", 'its own mean = sum / weightSum'].map((h) => element('th', {}, h)))));
+  table.append(
+    element(
+      'thead',
+      {},
+      element(
+        'tr',
+        {},
+        ...[
+          'worker',
+          'rows',
+          'weightSum (rows counted)',
+          "loss, reduction 'sum'",
+          'its own mean = sum / weightSum',
+        ].map((h) => element('th', {}, h)),
+      ),
+    ),
+  );
   const body = element('tbody', {});
   table.append(body);
   const results = element('div', { class: 'results', id: 'workers-results' });
   const identity = element('p', { id: 'workers-identity', class: 'identity' });
-  root.append(controls, strip, table, results, identity, element(
-    'pre',
-    { class: 'code' },
-    "// On each worker, its own rows only:\n" +
-      "const { loss, weightSum } = await engine.crossEntropy(logits, target, { shape: [rows, classes], reduction: 'sum' });\n" +
-      '// Add loss and weightSum over the workers (an all-reduce, e.g. torch.distributed.all_reduce), then divide once:\n' +
-      'const mean = lossTotal / weightSumTotal;',
-  ));
+  root.append(
+    controls,
+    strip,
+    table,
+    results,
+    identity,
+    element(
+      'pre',
+      { class: 'code' },
+      '// On each worker, its own rows only:\n' +
+        'const { loss, weightSum } = await engine.crossEntropy(logits, target, { shape: [rows, classes], ' +
+        "reduction: 'sum' });\n" +
+        '// Add loss and weightSum over the workers (an all-reduce, e.g. torch.distributed.all_reduce), then ' +
+        'divide once:\n' +
+        'const mean = lossTotal / weightSumTotal;',
+    ),
+  );
 
   const draw = async () => {
     const { workers, cuts, ignored } = settings;
@@ -109,7 +153,11 @@ export function mountWorkers(root: HTMLElement, engine: Engine): void {
     const [parts, single, perRow] = await Promise.all([
       Promise.all(
         slices.map(({ start, end }) =>
-          engine.crossEntropy(logits.slice(start * CLASSES, end * CLASSES), target.slice(start, end), { shape: [end - start, CLASSES], reduction: 'sum', grad: false }),
+          engine.crossEntropy(logits.slice(start * CLASSES, end * CLASSES), target.slice(start, end), {
+            shape: [end - start, CLASSES],
+            reduction: 'sum',
+            grad: false,
+          }),
         ),
       ),
       engine.crossEntropy(logits, target, { shape: [ROWS, CLASSES], grad: false }),
@@ -128,7 +176,10 @@ export function mountWorkers(root: HTMLElement, engine: Engine): void {
         const off = ignoredRows.has(r);
         return element(
           'div',
-          { class: `row-cell${off ? ' ignored' : ''}`, style: `border-color: ${WORKER_COLORS[k]}; background: ${WORKER_COLORS[k]}${off ? '10' : '22'}` },
+          {
+            class: `row-cell${off ? ' ignored' : ''}`,
+            style: `border-color: ${WORKER_COLORS[k]}; background: ${WORKER_COLORS[k]}${off ? '10' : '22'}`,
+          },
           element('span', { class: 'row-name' }, `row ${r}`),
           element('span', {}, off ? 'ignored' : `class ${targets[r]}`),
           element('span', {}, off ? '—' : (perRow.loss as Float32Array)[r]!.toFixed(3)),
@@ -151,20 +202,55 @@ export function mountWorkers(root: HTMLElement, engine: Engine): void {
       ),
     );
     const box = (id: string, heading: string, formula: string, value: number, kind: string) =>
-      element('div', { class: `result ${kind}`, id, 'data-value': String(value) }, element('h3', {}, heading), element('p', { class: 'formula' }, formula), element('p', { class: 'value' }, format(value)));
+      element(
+        'div',
+        { class: `result ${kind}`, id, 'data-value': String(value) },
+        element('h3', {}, heading),
+        element('p', { class: 'formula' }, formula),
+        element('p', { class: 'value' }, format(value)),
+      );
     results.replaceChildren(
-      box('workers-global', 'Global mean (right)', `(${sums.map((s) => s.toFixed(3)).join(' + ')}) / (${weights.join(' + ')})`, globalMean, 'good'),
-      box('workers-mean-of-means', 'Mean of the workers’ means (wrong)', `(${localMeans.map(format).join(' + ')}) / ${workers}`, meanOfMeans, 'bad'),
-      box('workers-single', 'One device, reduction \u2018mean\u2019', `all ${ROWS} rows at once: ${ROWS - ignored} counted`, singleMean, 'good'),
+      box(
+        'workers-global',
+        'Global mean (right)',
+        `(${sums.map((s) => s.toFixed(3)).join(' + ')}) / (${weights.join(' + ')})`,
+        globalMean,
+        'good',
+      ),
+      box(
+        'workers-mean-of-means',
+        'Mean of the workers’ means (wrong)',
+        `(${localMeans.map(format).join(' + ')}) / ${workers}`,
+        meanOfMeans,
+        'bad',
+      ),
+      box(
+        'workers-single',
+        'One device, reduction \u2018mean\u2019',
+        `all ${ROWS} rows at once: ${ROWS - ignored} counted`,
+        singleMean,
+        'good',
+      ),
     );
     const difference = Math.abs(globalMean - singleMean);
     const equal = difference <= 1e-6 * Math.max(1, Math.abs(singleMean));
     identity.dataset.equal = String(equal);
     identity.textContent =
-      `Global mean − one-device mean = ${difference.toExponential(1)} (${equal ? 'equal up to f32 rounding' : 'NOT equal'}); ` +
-      `mean of means − one-device mean = ${Number.isNaN(meanOfMeans) ? 'NaN: a worker counted no row, and its own mean is 0 / 0' : (meanOfMeans - singleMean).toFixed(4)}` +
-      (Number.isNaN(meanOfMeans) || Math.abs(meanOfMeans - singleMean) > 5e-5 ? ': averaging means weights a small worker’s rows more than a big one’s.' : ' (the workers count equally many rows here, so it happens to agree).');
-    Object.assign(root.dataset, { global: String(globalMean), meanOfMeans: String(meanOfMeans), single: String(singleMean), split: `${workers}/${cuts.join(',')}/${ignored}` });
+      `Global mean − one-device mean = ${difference.toExponential(1)} ` +
+      `(${equal ? 'equal up to f32 rounding' : 'NOT equal'}); ` +
+      `mean of means − one-device mean = ` +
+      (Number.isNaN(meanOfMeans)
+        ? 'NaN: a worker counted no row, and its own mean is 0 / 0'
+        : (meanOfMeans - singleMean).toFixed(4)) +
+      (Number.isNaN(meanOfMeans) || Math.abs(meanOfMeans - singleMean) > 5e-5
+        ? ': averaging means weights a small worker’s rows more than a big one’s.'
+        : ' (the workers count equally many rows here, so it happens to agree).');
+    Object.assign(root.dataset, {
+      global: String(globalMean),
+      meanOfMeans: String(meanOfMeans),
+      single: String(singleMean),
+      split: `${workers}/${cuts.join(',')}/${ignored}`,
+    });
   };
 
   let running = false;
@@ -185,7 +271,13 @@ export function mountWorkers(root: HTMLElement, engine: Engine): void {
       root.dataset.loaded = 'true';
     } catch (error) {
       console.error(error);
-      root.append(element('p', { class: 'notice error' }, `Could not compute: ${error instanceof Error ? error.message : String(error)}`));
+      root.append(
+        element(
+          'p',
+          { class: 'notice error' },
+          `Could not compute: ${error instanceof Error ? error.message : String(error)}`,
+        ),
+      );
     } finally {
       running = false;
     }
