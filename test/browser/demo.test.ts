@@ -266,6 +266,10 @@ async function checkCodeTabs(page: Page): Promise<number> {
       }
     }
   }
+  // The samples' lines are the worked-examples table's values (samples 7 and 8: those of their printed vectors).
+  for (const n of Object.keys(SEED_TABLE)) {
+    expect(printedBy(`sample-${n}`)).toBe((TRUE_VALUES[n] ?? SEED_TABLE[n]!).toFixed(3));
+  }
   return checked;
 }
 
@@ -388,6 +392,9 @@ describe('demo page with WebGPU (SwiftShader)', () => {
     await page.click('#view-code button[data-lang="pytorch"]');
     await page.waitForSelector('#view-code[data-state="ready"][data-case="exercise-7"][data-language="pytorch"]');
     await page.screenshot({ path: `${ARTIFACTS}demo-code-webgpu.png`, fullPage: true });
+    await page.click('#view-code button[data-lang="keras"]');
+    await page.waitForSelector('#view-code[data-state="ready"][data-case="exercise-7"][data-language="keras"]');
+    await page.screenshot({ path: `${ARTIFACTS}demo-code-keras-webgpu.png`, fullPage: true });
   });
 
   it('shows the multi-GPU mean: workers\' sums over their weightSums equal the one-device mean', async () => {

@@ -90,8 +90,7 @@ export function mountCode(root: HTMLElement, engine: Engine): void {
     if (mine !== version) return;
     const note = RUN_BY_GENERATOR.includes(language)
       ? ''
-      : ' (this program was not run for the record: TensorFlow for Python is not installed where it was made;' +
-        ' the others were)';
+      : ' (not run for the record: TensorFlow for Python is not installed where it was made; the other tabs were)';
     output.replaceChildren('prints: ', element('samp', { 'data-printed': line }, line), note);
     output.dataset.verified = String(note === '');
     root.dataset.case = c.id;

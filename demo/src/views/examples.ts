@@ -39,7 +39,7 @@ export function mountExamples(root: HTMLElement, engine: Engine, cpu: Engine): v
   table.append(body);
   const addButton = element('button', { id: 'add-row' }, 'Add a row');
   // Each sample as NumPy, PyTorch, TensorFlow and xentropy code: the code view (main.ts listens for this event).
-  const codeLinks = element('p', { class: 'hint', id: 'examples-code' }, 'The code of sample: ');
+  const codeLinks = element('p', { class: 'hint', id: 'examples-code' }, 'NumPy, PyTorch, TensorFlow and xentropy code of sample: ');
   for (const seed of SEED_EXAMPLES) {
     const link = element('button', { 'data-sample': String(seed.sample) }, String(seed.sample));
     const detail = { caseId: `sample-${seed.sample}`, seed: null };
