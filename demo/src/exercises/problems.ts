@@ -61,7 +61,7 @@ function random(seed: number): () => number {
 type Random = () => number;
 const integer = (next: Random, low: number, high: number) => low + Math.floor(next() * (high - low + 1));
 
-/** `classes` positive multiples of `step` that add up to 1 (as text, "0.35"). */
+/** `classes` multiples of `step`, each at least `minimum` steps, that add up to 1 (as text, "0.35"). */
 function distribution(next: Random, classes: number, step: number, minimum = 1): string[] {
   const units = Math.round(1 / step);
   const parts = Array<number>(classes).fill(minimum);
