@@ -6,15 +6,18 @@ import { createEngine, type Engine } from 'xentropy';
 import './style.css';
 import { mountExamples } from './views/examples.js';
 
-type ViewName = 'examples' | 'curves' | 'train' | 'lm' | 'bench';
+type ViewName = 'examples' | 'exercises' | 'code' | 'curves' | 'train' | 'lm' | 'workers' | 'bench';
 type Mount = (root: HTMLElement, engine: Engine, cpu: Engine) => void | Promise<void>;
 
 /** Views other than the first are loaded on demand (Chart.js and the trainer are not needed to read the table). */
 const VIEWS: Record<ViewName, () => Promise<Mount>> = {
   examples: async () => mountExamples,
+  exercises: async () => (await import('./views/exercises.js')).mountExercises,
+  code: async () => (await import('./views/code.js')).mountCode,
   curves: async () => (await import('./views/curves.js')).mountCurves,
   train: async () => (await import('./views/train.js')).mountTrain,
   lm: async () => (await import('./views/lm.js')).mountLm,
+  workers: async () => (await import('./views/workers.js')).mountWorkers,
   bench: async () => (await import('./views/bench.js')).mountBench,
 };
 
@@ -57,6 +60,14 @@ async function start(): Promise<void> {
       history.replaceState(null, '', `#${button.dataset.view}`);
       void show(button.dataset.view as ViewName).catch(report);
     });
+  });
+  // An exercise's Code button: open the code view on that exercise.
+  window.addEventListener('demo:show-code', (event) => {
+    const { caseId, seed } = (event as CustomEvent<{ caseId: string; seed: number | null }>).detail;
+    history.replaceState(null, '', '#code');
+    void show('code')
+      .then(async () => (await import('./views/code.js')).selectCodeCase(caseId, seed))
+      .catch(report);
   });
   const initial = location.hash.slice(1) as ViewName;
   await show(initial in VIEWS ? initial : 'examples');

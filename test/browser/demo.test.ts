@@ -1,7 +1,8 @@
-// End-to-end test of the demo page (issue 5): builds demo/ with Vite, serves the static build from localhost (WebGPU
+// End-to-end test of the demo page: builds demo/ with Vite, serves the static build from localhost (WebGPU
 // needs a secure context), and drives Debian's headless Chromium: once with WebGPU on SwiftShader, once with WebGPU
 // turned off. Screenshots of every view go to test/artifacts/ for a person to look at.
-import { mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'puppeteer';
 import { build, preview, type PreviewServer } from 'vite';
@@ -16,6 +17,20 @@ const SEED_TABLE: Record<string, number> = { 1: 0.223, 2: 0.916, 3: 2.996, 4: 0.
 const CONSISTENT = ['1', '2', '3', '4', '5', '6'];
 /** -sum y log y_hat of the vectors printed for samples 7 and 8, from the f64 formula. */
 const TRUE_VALUES: Record<string, number> = { 7: 1.471, 8: 0.236 };
+
+/** What the code view's snippets printed when test/fixtures/generate_demo_snippets.ts ran them. */
+interface SnippetFixture {
+  seed: number;
+  cases: { id: string; snippets: Record<string, { sha256: string; printed: string }> }[];
+}
+const SNIPPETS_FILE = new URL('../fixtures/demo_snippets.json', import.meta.url);
+const SNIPPETS: SnippetFixture = JSON.parse(readFileSync(SNIPPETS_FILE, 'utf8'));
+const printedBy = (id: string) => Object.values(SNIPPETS.cases.find((c) => c.id === id)!.snippets)[0]!.printed;
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+/** The tabs of the code view; 'keras' is shown but not run by the generator (no TensorFlow for Python there). */
+const CODE_TABS = ['numpy', 'pytorch', 'tfjs', 'keras', 'xentropy'];
+/** The demo's workers view splits a batch of this many rows (demo/src/views/workers.ts). */
+const WORKER_ROWS = 12;
 
 /** The training check: a fixed number of full-batch Adam steps on the 300-point spiral (demo/src/views/train.ts). */
 const TRAIN_STEPS = 200;
@@ -134,6 +149,166 @@ async function typeInto(page: Page, selector: string, text: string): Promise<voi
   await page.type(selector, text);
 }
 
+/** Set a range input and fire its input event, as dragging the slider does. */
+async function slide(page: Page, selector: string, value: number): Promise<void> {
+  await page.$eval(selector, (input, v) => {
+    (input as HTMLInputElement).value = String(v);
+    input.dispatchEvent(new Event('input'));
+  }, value);
+}
+
+async function exerciseAnswers(page: Page, id: string): Promise<(number | string)[]> {
+  return JSON.parse((await page.$eval(`article[data-problem="${id}"]`, (n) => n.getAttribute('data-answers')))!);
+}
+
+async function answer(page: Page, id: string, values: string[]): Promise<{ result: string; text: string }> {
+  const card = `article[data-problem="${id}"]`;
+  const fields = await page.$$(`${card} input[data-field]`);
+  expect(fields.length, `${id}: answer fields`).toBe(values.length);
+  for (const [i, field] of fields.entries()) {
+    await field.click({ count: 3 });
+    await page.keyboard.press('Backspace');
+    await field.type(values[i]!);
+  }
+  await page.click(`${card} button[data-action="check"]`);
+  return page.$eval(`${card} .feedback`, (n) => ({
+    result: (n as HTMLElement).dataset.result ?? '',
+    text: n.textContent ?? '',
+  }));
+}
+
+const visible = (page: Page, selector: string) => page.$eval(selector, (n) => !(n as HTMLElement).hidden);
+const score = (page: Page) =>
+  page.$eval('#exercise-score', (n) => {
+    const data = (n as HTMLElement).dataset;
+    return [Number(data.right), Number(data.attempted)];
+  });
+
+/** Exercises: the set of the fixture's seed; the library's answers equal what the snippets printed. */
+async function checkExercises(page: Page): Promise<void> {
+  await openView(page, 'exercises');
+  await page.waitForSelector('#view-exercises[data-state="ready"]');
+  expect(await page.$eval('#view-exercises', (n) => (n as HTMLElement).dataset.seed)).toBe(String(SNIPPETS.seed));
+  expect(await page.$eval('#view-exercises .lead', (n) => n.textContent)).toMatch(/within ±0\.005 of that value/);
+  const kinds = await page.$$eval('article.exercise', (cards) => cards.map((c) => c.getAttribute('data-kind')));
+  expect(kinds).toEqual(['hard', 'logits', 'soft', 'binary', 'gradient', 'compare', 'batch', 'uniform']);
+  for (let i = 1; i <= kinds.length; i++) {
+    const answers = await exerciseAnswers(page, `exercise-${i}`);
+    const numbers = answers.filter((a): a is number => typeof a === 'number');
+    if (numbers.length === 0) continue;
+    const line = numbers.map((v) => v.toFixed(3)).join(' ');
+    expect(line, `exercise ${i}: the library's answer vs the snippets`).toBe(printedBy(`exercise-${i}`));
+  }
+
+  // Right: the library's value to 3 decimals.
+  const hard = await exerciseAnswers(page, 'exercise-1');
+  let response = await answer(page, 'exercise-1', [(hard[0] as number).toFixed(3)]);
+  expect(response.result).toBe('right');
+  expect(response.text).toMatch(/^✓ Right/);
+  const solutionShown = await visible(page, 'article[data-problem="exercise-1"] .solution');
+  expect(solutionShown, 'a right answer shows the worked solution').toBe(true);
+  expect(await score(page)).toEqual([1, 1]);
+
+  // Wrong, twice: the hint first (without the value), then the worked solution with the numbers substituted.
+  const batch = (await exerciseAnswers(page, 'exercise-7')) as number[];
+  response = await answer(page, 'exercise-7', [(batch[0]! + 0.1).toFixed(3), (batch[1]! * 2).toFixed(3)]);
+  expect(response.result).toBe('wrong');
+  expect(response.text).toMatch(/^✗ Not quite.*not within ±0\.005/);
+  expect(response.text, 'a wrong answer does not give the value away').not.toContain(batch[0]!.toFixed(4));
+  expect(await visible(page, 'article[data-problem="exercise-7"] .exercise-hint')).toBe(true);
+  expect(await visible(page, 'article[data-problem="exercise-7"] .solution')).toBe(false);
+  expect(await score(page)).toEqual([1, 2]);
+  response = await answer(page, 'exercise-7', [batch[0]!.toFixed(3), '1']);
+  expect(response.result, 'one field still wrong').toBe('wrong');
+  const solution = await page.$eval('article[data-problem="exercise-7"] .solution', (n) => ({
+    hidden: (n as HTMLElement).hidden,
+    text: n.textContent ?? '',
+  }));
+  expect(solution.hidden, 'the second wrong answer shows the solution').toBe(false);
+  const solved = /mean = [0-9.]+ \/ 3 = ([0-9.]+)/.exec(solution.text);
+  expect(solved, 'the solution divides the sum by the 3 rows').not.toBeNull();
+  expect(Math.abs(Number(solved![1]) - batch[0]!), "the solution arrives at the library's mean").toBeLessThan(1e-4);
+  expect(await score(page), 'a problem is scored once').toEqual([1, 2]);
+
+  // A choice: the prediction with the lower loss.
+  const [choice] = await exerciseAnswers(page, 'exercise-6');
+  const [a, b] = printedBy('exercise-6').split(' ').map(Number);
+  expect(choice).toBe(a! < b! ? 'A' : 'B');
+  expect((await answer(page, 'exercise-6', [String(choice).toLowerCase()])).result).toBe('right');
+  expect(await score(page)).toEqual([2, 3]);
+}
+
+/** Every code tab of every case: its text is the one the generator ran, and it prints what that run printed. */
+async function checkCodeTabs(page: Page): Promise<number> {
+  await openView(page, 'code');
+  const ids = await page.$$eval('#code-case option', (options) => options.map((o) => (o as HTMLOptionElement).value));
+  expect(ids, "the fixture's cases: samples 1-8, the exercises").toEqual(SNIPPETS.cases.map((c) => c.id));
+  let checked = 0;
+  for (const fixture of SNIPPETS.cases) {
+    await page.select('#code-case', fixture.id);
+    for (const tab of CODE_TABS) {
+      await page.click(`#view-code button[data-lang="${tab}"]`);
+      await page.waitForSelector(`#view-code[data-state="ready"][data-case="${fixture.id}"][data-language="${tab}"]`);
+      const shown = await page.$eval('#view-code', (view) => ({
+        code: view.querySelector('#code-text')!.textContent ?? '',
+        printed: view.querySelector('#code-output samp')!.textContent ?? '',
+        verified: (view.querySelector('#code-output') as HTMLElement).dataset.verified,
+      }));
+      const expected = fixture.snippets[tab];
+      if (expected) {
+        expect(sha256(shown.code), `${fixture.id} ${tab}: the code shown is the code run`).toBe(expected.sha256);
+        expect(shown.printed, `${fixture.id} ${tab}: the page's value vs the snippet's`).toBe(expected.printed);
+        expect(shown.verified).toBe('true');
+        checked++;
+      } else {
+        expect(shown.printed, `${fixture.id} ${tab}: the line the others printed`).toBe(printedBy(fixture.id));
+        expect(shown.verified, `${fixture.id} ${tab}: marked as not run`).toBe('false');
+      }
+    }
+  }
+  // The samples' lines are the worked-examples table's values (samples 7 and 8: those of their printed vectors).
+  for (const n of Object.keys(SEED_TABLE)) {
+    expect(printedBy(`sample-${n}`)).toBe((TRUE_VALUES[n] ?? SEED_TABLE[n]!).toFixed(3));
+  }
+  return checked;
+}
+
+interface WorkerMeans {
+  global: number;
+  meanOfMeans: number;
+  single: number;
+  counted: number;
+}
+
+async function workerMeans(page: Page, split: string): Promise<WorkerMeans> {
+  await page.waitForSelector(`#view-workers[data-state="ready"][data-split="${split}"]`);
+  const data = await page.$eval('#view-workers', (n) => ({ ...(n as HTMLElement).dataset }));
+  const weights = await page.$$eval('#workers-table tbody tr', (rows) =>
+    rows.map((r) => Number(r.getAttribute('data-weight-sum'))),
+  );
+  const counted = weights.reduce((x, y) => x + y, 0);
+  return { global: Number(data.global), meanOfMeans: Number(data.meanOfMeans), single: Number(data.single), counted };
+}
+
+/** The multi-worker identity: sums added and divided once equal the one-device mean; the mean of means does not. */
+async function checkWorkers(page: Page): Promise<void> {
+  await openView(page, 'workers');
+  let means = await workerMeans(page, '3/2,9/2');
+  expect(means.counted, 'the weightSums add up to the rows not ignored').toBe(WORKER_ROWS - 2);
+  const tolerance = () => 1e-6 * Math.max(1, means.single);
+  expect(Math.abs(means.global - means.single), 'global mean = one-device mean').toBeLessThanOrEqual(tolerance());
+  expect(Math.abs(means.meanOfMeans - means.single), 'the mean of means differs').toBeGreaterThan(1e-3);
+  expect(await page.$eval('#workers-identity', (n) => (n as HTMLElement).dataset.equal)).toBe('true');
+
+  await slide(page, '#workers-count', 4);
+  await slide(page, '#workers-cut-2', 6);
+  await slide(page, '#workers-ignored', 5);
+  means = await workerMeans(page, '4/1,6,8/5');
+  expect(means.counted).toBe(WORKER_ROWS - 5);
+  expect(Math.abs(means.global - means.single), 'the same after moving the sliders').toBeLessThanOrEqual(tolerance());
+  expect(Math.abs(means.meanOfMeans - means.single)).toBeGreaterThan(1e-3);
+}
+
 describe('demo page with WebGPU (SwiftShader)', () => {
   let browser: Browser;
   let page: Page;
@@ -198,6 +373,33 @@ describe('demo page with WebGPU (SwiftShader)', () => {
     ce = await readChart();
     expect(Math.abs(Number(ce.smoothedArgmin) - (1 - 0.3 + 0.3 / 3)), 'smoothing 0.3 over 3 classes: minimum at 0.8').toBeLessThanOrEqual(0.005);
     await page.screenshot({ path: `${ARTIFACTS}demo-curves-webgpu.png`, fullPage: true });
+  });
+
+  it('checks exercises against the library: a right answer, a wrong one (hint, then solution), the score', async () => {
+    await checkExercises(page);
+    await page.screenshot({ path: `${ARTIFACTS}demo-exercises-webgpu.png`, fullPage: true });
+    await page.click('article[data-problem="exercise-5"] button[data-action="code"]');
+    await page.waitForSelector('#view-code[data-state="ready"][data-case="exercise-5"]');
+  });
+
+  it('shows every worked example and exercise as code whose printed values are the committed fixture\'s', async () => {
+    await openView(page, 'examples');
+    await page.click('#examples-code button[data-sample="6"]');
+    await page.waitForSelector('#view-code[data-state="ready"][data-case="sample-6"]');
+    const checked = await checkCodeTabs(page);
+    expect(checked, 'NumPy, PyTorch, TensorFlow.js and xentropy tabs of 16 cases').toBe(16 * 4);
+    await page.select('#code-case', 'exercise-7');
+    await page.click('#view-code button[data-lang="pytorch"]');
+    await page.waitForSelector('#view-code[data-state="ready"][data-case="exercise-7"][data-language="pytorch"]');
+    await page.screenshot({ path: `${ARTIFACTS}demo-code-webgpu.png`, fullPage: true });
+    await page.click('#view-code button[data-lang="keras"]');
+    await page.waitForSelector('#view-code[data-state="ready"][data-case="exercise-7"][data-language="keras"]');
+    await page.screenshot({ path: `${ARTIFACTS}demo-code-keras-webgpu.png`, fullPage: true });
+  });
+
+  it('shows the multi-GPU mean: workers\' sums over their weightSums equal the one-device mean', async () => {
+    await checkWorkers(page);
+    await page.screenshot({ path: `${ARTIFACTS}demo-workers-webgpu.png`, fullPage: true });
   });
 
   it(`trains the spiral classifier: ${TRAIN_STEPS} steps lower the loss ${LOSS_FACTOR}x and reach ${100 * MIN_ACCURACY}% accuracy, GPU and CPU alike`, async () => {
@@ -283,6 +485,15 @@ describe('demo page without WebGPU', () => {
   it('still computes the worked examples', async () => {
     await checkWorkedExamples(page);
     await page.screenshot({ path: `${ARTIFACTS}demo-examples-fallback.png`, fullPage: true });
+  });
+
+  it('checks exercises, shows the code tabs and the multi-GPU mean on the CPU fallback', async () => {
+    await checkExercises(page);
+    await page.screenshot({ path: `${ARTIFACTS}demo-exercises-fallback.png`, fullPage: true });
+    expect(await checkCodeTabs(page)).toBe(16 * 4);
+    await page.screenshot({ path: `${ARTIFACTS}demo-code-fallback.png`, fullPage: true });
+    await checkWorkers(page);
+    await page.screenshot({ path: `${ARTIFACTS}demo-workers-fallback.png`, fullPage: true });
   });
 
   it('trains on the CPU only and benchmarks the CPU reference', async () => {

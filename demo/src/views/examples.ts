@@ -38,7 +38,20 @@ export function mountExamples(root: HTMLElement, engine: Engine, cpu: Engine): v
   const body = element('tbody', {});
   table.append(body);
   const addButton = element('button', { id: 'add-row' }, 'Add a row');
-  root.append(table, addButton, element('p', { class: 'hint' }, 'Every row goes through the fused crossEntropy kernel: class indices for one-hot targets, probability targets for soft ones (a prediction with a zero entry falls back to the formula with 0 log 0 = 0, where PyTorch gives NaN).'));
+  // Each sample as NumPy, PyTorch, TensorFlow and xentropy code: the code view (main.ts listens for this event).
+  const codeLinks = element('p', { class: 'hint', id: 'examples-code' });
+  codeLinks.append('NumPy, PyTorch, TensorFlow and xentropy code of sample: ');
+  for (const seed of SEED_EXAMPLES) {
+    const link = element('button', { 'data-sample': String(seed.sample) }, String(seed.sample));
+    const detail = { caseId: `sample-${seed.sample}`, seed: null };
+    link.addEventListener('click', () => window.dispatchEvent(new CustomEvent('demo:show-code', { detail })));
+    codeLinks.append(link, ' ');
+  }
+  const kernelNote =
+    'Every row goes through the fused crossEntropy kernel: class indices for one-hot targets, probability targets ' +
+    'for soft ones (a prediction with a zero entry falls back to the formula with 0 log 0 = 0, ' +
+    'where PyTorch gives NaN).';
+  root.append(table, addButton, codeLinks, element('p', { class: 'hint' }, kernelNote));
 
   const rows: Row[] = [];
   let pending = 0;
