@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# The GPU-machine recipe (issue 4, section 3): the Node bench on the NVIDIA GPU over Vulkan, all cases, then PyTorch's
+# The GPU-machine recipe: the Node bench on the NVIDIA GPU over Vulkan, all cases, then PyTorch's
 # eager F.cross_entropy on the same GPU as the side-by-side anchor (bench/torch_anchor.py), plus the 8192 x 128256 case
 # (bench/huge.ts), per-dispatch GPU times (bench/profile.ts) and the fused linear cross-entropy at full size, and its
 # matmuls alone. About 3-4 minutes; XENT_PARTS (default "bench huge profile linear-ce lce-matmul torch"; also
 # "bench-vec4", "bench-wg1024", "profile-vec4", "host", "browser": headless Chrome on the GPU) picks parts.
 #
-# Prepare here (CPU machine, project root):  npm run build && npm run bench:build && bash ../shared/device/pack.sh
+# Prepare here (CPU machine, project root):  npm run build && npm run bench:build && bash <workplace>/device/pack.sh
 # Run there (tool `run`), carry [".devcarry", "bench/dist"]:  bash bench/device.sh
 # Results go to $OUT (the tool's folder; bench/results/device when unset), flat: node-vulkan-*.json/.md (the bench),
 #   torch-*.json/.md (the anchor), device.log (every part's output), gpu.txt (nvidia-smi).
@@ -18,7 +18,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 out=${OUT:-bench/results/device}
 mkdir -p "$out"
 log=$out/device.log
-# Node, dawn.node and the Vulkan loader from the carry (../shared/device/gpu-env.sh), unless already set up.
+# Node, dawn.node and the Vulkan loader from the carry (.devcarry/gpu-env.sh), unless already set up.
 if [ -f .devcarry/gpu-env.sh ] && [ -z "${XENT_GPU_ENV_DONE:-}" ]; then
   # shellcheck disable=SC1091
   source .devcarry/gpu-env.sh
@@ -62,7 +62,7 @@ case $parts in *" bench-wg1024 "*)
     --ops=log-softmax,ce-fwd,ce-fwd-bwd --repeats="${XENT_BENCH_REPEATS:-10}" --budget-s=10 --keep-going --out="$out" ${XENT_BENCH_CASES:+--cases="$XENT_BENCH_CASES"}
   tail -n 20 "$log";;
 esac
-# Issue 4's 8192 x 128256 f32 logits (4.2 GB), validated by streaming (bench/huge.ts).
+# The 8192 x 128256 f32 logits (4.2 GB), validated by streaming (bench/huge.ts).
 case $parts in *" huge "*) run huge "${XENT_HUGE_TIMEOUT:-80}" node bench/dist/huge.mjs --adapter="$adapter"; tail -n 8 "$log";; esac
 # Every dispatch of one call per case, on the GPU clock (bench/profile.ts), with workgroups of 256 (the default) and
 # 1024 (where rows of up to 32768 classes fit the registers: the CACHED path).

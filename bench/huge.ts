@@ -1,4 +1,4 @@
-// Issue 4's largest shape: cross-entropy forward+backward over 8192 x 128256 f32 logits (4.2 GB, and a 4.2 GB
+// The largest bench shape: cross-entropy forward+backward over 8192 x 128256 f32 logits (4.2 GB, and a 4.2 GB
 // gradient), "where the adapter's memory allows, with a clear error where it does not". Too large for the main bench's
 // full f64 reference, so it is checked here by streaming: the mean loss against an f64 pass over every row
 // (regenerated from the same formula), and the gradient of sampled rows (first, last, middle, and around 2^k row

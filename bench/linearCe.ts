@@ -1,5 +1,5 @@
 /**
- * The fused linear cross-entropy bench (issue 7), shared by Node (bench/linearCrossEntropy.ts, Dawn) and headless
+ * The fused linear cross-entropy bench, shared by Node (bench/linearCrossEntropy.ts, Dawn) and headless
  * Chromium (bench/browser.ts --linear-ce, the page in bench/browser/): the fused op against the unfused path and
  * against tfjs, on one device, the timing of bench/core.ts: each contender runs once and is validated, then samples are
  * taken round-robin, one sample = launch a call, submit, await device.queue.onSubmittedWorkDone(); median per call.

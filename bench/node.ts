@@ -33,7 +33,7 @@ const info = engine.adapterInfo!;
 const cpuAdapter = info.cpuBased;
 
 // dawn.node waits for GPU events by calling setImmediate in a loop on the main thread while a GPU promise is pending
-// (../shared/WEBGPU-HERE.md). On a CPU adapter that loop takes a core from SwiftShader's workers; a 1 ms timer gives it
+// (measured here). On a CPU adapter that loop takes a core from SwiftShader's workers; a 1 ms timer gives it
 // back. On a real GPU the CPU is idle anyway and the loop answers fastest, so it stays. dawn.node looks setImmediate up
 // on every tick, so replacing it after the device exists works. Bench process only: the library leaves it alone.
 const poll = options.poll === 'auto' ? (cpuAdapter ? 'timer' : 'immediate') : options.poll;

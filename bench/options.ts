@@ -3,7 +3,7 @@
  * environment variables (flags win). Shared by the Node bench, the browser bench and bench/device.sh. No GPU code here.
  */
 
-/** ce-fwd-bwd-f16: the fused CE over f16 logits with an f16 gradient (issue 4b; array<f16> with shader-f16, else packed pairs). */
+/** ce-fwd-bwd-f16: the fused CE over f16 logits with an f16 gradient (array<f16> with shader-f16, else packed pairs). */
 export const OPS = ['log-softmax', 'ce-fwd', 'ce-fwd-bwd', 'ce-fwd-bwd-f16', 'sum'] as const;
 export type Op = (typeof OPS)[number];
 

@@ -91,11 +91,11 @@ function opLabel(c: CaseResult): string {
   return { 'log-softmax': 'log-softmax', 'ce-fwd': 'CE fwd', 'ce-fwd-bwd': 'CE fwd+bwd', 'ce-fwd-bwd-f16': 'CE fwd+bwd f16', sum: 'sum' }[c.op];
 }
 
-/** Issue 4's targets, checked on this run's numbers (each line says which adapter kind the target is for). */
+/** The performance targets, checked on this run's numbers (each line says which adapter kind the target is for). */
 function targetLines(report: BenchReport): string[] {
   const fused = report.cases.filter((c) => c.op === 'ce-fwd-bwd' && c.results.xentropy && !c.results.xentropy.invalid);
   const count = (cases: CaseResult[], ok: (c: CaseResult) => boolean) => `${cases.filter(ok).length}/${cases.length}`;
-  const lines = ['Issue 4 targets on this run:'];
+  const lines = ['Performance targets on this run:'];
   if (fused.length) {
     lines.push(`- CE fwd+bwd at least 10× faster than tfjs (SwiftShader target): ${count(fused, (c) => (c.speedupVsTfjs ?? 0) >= 10)} cases`);
     lines.push(`- CE fwd+bwd at most 2× the roofline's time (SwiftShader target): ${count(fused, (c) => (c.percentOfRoofline ?? 0) >= 50)} cases`);

@@ -5,7 +5,7 @@
 // first. The benches import the package by name, 'xentropy' and 'xentropy/tfjs', as an application would
 // (tsconfig.json maps the names to src/ for the type-checker).
 // Only `webgpu` (dawn.node) stays external: the GPU machine runs the bundle with the Node binary and dawn.node that
-// ../shared/device/pack.sh carries, and no other node_modules.
+// the device carry (.devcarry/) brings, and no other node_modules.
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 import { TFJS_ALIASES } from './tfjs-aliases.js';

@@ -1,5 +1,5 @@
 /**
- * The worked examples of the user's teaching page (../shared/seeds/000_84f5f67b52a63f63.txt, "Detailed Calculation
+ * The worked examples of the user's cross-entropy teaching page (its "Detailed Calculation
  * Examples", samples 1-8), as printed there, with what we found when computing them:
  * - Samples 1-4 and 6 reproduce the printed values exactly.
  * - Sample 5 prints the prediction [0.33, 0.33, 0.34], but its 1.099 is ln 3, the loss of the uniform prediction the

@@ -12,7 +12,7 @@ import { launchChromium } from '../../bench/chromium.js';
 const DEMO_CONFIG = fileURLToPath(new URL('../../demo/vite.config.ts', import.meta.url));
 const ARTIFACTS = fileURLToPath(new URL('../artifacts/', import.meta.url));
 
-/** The seed's printed values (../shared/seeds/000_84f5f67b52a63f63.txt); 7 and 8 do not follow from their vectors. */
+/** The printed values of the user's worked examples (demo/src/seedExamples.ts); 7 and 8 do not follow from their vectors. */
 const SEED_TABLE: Record<string, number> = { 1: 0.223, 2: 0.916, 3: 2.996, 4: 0.01, 5: 1.099, 6: 0.829, 7: 0.891, 8: 0.021 };
 const CONSISTENT = ['1', '2', '3', '4', '5', '6'];
 /** -sum y log y_hat of the vectors printed for samples 7 and 8, from the f64 formula. */

@@ -1,4 +1,4 @@
-// Zero-copy interop in headless Chromium (issue 6, item 1): xentropy on the device of TensorFlow.js' WebGPU backend
+// Zero-copy interop in headless Chromium: xentropy on the device of TensorFlow.js' WebGPU backend
 // and of ONNX Runtime Web's WebGPU execution provider, with logits and gradients passed as GPU buffers. The pages live in
 // test/browser/pages/ and are served by Vite from localhost (WebGPU needs a secure context).
 import { realpathSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// Device loss (issue 6, item 2): a lost device (destroyed between calls, and while calls run) moves the engine to a
+// Device loss: a lost device (destroyed between calls, and while calls run) moves the engine to a
 // new device or to the CPU with a 'devicelost' event, and never gives a wrong number.
 //
 // On llvmpipe, Dawn's OpenGL ES backend (webgpu 0.6.2) brings the process down when a device is used after another

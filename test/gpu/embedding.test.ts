@@ -1,4 +1,4 @@
-// Zero-copy embedding (issue 6, item 1), in Node: results written into the caller's tensors (`out`, `gradOut`), and
+// Zero-copy embedding, in Node: results written into the caller's tensors (`out`, `gradOut`), and
 // ops recorded into the caller's command encoder (`encodeInto`) so that they join the caller's own submission.
 import { describe, expect, it } from 'vitest';
 import { createEngine, GpuTensor, XentropyArgumentError } from '../../src/index.js';

@@ -1,4 +1,4 @@
-// f16 tensors (issue 4b): upload (rounded on the host, ties to even), read (exact widening), wrap, and cross-entropy
+// f16 tensors: upload (rounded on the host, ties to even), read (exact widening), wrap, and cross-entropy
 // and log-softmax over f16 logits: f32 math and sums, an f16 gradient / output, each value rounded once.
 //
 // The reference is the f64 one computed on the f16-rounded logits (what the GPU holds). Tolerances:

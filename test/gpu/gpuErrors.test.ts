@@ -1,4 +1,4 @@
-// GPU errors (issue 6, item 2): validation errors surface as clear errors naming the op, a WGSL compile error names
+// GPU errors: validation errors surface as clear errors naming the op, a WGSL compile error names
 // the kernel and the line, the results of a failed batch are released, and the engine stays usable. One engine for
 // the file (Dawn's OpenGL ES backend does not survive engines destroyed while others run: see deviceLoss.test.ts).
 import { describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-// Cross-entropy with the gradient written over the logits (engine.gpu.crossEntropy(..., { inPlace: true }), issue 4):
+// Cross-entropy with the gradient written over the logits (engine.gpu.crossEntropy(..., { inPlace: true })):
 // loss and gradient against the f64 reference for every feature of the kernel, on both launch plans (one thread per
 // row, and many threads per row as a real GPU gets), split rows, chunks past one storage binding, caller-wrapped
 // buffers, the encoder form, and the memory it saves.

@@ -1,4 +1,4 @@
-// Load (issue 6, item 3): 1000 concurrent calls of mixed ops and shapes are each right; 10,000 sequential calls
+// Load: 1000 concurrent calls of mixed ops and shapes are each right; 10,000 sequential calls
 // leave the engine's GPU memory (pool, live buffers, cached dispatches: engine.stats()) flat after warm-up; destroy()
 // frees everything. Small shapes, so that this stays quick on CPU-emulated adapters.
 import { describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 // Bad input to the loss family gets a clear error naming the op, the argument and the problem, before any GPU work
-// (no buffer is created): the cases issue 3 lists, and the option combinations that make no sense.
+// (no buffer is created): the cases the loss family's design lists, and the option combinations that make no sense.
 import { describe, expect, it } from 'vitest';
 import { useGpuEngine } from '../helpers/engine.js';
 

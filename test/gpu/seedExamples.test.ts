@@ -1,4 +1,4 @@
-// The user's worked examples (../shared/seeds/000_84f5f67b52a63f63.txt, "Hard Label Examples", samples 1-5):
+// The user's worked examples (demo/src/seedExamples.ts, "Hard Label Examples", samples 1-5):
 // logits = log of the predicted probabilities, so softmax gives the prediction back and the cross-entropy is
 // -log(p_true). The table's values must come out to its 3 decimals on the GPU and on the CPU.
 // Sample 5 ("Random prediction") prints the prediction [0.33, 0.33, 0.34] but its value 1.099 is ln 3, the loss of the

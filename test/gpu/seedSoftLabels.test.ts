@@ -1,4 +1,4 @@
-// The user's soft-label examples (../shared/seeds/000_84f5f67b52a63f63.txt, "Soft Label Examples", samples 6-8) and
+// The user's soft-label examples (demo/src/seedExamples.ts, "Soft Label Examples", samples 6-8) and
 // the seed's identity H(y, y_hat) = H(y) + KL(y || y_hat), on the GPU and on the CPU.
 //
 // The seed's table is only partly right, and these tests do not pretend otherwise:

@@ -1,4 +1,4 @@
-// Short rows on CPU adapters (issue 4, 65537 x 10): rows of at most 32 classes walked by one thread in unrolled blocks
+// Short rows on CPU adapters (65537 x 10): rows of at most 32 classes walked by one thread in unrolled blocks
 // (row_stats.wgsl FIXED_COLS; cross_entropy.wgsl fixed_main; log_softmax.wgsl), against the f64 reference: every row
 // length around the block boundaries, a partial last workgroup, every value family, every option the variant takes
 // (weights, z-loss, reductions, ignore_index inside the class range, out-of-range GPU-resident targets, in place, f16

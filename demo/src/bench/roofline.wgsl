@@ -1,6 +1,6 @@
 // The bandwidth roofline for the cross-entropy benchmark: read every float once and write it once, as vec4 (16-byte
-// accesses reach the memory system's full width; on SwiftShader the vec4 form is about twice the f32 form, see
-// ../../../shared/WEBGPU-HERE.md). The fused CE forward+backward moves the same bytes (logits in, gradient out), so
+// accesses reach the memory system's full width; on SwiftShader the vec4 form is about twice the f32
+// form). The fused CE forward+backward moves the same bytes (logits in, gradient out), so
 // its GB/s over this kernel's GB/s is the fraction of the achievable bandwidth it reaches.
 // One thread per vec4; the grid folds into 2-D beyond the per-dimension workgroup limit.
 

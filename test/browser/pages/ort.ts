@@ -1,4 +1,4 @@
-// ONNX Runtime Web interop (issue 6, item 1): xentropy on the device of ORT's WebGPU execution provider
+// ONNX Runtime Web interop: xentropy on the device of ORT's WebGPU execution provider
 // (ort.env.webgpu.device), taking a model output that stays on the GPU (preferredOutputLocation 'gpu-buffer') as its
 // logits, in place; checked against the CPU reference on the same logits read back.
 import * as ort from 'onnxruntime-web/webgpu';

@@ -1,4 +1,4 @@
-// TensorFlow.js interop (issue 6, item 1): xentropy shares the tfjs WebGPU backend's device, reads the logits of a
+// TensorFlow.js interop: xentropy shares the tfjs WebGPU backend's device, reads the logits of a
 // tfjs tensor in place (tensor.dataToGPU()), and hands its gradient back as a tfjs tensor on the same buffer
 // (tf.tensor({ buffer, zeroCopy: true })), inside a small training loop of a linear softmax classifier.
 import * as tf from 'interop-tfjs/core';
