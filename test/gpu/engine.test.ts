@@ -11,7 +11,7 @@ const engine = useGpuEngine();
 describe('engine', () => {
   it('reports what it chose', () => {
     const e = engine();
-    if (e.backend === 'cpu') return expect(e.adapterInfo).toBeNull();
+    expect(e.backend).toBe('webgpu');
     expect(['swiftshader', 'llvmpipe', 'vulkan']).toContain(e.adapterInfo!.source);
     expect(e.adapterInfo!.featureLevel).toBe(e.adapterInfo!.source === 'llvmpipe' ? 'compatibility' : 'core');
     expect(e.workgroupSize).toBeGreaterThanOrEqual(64);
@@ -19,17 +19,15 @@ describe('engine', () => {
 
   it('uses subgroup reductions exactly when the device has subgroups (and can be told not to)', async () => {
     const e = engine();
-    if (!e.device) return;
-    expect(e.subgroups).toBe(e.device.features.has('subgroups'));
-    const without = await createEngine({ device: e.device, subgroups: false });
+    expect(e.subgroups).toBe(e.device!.features.has('subgroups'));
+    const without = await createEngine({ device: e.device!, subgroups: false });
     expect(without.subgroups).toBe(false);
     without.destroy();
   });
 
   it("embeds in a caller's device, and destroy() leaves that device alive", async () => {
     const host = engine();
-    if (!host.device) return;
-    const embedded = await createEngine({ device: host.device });
+    const embedded = await createEngine({ device: host.device! });
     expect(embedded.backend).toBe('webgpu');
     expect(embedded.adapterInfo!.source).toBe('external');
     const x = normal(50, 3, 1);
@@ -90,8 +88,7 @@ describe('engine', () => {
 describe('memory limits', () => {
   it('logits larger than maxBufferSize are refused with a clear error, and the engine stays usable', async () => {
     const e = engine();
-    if (!e.device) return expect(e.backend).toBe('cpu');
-    const limit = e.device.limits.maxBufferSize;
+    const limit = e.device!.limits.maxBufferSize;
     const cols = 128256;
     const rows = Math.floor(limit / 4 / cols) + 1;
     expect(rows * cols * 4, 'host memory this test needs (must stay modest)').toBeLessThan(2.5 * 2 ** 30);
@@ -108,14 +105,13 @@ describe('memory limits', () => {
 describe('profile', () => {
   it('times each dispatch, or each pass with { perPass: true }, without changing results (or says the device cannot)', async () => {
     const e = engine();
-    if (!e.device) return expect(e.backend).toBe('cpu');
     const [rows, cols] = [64, 300];
     const x = e.gpu.upload(normal(rows * cols, 3, 5));
     const t = e.gpu.upload(classTargets(rows, cols, 6));
     const call = () => e.gpu.crossEntropy(x, t, { shape: [rows, cols] });
     const free = (r: Awaited<ReturnType<typeof call>>) => [r.loss, r.grad, r.weightSum].forEach((tensor) => tensor?.release());
     try {
-      if (!e.device.features.has('timestamp-query')) {
+      if (!e.device!.features.has('timestamp-query')) {
         console.info(`profile: ${e.adapterInfo!.source} has no timestamp-query; checking the clear error instead`);
         await expect(e.profile(call)).rejects.toThrow(/timestamp-query/);
         return;

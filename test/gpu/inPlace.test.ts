@@ -21,7 +21,6 @@ interface Case {
 
 /** Run `c` in place and compare loss, gradient and weightSum with the reference; the gradient is the logits tensor. */
 async function checkInPlace(e: Engine, c: Case, spelling: 'inPlace' | 'gradOut' = 'inPlace'): Promise<void> {
-  if (e.backend === 'cpu') return;
   const options = c.options ?? {};
   const dims = c.shape;
   const classDim = options.classDim === undefined ? dims.length - 1 : (options.classDim + dims.length) % dims.length;
@@ -90,7 +89,6 @@ for (const [plan, engine] of engines) {
 
     it('nllLoss in place (log-probabilities)', async () => {
       const e = engine();
-      if (e.backend === 'cpu') return;
       const [rows, cols] = [20, 33];
       const logProbs = Float32Array.from(reference.logSoftmax(logitsFor('normal', rows, cols, 28), rows, cols));
       const target = classTargets(rows, cols, 29, 4);
@@ -110,7 +108,6 @@ describe('crossEntropy in place: where the logits live', () => {
 
   it('logits past one storage binding (chunks of rows, each chunk written in place)', async () => {
     const e = engine();
-    if (e.backend === 'cpu') return;
     const cols = 128256;
     const rows = rowsPastOneBinding(e.device, cols);
     await checkInPlace(e, { label: `[${rows}, ${cols}] in chunks`, ...hard(rows, cols, 30, 9), shape: [rows, cols], options: { reduction: 'sum' } });
@@ -118,7 +115,6 @@ describe('crossEntropy in place: where the logits live', () => {
 
   it("a caller's buffer (engine.gpu.wrap) at an odd offset: the gradient lands there, the bytes around it are untouched", async () => {
     const e = engine();
-    if (e.backend === 'cpu') return;
     const device = e.device!;
     const [rows, cols] = [13, 77];
     const n = rows * cols;
@@ -147,7 +143,6 @@ describe('crossEntropy in place: where the logits live', () => {
 
   it('the encoder form: in place inside the caller submission', async () => {
     const e = engine();
-    if (e.backend === 'cpu') return;
     const [rows, cols] = [10, 50];
     const x = logitsFor('normal', rows, cols, 33);
     const target = classTargets(rows, cols, 34);
@@ -165,7 +160,6 @@ describe('crossEntropy in place: where the logits live', () => {
 
   it('clear errors before any GPU work', async () => {
     const e = engine();
-    if (e.backend === 'cpu') return;
     const x = logitsFor('normal', 4, 5, 35);
     const logits = e.gpu.upload(x);
     const labels = e.gpu.upload(Int32Array.from([0, 1, 2, 3]));
@@ -204,7 +198,6 @@ describe('crossEntropy in place: memory', () => {
     const adapter = (process.env.XENTROPY_ADAPTER ?? 'auto') as 'auto';
     const e = await createEngine({ adapter });
     try {
-      if (e.backend === 'cpu') return;
       const [rows, cols] = [64, 4096]; // 1 MiB of logits
       const bytes = rows * cols * 4;
       const x = logitsFor('normal', rows, cols, 36);

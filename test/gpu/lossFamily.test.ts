@@ -105,7 +105,6 @@ describe('loss family on the GPU', () => {
 
   it('GPU-resident: every op takes GpuTensors and returns GpuTensors (nothing read back until asked)', async () => {
     const e = engine();
-    if (e.backend === 'cpu') return;
     const [rows, cols] = [33, 70];
     const x = logitsFor('normal', rows, cols, 19);
     const y = distributions(rows, cols, 20);
@@ -146,7 +145,6 @@ describe('loss family on the GPU', () => {
 
   it('GPU-resident class targets out of range with weights: NaN rows, left out of weightSum, and a clear error on the host path', async () => {
     const e = engine();
-    if (e.backend === 'cpu') return;
     const x = logitsFor('normal', 4, 5, 24);
     const labels = e.gpu.upload(Int32Array.from([0, 7, 1, -100]));
     const logits = e.gpu.upload(x);

@@ -54,7 +54,7 @@ describe('xentropy/tfjs on tfjs-backend-webgpu (Dawn)', () => {
   const reductions = [tf.Reduction.NONE, tf.Reduction.MEAN, tf.Reduction.SUM, tf.Reduction.SUM_BY_NONZERO_WEIGHTS];
 
   it.each(reductions)('softmaxCrossEntropy equals tfjs: value and d/dlogits (reduction %s)', async (reduction) => {
-    if (!engine) return expect.fail('no WebGPU adapter for tfjs');
+    if (!engine) throw new Error('no WebGPU adapter for tfjs');
     const logits = tf.tensor2d(logitsData, [ROWS, CLASSES]);
     const rowSums = tf.sum(tf.tensor2d(softLabels, [ROWS, CLASSES]), 1, true);
     const labels = tf.div(tf.tensor2d(softLabels, [ROWS, CLASSES]), rowSums);
@@ -70,7 +70,7 @@ describe('xentropy/tfjs on tfjs-backend-webgpu (Dawn)', () => {
   });
 
   it.each(reductions)('sparseSoftmaxCrossEntropy equals tfjs on one-hot rows (reduction %s)', async (reduction) => {
-    if (!engine) return expect.fail('no WebGPU adapter for tfjs');
+    if (!engine) throw new Error('no WebGPU adapter for tfjs');
     const logits = tf.tensor2d(logitsData, [ROWS, CLASSES]);
     const indices = tf.tensor1d(labelData, 'int32');
     const column = tf.tensor2d(Float32Array.from(labelData), [ROWS, 1]); // float labels [rows, 1], as Keras gets them
@@ -89,7 +89,7 @@ describe('xentropy/tfjs on tfjs-backend-webgpu (Dawn)', () => {
   });
 
   it.each(reductions)('sigmoidCrossEntropy equals tf.losses.sigmoidCrossEntropy (reduction %s)', async (reduction) => {
-    if (!engine) return expect.fail('no WebGPU adapter for tfjs');
+    if (!engine) throw new Error('no WebGPU adapter for tfjs');
     const logits = tf.tensor2d(logitsData, [ROWS, CLASSES]);
     const labels = tf.tensor2d(softLabels, [ROWS, CLASSES]);
     const weights = tf.tensor2d(Float32Array.from({ length: CLASSES }, (_, c) => c % 4), [1, CLASSES]);
@@ -101,7 +101,7 @@ describe('xentropy/tfjs on tfjs-backend-webgpu (Dawn)', () => {
   });
 
   it("returns the loss on xentropy's buffer (zero copy) and never maps a buffer to read it back", async () => {
-    if (!engine) return expect.fail('no WebGPU adapter for tfjs');
+    if (!engine) throw new Error('no WebGPU adapter for tfjs');
     const backend = webgpu()!;
     const logits = tf.tensor2d(logitsData, [ROWS, CLASSES]);
     const labels = tf.tensor1d(labelData, 'int32');
@@ -116,7 +116,7 @@ describe('xentropy/tfjs on tfjs-backend-webgpu (Dawn)', () => {
   });
 
   it('is a tfjs op: tf.memory() and engine.stats() stay flat over 1000 steps of loss and gradient', async () => {
-    if (!engine) return expect.fail('no WebGPU adapter for tfjs');
+    if (!engine) throw new Error('no WebGPU adapter for tfjs');
     const logits = tf.tensor2d(logitsData, [ROWS, CLASSES]);
     const labels = tf.tensor1d(labelData, 'int32');
     const step = tf.valueAndGrad((x: tf.Tensor) => sparseSoftmaxCrossEntropy(labels, x));
@@ -137,7 +137,7 @@ describe('xentropy/tfjs on tfjs-backend-webgpu (Dawn)', () => {
   });
 
   it('optimizer.minimize trains a linear classifier through it', async () => {
-    if (!engine) return expect.fail('no WebGPU adapter for tfjs');
+    if (!engine) throw new Error('no WebGPU adapter for tfjs');
     const { x: xData, labels: labelHost } = blobs(16, 4, 5);
     const x = tf.tensor2d(xData, [16, 4]);
     const labels = tf.tensor1d(labelHost, 'int32');
@@ -156,7 +156,7 @@ describe('xentropy/tfjs on tfjs-backend-webgpu (Dawn)', () => {
   });
 
   it("model.fit: a LayersModel trains the same with tfjs's loss and with xentropy's", async () => {
-    if (!engine) return expect.fail('no WebGPU adapter for tfjs');
+    if (!engine) throw new Error('no WebGPU adapter for tfjs');
     // 200 steps: 2 epochs of 100 batches of 2 samples (fit's per-batch overhead is far below its per-epoch one).
     const [N, D, H, C, BATCH, EPOCHS] = [200, 8, 16, 10, 2, 2];
     const { x: xData, onehot } = blobs(N, D, C);
@@ -202,7 +202,7 @@ describe('xentropy/tfjs on tfjs-backend-webgpu (Dawn)', () => {
   });
 
   it("falls back to tfjs's own ops on another backend, with one note saying why", async () => {
-    if (!engine) return expect.fail('no WebGPU adapter for tfjs');
+    if (!engine) throw new Error('no WebGPU adapter for tfjs');
     const info = vi.spyOn(console, 'info').mockImplementation(() => {});
     await tf.setBackend('cpu');
     try {
@@ -223,7 +223,7 @@ describe('xentropy/tfjs on tfjs-backend-webgpu (Dawn)', () => {
   });
 
   it('refuses mismatched shapes and bad options with tfjs-style errors', () => {
-    if (!engine) return expect.fail('no WebGPU adapter for tfjs');
+    if (!engine) throw new Error('no WebGPU adapter for tfjs');
     const logits = tf.zeros([3, 4]);
     const three = tf.zeros([3], 'int32');
     const four = tf.zeros([4], 'int32');
