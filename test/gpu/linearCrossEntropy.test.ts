@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createEngine, XentropyArgumentError, type Engine, type Reduction } from '../../src/index.js';
+import { SWIFTSHADER_ICD } from '../../src/gpu/nodeAdapter.js';
 import { logitsChunkBytes } from '../../src/ops/linearCrossEntropy.js';
 import { expectClose } from '../helpers/compare.js';
 import { useGpuEngine } from '../helpers/engine.js';
@@ -134,12 +135,22 @@ describe('linearCrossEntropy: logits beyond the device buffer limits', () => {
   it('a device with WebGPU default limits: N x V x 4 > maxBufferSize and maxStorageBufferBindingSize, right loss and gradients', async () => {
     // A second device from the same adapter kind, requested with the default limits a browser hands out (256 MiB
     // buffers, 128 MiB bindings), so the shape stays affordable on a CPU adapter. D = 2 keeps N x D and V x D small.
+    // The caller picks the driver as README "Your own device in Node" shows (the engine leaves process.env as it was).
     const dawn = (await import('webgpu')) as unknown as { create(o: string[]): GPU };
     const llvmpipe = process.env.XENTROPY_ADAPTER === 'llvmpipe';
+    const saved = { VK_ICD_FILENAMES: process.env.VK_ICD_FILENAMES, EGL_PLATFORM: process.env.EGL_PLATFORM };
+    if (llvmpipe) process.env.EGL_PLATFORM ??= 'surfaceless';
+    else process.env.VK_ICD_FILENAMES ??= process.env.XENTROPY_SWIFTSHADER_ICD ?? SWIFTSHADER_ICD;
     const gpu = dawn.create(llvmpipe ? ['backend=opengles'] : []);
-    const adapter = await gpu.requestAdapter(llvmpipe ? ({ featureLevel: 'compatibility' } as GPURequestAdapterOptions) : undefined);
+    const adapter = await gpu.requestAdapter(
+      llvmpipe ? ({ featureLevel: 'compatibility' } as GPURequestAdapterOptions) : undefined,
+    );
     expect(adapter, 'an adapter for the default-limits device').not.toBeNull();
     const device = await adapter!.requestDevice();
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
     let small: Engine | undefined;
     try {
       small = await createEngine({ device });
