@@ -5,7 +5,7 @@
  */
 import { acquireDevice, describe, type AdapterInfo, type NodeAdapter } from './gpu/adapter.js';
 import { BufferUsage } from './gpu/flags.js';
-import { GpuContext, type Batch, type DispatchTiming, type EngineStats, type Tuning } from './gpu/context.js';
+import { GpuContext, type Batch, type DispatchInfo, type DispatchTiming, type EngineStats, type Tuning } from './gpu/context.js';
 import { GpuTensor, byteLengthOf, type DType } from './gpu/tensor.js';
 import { encodeBinaryCrossEntropy } from './ops/binaryCrossEntropy.js';
 import { encodeCrossEntropy } from './ops/crossEntropy.js';
@@ -896,6 +896,19 @@ export class Engine extends EventTarget {
   /** Buffers the engine holds (live and pooled), for leak checks and memory accounting. */
   stats(): EngineStats {
     return this.ctx?.stats() ?? { liveBuffers: 0, liveBytes: 0, pooledBuffers: 0, pooledBytes: 0, created: 0, cachedDispatches: 0 };
+  }
+
+  /**
+   * Run `work` (calls of this engine) and return, with its result, every GPU dispatch it recorded: the kernel with its
+   * pipeline constants and element-I/O variant, and the workgroup count. Works on every adapter (nothing is timed):
+   * for tests and tuning, to see which kernel variant a call chose.
+   */
+  async trace<T>(work: () => Promise<T>): Promise<{ result: T; dispatches: DispatchInfo[] }> {
+    this.assertLive('trace');
+    if (!this.ctx) {
+      throw new XentropyArgumentError('trace', 'engine', "runs on the CPU backend (engine.backend is 'cpu'): it has no GPU dispatches");
+    }
+    return this.ctx.trace(work);
   }
 
   /**

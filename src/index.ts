@@ -4,7 +4,7 @@
  */
 export { createEngine, DeviceLostEvent, Engine, GpuEncoding, GpuOps, type EngineOptions, type GradientOutput, type InPlaceGradient, type RowwiseGpuOptions, type SumGpuOptions } from './engine.js';
 export { deviceDescriptor, type AdapterInfo, type NodeAdapter } from './gpu/adapter.js';
-export type { DispatchTiming, EngineStats } from './gpu/context.js';
+export type { DispatchInfo, DispatchTiming, EngineStats } from './gpu/context.js';
 export type { PoolStats } from './gpu/pool.js';
 export { GpuTensor, type DType } from './gpu/tensor.js';
 export { fromFloat16Bits, roundToFloat16, toFloat16Bits } from './float16.js';

@@ -20,6 +20,18 @@ export interface EngineStats extends PoolStats {
   cachedDispatches: number;
 }
 
+/** One dispatch the engine recorded, from `engine.trace`. */
+export interface DispatchInfo {
+  /** The batch (op) that recorded it, e.g. 'crossEntropy'. */
+  op: string;
+  /** The kernel, its pipeline constants and its element-I/O variant, e.g. 'cross_entropy{WG:64,TPR:1,...}[f32_vec4]'. */
+  kernel: string;
+  /** Workgroups dispatched. */
+  groups: number;
+  /** How the kernel reduces across a row's threads: subgroup operations or the workgroup-memory tree. */
+  reduction: 'subgroup' | 'workgroup';
+}
+
 /** One dispatch's time on the GPU's clock, from `engine.profile`. */
 export interface DispatchTiming {
   /** The batch (op) that recorded it, e.g. 'crossEntropy'. */
@@ -65,6 +77,8 @@ export class GpuContext {
   private nextBufferId = 1;
   /** While `profile` runs: where batches put their dispatch timings, and the reads still pending. */
   profiling: Profiling | null = null;
+  /** While `trace` runs: every dispatch recorded, in order. */
+  tracing: DispatchInfo[] | null = null;
   /** Row reductions use subgroup shuffles (set by `enableSubgroups` after the device passed the probe). */
   private subgroupReductions = false;
   private readonly pipelines = new Map<string, GPUComputePipeline>();
@@ -166,6 +180,18 @@ export class GpuContext {
       result.release();
     }
     return this.subgroupReductions;
+  }
+
+  /** Run `work` and return, with its result, every dispatch it recorded (any adapter; nothing is timed). */
+  async trace<T>(work: () => Promise<T>): Promise<{ result: T; dispatches: DispatchInfo[] }> {
+    if (this.tracing) throw new Error('trace: already tracing');
+    const dispatches: DispatchInfo[] = [];
+    this.tracing = dispatches;
+    try {
+      return { result: await work(), dispatches };
+    } finally {
+      this.tracing = null;
+    }
   }
 
   /**
@@ -545,6 +571,12 @@ export class Batch {
     const key = this.ctx.pipelineKey(kernel, constants, io);
     const pipeline = this.ctx.pipeline(kernel, constants, io, key);
     const bindGroup = this.ctx.bindGroup(key, pipeline, hasParams ? params : null, bindings);
+    this.ctx.tracing?.push({
+      op: this.label,
+      kernel: key,
+      groups,
+      reduction: this.ctx.subgroups ? 'subgroup' : 'workgroup',
+    });
     if (this.timer) this.pass = this.timer.pass(this.encoder, this.pass, () => this.endPass(), key, groups);
     this.pass ??= this.encoder.beginComputePass({ label: `xentropy:${this.label}` });
     this.pass.setPipeline(pipeline);

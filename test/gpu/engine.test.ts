@@ -102,6 +102,39 @@ describe('memory limits', () => {
   });
 });
 
+describe('trace', () => {
+  it('lists every dispatch a call recorded, in order, with its variant, on any adapter', async () => {
+    const e = engine();
+    const [rows, cols] = [64, 300];
+    const x = e.gpu.upload(normal(rows * cols, 3, 5));
+    const t = e.gpu.upload(classTargets(rows, cols, 6));
+    try {
+      const plain = await e.crossEntropy(await x.read(), await t.read(), { shape: [rows, cols] });
+      const run = await e.trace(() => e.gpu.crossEntropy(x, t, { shape: [rows, cols] }));
+      expect((await run.result.loss.read())[0]).toBeCloseTo(plain.loss as number, 6);
+      const kernels = run.dispatches.map((d) => d.kernel.replace(/\{.*$/, ''));
+      expect(kernels).toEqual(['target_weight_sum', 'cross_entropy', 'sum']);
+      for (const d of run.dispatches) {
+        expect(d.op).toBe('gpu.crossEntropy');
+        expect(d.groups).toBeGreaterThan(0);
+        expect(d.reduction).toBe(e.subgroups ? 'subgroup' : 'workgroup');
+      }
+      [run.result.loss, run.result.grad, run.result.weightSum].forEach((tensor) => tensor?.release());
+      // Nothing is recorded outside a trace.
+      const after = await e.trace(async () => 1);
+      expect(after.dispatches).toEqual([]);
+    } finally {
+      x.release();
+      t.release();
+    }
+  });
+
+  it('refuses the CPU backend clearly', async () => {
+    const cpu = await createEngine({ backend: 'cpu' });
+    await expect(cpu.trace(async () => 1)).rejects.toThrow(/CPU backend/);
+  });
+});
+
 describe('profile', () => {
   it('times each dispatch, or each pass with { perPass: true }, without changing results (or says the device cannot)', async () => {
     const e = engine();
