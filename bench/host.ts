@@ -50,7 +50,7 @@ let capture: Captured[] | null = null;
 const passProto = (globalThis as unknown as { GPUComputePassEncoder: { prototype: GPUComputePassEncoder } }).GPUComputePassEncoder.prototype;
 const { setPipeline, setBindGroup, dispatchWorkgroups } = passProto;
 const setGroup = setBindGroup as (this: GPUComputePassEncoder, index: number, group: GPUBindGroup | null) => undefined;
-let current: Partial<Captured> = {};
+const current: Partial<Captured> = {};
 passProto.setPipeline = function (this: GPUComputePassEncoder, pipeline: GPUComputePipeline) {
   if (capture) current.pipeline = pipeline;
   return setPipeline.call(this, pipeline);

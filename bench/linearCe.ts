@@ -297,7 +297,7 @@ export async function runMatmulBench(engine: Engine, options: LinearCeOptions, l
   const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1]!;
   log(`linear cross-entropy matmul bench: N=${N} D=${D} V=${V} ${options.dtype} hidden and weight on ${info.source} ${info.vendor}/${info.architecture} ${info.description}; ${(flop / 1e9).toPrecision(3)} GFLOP per product`);
 
-  const { hidden, weight, target, hGpu, wGpu, tGpu } = inputs(engine, N, D, V, options.dtype);
+  const { hidden, weight, hGpu, wGpu, tGpu } = inputs(engine, N, D, V, options.dtype);
   const hTf = tf.tensor2d(hidden, [N, D]);
   const wTf = tf.tensor2d(weight, [V, D]);
   try {

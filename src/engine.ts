@@ -695,7 +695,7 @@ export class Engine extends EventTarget {
     const done = (async () => {
       const { reason, message } = lost.lostInfo ?? { reason: 'unknown', message: '' };
       lost.destroy();
-      let next: Awaited<ReturnType<Reacquire>> = null;
+      let next: Awaited<ReturnType<Reacquire>>;
       try {
         next = this.reacquire ? await this.reacquire() : null;
       } catch {

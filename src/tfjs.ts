@@ -215,7 +215,9 @@ function asTensor(value: tf.Tensor | tf.TensorLike, name: string, op: string): t
   try {
     return tf.tensor(value as tf.TensorLike);
   } catch (error) {
-    throw new Error(`Argument '${name}' passed to '${op}' must be a Tensor or TensorLike (${String(error)})`);
+    throw new Error(`Argument '${name}' passed to '${op}' must be a Tensor or TensorLike (${String(error)})`, {
+      cause: error,
+    });
   }
 }
 

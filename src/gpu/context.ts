@@ -664,7 +664,7 @@ export class Batch {
   private async popScopes(): Promise<void> {
     this.scopes ??= this.popScopePair();
     let error: GPUError | null;
-    let outOfMemory = false;
+    let outOfMemory: boolean;
     try {
       const [v, m] = await this.scopes;
       // Out of memory first: a buffer that could not be made is invalid, so the validation error that follows (a bind
@@ -674,7 +674,10 @@ export class Batch {
       error = m ?? v;
     } catch (lost) {
       for (const tensor of this.results) tensor.release();
-      throw new Error(`xentropy ${this.label}: the WebGPU device was lost while the work was submitted (${lost instanceof Error ? lost.message : String(lost)})`);
+      throw new Error(
+        `xentropy ${this.label}: the WebGPU device was lost while the work was submitted (${lost instanceof Error ? lost.message : String(lost)})`,
+        { cause: lost },
+      );
     }
     if (!error) return;
     for (const tensor of this.results) tensor.release();

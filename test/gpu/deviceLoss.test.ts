@@ -6,7 +6,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createEngine, DeviceLostEvent, type Engine, type NodeAdapter } from '../../src/index.js';
 import { acquireDevice } from '../../src/gpu/adapter.js';
-import type { GpuContext } from '../../src/gpu/context.js';
 import { expectClose } from '../helpers/compare.js';
 import { classTargets, normal } from '../helpers/data.js';
 
@@ -24,8 +23,6 @@ async function gpuEngine(options: Parameters<typeof createEngine>[0] = {}): Prom
   engines.push(engine);
   return engine;
 }
-/** The engine's GpuContext (private): for faults no public call can cause. */
-const contextOf = (engine: Engine) => (engine as unknown as { ctx: GpuContext }).ctx;
 
 function lostEvents(engine: Engine): DeviceLostEvent[] {
   const events: DeviceLostEvent[] = [];

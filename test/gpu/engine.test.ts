@@ -106,10 +106,11 @@ describe('trace', () => {
   it('lists every dispatch a call recorded, in order, with its variant, on any adapter', async () => {
     const e = engine();
     const [rows, cols] = [64, 300];
-    const x = e.gpu.upload(normal(rows * cols, 3, 5));
-    const t = e.gpu.upload(classTargets(rows, cols, 6));
+    const [logits, targets] = [normal(rows * cols, 3, 5), classTargets(rows, cols, 6)];
+    const x = e.gpu.upload(logits);
+    const t = e.gpu.upload(targets);
     try {
-      const plain = await e.crossEntropy(await x.read(), await t.read(), { shape: [rows, cols] });
+      const plain = await e.crossEntropy(logits, targets, { shape: [rows, cols] });
       const run = await e.trace(() => e.gpu.crossEntropy(x, t, { shape: [rows, cols] }));
       expect((await run.result.loss.read())[0]).toBeCloseTo(plain.loss as number, 6);
       const kernels = run.dispatches.map((d) => d.kernel.replace(/\{.*$/, ''));

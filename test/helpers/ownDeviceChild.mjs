@@ -14,7 +14,7 @@ const target = new Int32Array([0, 1, 3]);
 const shape = [3, 4];
 
 // Keep the object create() returns alive while its device is used (dawn.node aborts when it is collected).
-let gpu = null;
+let gpu;
 let engine;
 let device = null;
 if (mode === 'own') {
@@ -68,4 +68,4 @@ console.log(
 );
 engine.destroy();
 device?.destroy();
-gpu = null;
+void gpu; // referenced until here
