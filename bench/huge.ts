@@ -35,7 +35,7 @@ let logits: GPUBuffer | undefined;
 try {
   if (bytes > device.limits.maxBufferSize) {
     // The logits cannot exist in one buffer of this device; the library refuses such host data with a clear error
-    // before any GPU work (test/gpu/engine.test.ts, 'memory limits').
+    // before any GPU work (the engine GPU tests' 'memory limits').
     console.log(`[${rows}, ${cols}] f32 logits exceed this device's maxBufferSize (${device.limits.maxBufferSize} bytes): not run here`);
   } else {
     // Upload in 64 MiB pieces straight into one caller-owned buffer, wrapped as a tensor (no host copy of it all).

@@ -15,7 +15,7 @@
  * Default size: N=256, D=128, V=8192 (a minute or two on SwiftShader); `--full`: the issue's N=4096, D=768, V=50257
  * (a real GPU; the unfused path and tfjs need 2-3 buffers of N x V x 4 = 823 MB there). `--shape N,D,V` for any other.
  * Validation: the fused result against the f64 reference when N*V*D <= 2e9 (else against the unfused path), with the
- * tests' tolerances (test/helpers/linearCrossEntropy.ts); the unfused path and tfjs against the fused result with the
+ * tests' tolerances (their linearCrossEntropy helper); the unfused path and tfjs against the fused result with the
  * same loss tolerance and gradients at 1e-3 * max|expected| (they are contenders, checked so a broken one cannot pass).
  *
  * `--matmul`: the matmuls alone instead (runMatmulBench below): GFLOP/s of the fused call's matmul kernels, per use
@@ -29,7 +29,7 @@
 import * as tf from 'bench-tfjs/core';
 import 'bench-tfjs/gradients';
 import { reference, roundToFloat16, type Engine, type GpuTensor } from 'xentropy';
-import { classTargets, normal } from '../test/helpers/data.js';
+import { classTargets, normal } from './data.js';
 import { tfjsOn } from './core.js';
 
 export interface LinearCeOptions {
