@@ -43,9 +43,9 @@ export interface BenchOptions {
   seed: number;
   /** Record a validation failure (the contender is not timed, the exit status is 1) and go on, instead of stopping. */
   keepGoing: boolean;
-  /** Node only: createEngine's `vec4Io` (f32 rows as vec4 where aligned), to compare with the default on a GPU. */
+  /** createEngine's `vec4Io` (f32 rows as vec4 where aligned), to compare with the default on a GPU. */
   vec4Io: boolean;
-  /** Node only: createEngine's `maxWorkgroupSize` (default 256; 1024 keeps rows of up to 32768 classes in registers). */
+  /** createEngine's `maxWorkgroupSize` (default 256; 1024 keeps rows of up to 32768 classes in registers). */
   maxWorkgroupSize: number | undefined;
 }
 
