@@ -22,7 +22,15 @@ import {
   type BrowserAdapterChoice,
   type BrowserAdapterInfo,
 } from './chromium.js';
-import { BENCH_OPTIONS, BROWSER_ADAPTER, benchOptions, commandLine, flag, LINEAR_CE_OPTIONS, linearCeOptions } from './cli.js';
+import {
+  BENCH_OPTIONS,
+  BROWSER_ADAPTER,
+  benchOptions,
+  commandLine,
+  flag,
+  LINEAR_CE_OPTIONS,
+  linearCeOptions,
+} from './cli.js';
 import type { BenchReport, BrowserRun } from './core.js';
 import type { LinearCeOptions } from './linearCe.js';
 import type { BenchOptions } from './options.js';

@@ -175,7 +175,7 @@ export interface Parsed<S extends Options> {
   help: boolean;
 }
 
-/** The environment variable of option `name` for entries that read them: XENT_BENCH_<NAME> (--min-repeats: _MIN_REPEATS). */
+/** The environment variable of option `name` (for entries that read them), e.g. XENT_BENCH_MIN_REPEATS. */
 export const envName = (name: string): string => `XENT_BENCH_${name.toUpperCase().replace(/-/g, '_')}`;
 
 /**
@@ -344,7 +344,7 @@ export const BENCH_OPTIONS = {
   },
 };
 
-/** BenchOptions from the main bench's parsed options (--quick changes the defaults of the cases, repeats and budget). */
+/** BenchOptions from the main bench's parsed options (--quick changes the defaults of cases, repeats and budget). */
 export function benchOptions(v: Partial<Values<typeof BENCH_OPTIONS>>, givenNames: ReadonlySet<string>): BenchOptions {
   const quick = v.quick === true;
   const given = (name: keyof typeof BENCH_OPTIONS) => givenNames.has(name);

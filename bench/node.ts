@@ -2,8 +2,8 @@
  * `npm run bench`: the bench in Node on Dawn's bindings (npm `webgpu`), default adapter (a real GPU over Vulkan, else
  * SwiftShader, else llvmpipe; --adapter picks one). Bundled by bench/vite.config.ts into bench/dist/node.mjs with the
  * built package (dist/, imported by name as 'xentropy') and everything else but `webgpu`, so the GPU machine (which has Node's binary and dawn.node, nothing else) can run it.
- * Writes <out>/node-<adapter>-<date>.json and .md (replacing the older ones of that adapter); a validation failure exits
- * with status 1. Flags: bench/cli.ts (BENCH_OPTIONS), `--help`.
+ * Writes <out>/node-<adapter>-<date>.json and .md (replacing the older ones of that adapter); a validation failure
+ * exits with status 1. Flags: bench/cli.ts (BENCH_OPTIONS), `--help`.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -67,7 +67,8 @@ try {
   progress.done();
   write(report);
   const replaced = replaceOlderResults(stem);
-  console.log(`\n${renderMarkdown(report)}\n\nwrote ${stem}.json and ${stem}.md${replaced.length ? ` (replacing ${replaced.join(', ')})` : ''}`);
+  const note = replaced.length ? ` (replacing ${replaced.join(', ')})` : '';
+  console.log(`\n${renderMarkdown(report)}\n\nwrote ${stem}.json and ${stem}.md${note}`);
   if (report.failures.length > 0) {
     console.error(`\n${report.failures.length} validation failure(s): see the table`);
     status = 1;
