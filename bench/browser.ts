@@ -3,9 +3,10 @@
  * its flags). --adapter auto (the default) asks Chrome for the machine's GPU (Vulkan on Linux, Metal on macOS, D3D12
  * on Windows) and falls back to SwiftShader when there is none, saying so in the header and the file name
  * (browser-<adapter>-fallback-<date>); --adapter hardware fails instead; --adapter swiftshader forces SwiftShader.
- * The other flags are those of `npm run bench` (--poll does not apply); writes <out>/browser-<adapter>-<date>.json
- * and .md. `--linear-ce`: the linear cross-entropy bench (bench/linearCe.ts) instead, with the flags of
- * `npm run bench:linear-ce`; its lines and table go to stdout, nothing is written.
+ * The other flags are those of `npm run bench` (but --poll: Node's); writes <out>/browser-<adapter>-<date>.json and
+ * .md, replacing the older files of that adapter. `--linear-ce`: the linear cross-entropy bench (bench/linearCe.ts)
+ * instead, with the flags of `npm run bench:linear-ce`; its lines and table go to stdout, nothing is written.
+ * Flags: bench/cli.ts, `--help`.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,17 +19,57 @@ import {
   serveBuiltPage,
   servePage,
   takeAdapterFlag,
+  type BrowserAdapterChoice,
   type BrowserAdapterInfo,
 } from './chromium.js';
+import {
+  BENCH_OPTIONS,
+  BROWSER_ADAPTER,
+  benchOptions,
+  commandLine,
+  flag,
+  LINEAR_CE_OPTIONS,
+  linearCeOptions,
+} from './cli.js';
 import type { BenchReport, BrowserRun } from './core.js';
-import { parseOptions } from './options.js';
+import type { LinearCeOptions } from './linearCe.js';
+import type { BenchOptions } from './options.js';
 import { progressPrinter } from './progress.js';
-import { browserAdapterLine, renderMarkdown, resultStem } from './report.js';
+import { browserAdapterLine, renderMarkdown, replaceOlderResults, resultStem } from './report.js';
 import { TFJS_ALIASES } from './tfjs-aliases.js';
 
-const { adapter: requested, rest: args } = takeAdapterFlag(process.argv.slice(2));
-const linearCe = args.includes('--linear-ce');
-const options = linearCe ? undefined : parseOptions(args, process.env);
+// --adapter is the browser's (auto, hardware, swiftshader); the other flags are the main bench's (but --poll, which is
+// Node's), or with --linear-ce the linear cross-entropy bench's (its --tuning and --max-workgroup-size included).
+const argv = process.argv.slice(2);
+const linearCe = argv.includes('--linear-ce');
+let requested: BrowserAdapterChoice = 'auto';
+let rest: string[] = [];
+try {
+  ({ adapter: requested, rest } = takeAdapterFlag(argv));
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(2);
+}
+const usage = 'npm run bench:browser -- [--linear-ce] [options]   (or node bench/dist/browser.mjs, once built)';
+const about =
+  'The main bench (or with --linear-ce the linear cross-entropy bench) in headless Chrome, on its WebGPU adapter.\n' +
+  'Writes <out>/browser-<adapter>-<date>.json and .md, replacing the older files of the same adapter; --linear-ce\n' +
+  'prints its table and writes nothing.';
+const browserOnly = { adapter: BROWSER_ADAPTER, 'linear-ce': flag('the linear cross-entropy bench instead') };
+let options: BenchOptions | undefined;
+let linearCeRun: LinearCeOptions | undefined;
+if (linearCe) {
+  const { adapter: _nodeAdapter, ...spec } = LINEAR_CE_OPTIONS;
+  const parsed = commandLine(usage, about, { ...spec, 'linear-ce': browserOnly['linear-ce'] }, {
+    argv: rest,
+    alsoListed: browserOnly,
+  });
+  linearCeRun = linearCeOptions(parsed.values);
+} else {
+  const { adapter: _nodeAdapter, poll: _poll, ...spec } = BENCH_OPTIONS;
+  const parsed = commandLine(usage, about, spec, { argv: rest, env: true, alsoListed: browserOnly });
+  options = benchOptions(parsed.values, parsed.given);
+}
 const here = dirname(fileURLToPath(import.meta.url));
 // Vite's dependency cache would default to node_modules/.vite; keep it out of the (possibly shared) node_modules.
 // The page imports the package by name, resolved to the library source here (as tsconfig.json's paths do for tsc).
@@ -112,14 +153,14 @@ try {
   const userAgent = await bench.browser.version();
   const line = browserAdapterLine(run, describeAdapter(bench.probe.info));
   console.log(`xentropy ${linearCe ? 'linear cross-entropy ' : ''}bench in headless ${userAgent}: ${line}`);
-  if (!options) {
-    // The page parses the flags (bench/linearCe.ts imports tfjs, which this Node process does not load).
+  if (linearCeRun) {
+    // The page runs it (bench/linearCe.ts imports tfjs, which this Node process does not load).
     await bench.page.evaluate(
-      (a) => (window as unknown as { startLinearCe(args: string[]): void }).startLinearCe(a),
-      args,
+      (o) => (window as unknown as { startLinearCe(options: unknown): void }).startLinearCe(o),
+      linearCeRun as unknown as Record<string, unknown>,
     );
     await bench.finished;
-  } else {
+  } else if (options) {
     await bench.page.evaluate(
       (o) => (window as unknown as { startBench(o: unknown): void }).startBench(o),
       options as unknown as Record<string, unknown>,
@@ -134,7 +175,9 @@ try {
     const stem = join(options.outDir, resultStem(report));
     writeFileSync(`${stem}.json`, `${JSON.stringify(report, null, 1)}\n`);
     writeFileSync(`${stem}.md`, `${markdown}\n`);
-    console.log(`\n${markdown}\n\nwrote ${stem}.json and ${stem}.md`);
+    const replaced = replaceOlderResults(stem);
+    const note = replaced.length ? ` (replacing ${replaced.join(', ')})` : '';
+    console.log(`\n${markdown}\n\nwrote ${stem}.json and ${stem}.md${note}`);
     if (report.failures.length > 0) {
       console.error(`\n${report.failures.length} validation failure(s): see the table`);
       status = 1;

@@ -10,6 +10,7 @@ import { extname, join, normalize, resolve } from 'node:path';
 import type { PuppeteerNode } from 'puppeteer';
 import type { Browser } from 'puppeteer-core';
 import type { InlineConfig } from 'vite';
+import { BROWSER_ADAPTER, BROWSER_ADAPTERS, parseCli } from './cli.js';
 
 /** puppeteer, loaded when first needed: vitest's config finds the browser without loading it (slow to load). */
 const puppeteerNow = (): PuppeteerNode =>
@@ -166,19 +167,13 @@ export function isSoftwareAdapter(info: BrowserAdapterInfo): boolean {
 }
 
 /** The browser bench's --adapter: 'auto' (the GPU, else SwiftShader), 'hardware' (the GPU or fail), 'swiftshader'. */
-export type BrowserAdapterChoice = 'auto' | 'hardware' | 'swiftshader';
+export type BrowserAdapterChoice = (typeof BROWSER_ADAPTERS)[number];
 
-/** Take --adapter (=VALUE or VALUE as the next argument) out of `args`; the rest go to the bench. */
+/**
+ * Take --adapter (=VALUE or VALUE as the next argument) out of `args` with the benches' parser (bench/cli.ts); the
+ * rest go to the bench (the main bench or --linear-ce, whose own --adapter is Node's).
+ */
 export function takeAdapterFlag(args: readonly string[]): { adapter: BrowserAdapterChoice; rest: string[] } {
-  const rest = [...args];
-  let adapter: string = 'auto';
-  const i = rest.findIndex((a) => a === '--adapter' || a.startsWith('--adapter='));
-  if (i >= 0) {
-    const [flag] = rest.splice(i, 1);
-    adapter = flag!.includes('=') ? flag!.slice('--adapter='.length) : (rest.splice(i, 1)[0] ?? '');
-  }
-  if (adapter !== 'auto' && adapter !== 'hardware' && adapter !== 'swiftshader') {
-    throw new Error(`--adapter: '${adapter}' is not one of auto, hardware, swiftshader (in the browser)`);
-  }
-  return { adapter, rest };
+  const { values, rest } = parseCli({ adapter: BROWSER_ADAPTER }, args, undefined, true);
+  return { adapter: values.adapter, rest };
 }

@@ -15,7 +15,7 @@ import * as tf from 'bench-tfjs/core';
 import 'bench-tfjs/gradients';
 import { WebGPUBackend } from 'bench-tfjs/webgpu';
 import { reference, roundToFloat16, sumErrorBound, sumPlan, toFloat16Bits, type Engine, type GpuTensor } from 'xentropy';
-import { classTargets, normal } from '../test/helpers/data.js';
+import { classTargets, normal } from './data.js';
 import { elementCount, opsFor, shapeLabel, type BenchOptions, type Contender, type Op, type Shape } from './options.js';
 import { Rooflines, type PreparedRoofline } from './roofline.js';
 
@@ -104,7 +104,7 @@ export function bytesMoved(op: Op, elements: number): number {
   return (op === 'log-softmax' || op === 'ce-fwd-bwd' ? 8 : 4) * elements; // ce-fwd-bwd-f16: 2 read + 2 written
 }
 
-/** The core issue's tolerance against the f64 reference (test/helpers/compare.ts, DEFAULT_TOLERANCE). */
+/** The core issue's tolerance against the f64 reference (the tests' DEFAULT_TOLERANCE). */
 const OUR_TOLERANCE = { atol: 1e-6, rtol: 1e-5 };
 /**
  * tfjs is a contender, not the product: it is checked against the reference so that a broken comparison can't pass
@@ -114,7 +114,7 @@ const OUR_TOLERANCE = { atol: 1e-6, rtol: 1e-5 };
 const TFJS_TOLERANCE = { atol: 1e-5, rtol: 1e-4 };
 /**
  * f16 gradients (ce-fwd-bwd-f16) against the reference on the f16-rounded logits: our tolerance plus one f16 rounding
- * of the result (half an ulp, 2^-11 relative; test/gpu/f16.test.ts says why). The loss keeps OUR_TOLERANCE.
+ * of the result (half an ulp, 2^-11 relative; the f16 GPU tests say why). The loss keeps OUR_TOLERANCE.
  */
 const F16_TOLERANCE = { atol: 1.1e-6, rtol: 5e-4 };
 

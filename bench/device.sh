@@ -8,7 +8,8 @@
 # Prepare here (CPU machine, project root):  npm run build && npm run bench:build && bash <workplace>/device/pack.sh
 # Run there (tool `run`), carry [".devcarry", "bench/dist"]:  bash bench/device.sh
 # Results go to $OUT (the tool's folder; bench/results/device when unset), flat: node-vulkan-*.json/.md (the bench),
-#   torch-*.json/.md (the anchor), device.log (every part's output), gpu.txt (nvidia-smi).
+#   torch-*.json/.md (the anchor), device.log (every part's output), gpu.txt (nvidia-smi). Copy what is worth keeping
+#   into bench/results, replacing the older file of its kind (one per adapter and kind: bench/README.md).
 # Environment: XENT_BENCH_ADAPTER (default vulkan: fail rather than bench a software adapter; 'auto' for a dry run
 # with XENT_VK_ICD=/usr/lib/chromium/vk_swiftshader_icd.json), XENT_BENCH_CASES / XENT_BENCH_REPEATS (both parts),
 # XENT_BENCH_CONTENDERS, XENT_NODE_TIMEOUT / XENT_HUGE_TIMEOUT / XENT_LCE_TIMEOUT / XENT_LCE_MATMUL_TIMEOUT /

@@ -13,34 +13,50 @@
  * host for the CPU), with the GPU launch plan (`--tuning=cpu` for SwiftShader's). `--adapter=auto|vulkan|swiftshader`
  * measures on a real adapter instead (the host cost there includes the driver's recording).
  *
- * Usage: npm run bench:host -- [--calls=400] [--adapter=null] [--tuning=gpu] [--cases=4096x1000,65537x10]
- *   [--ops=ce-fwd-bwd,ce-fwd,log-softmax,sum] [--in-flight=16]   (or node bench/dist/host.mjs, once built)
+ * Usage: npm run bench:host -- [options]   (or node bench/dist/host.mjs, once built); flags: bench/cli.ts, `--help`.
  */
 import { create, globals } from 'webgpu';
-import { createEngine, type Engine, type GpuTensor, type NodeAdapter } from 'xentropy';
+import { createEngine, type Engine, type GpuTensor } from 'xentropy';
+import { cases as caseList, choice, commandLine, integer, list, NODE_ADAPTERS } from './cli.js';
 
-const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
-const calls = Number(args.get('calls') ?? 400);
-const adapterChoice = args.get('adapter') ?? 'null';
-const tuning = (args.get('tuning') ?? 'gpu') as 'gpu' | 'cpu';
-const opFilter = args.get('ops')?.split(',');
-const cases: [number, number][] = (args.get('cases') ?? '4096x1000,1024x32000,256x128256,64x262144,65537x10').split(',').map((c) => c.split('x').map(Number) as [number, number]);
+const HOST_OPS = ['ce-fwd-bwd', 'ce-fwd', 'log-softmax', 'sum'] as const;
+const { values } = commandLine(
+  'npm run bench:host -- [options]   (or node bench/dist/host.mjs [options], once built)',
+  "Host (CPU) time per engine call against the bare WebGPU calls it records, by default on Dawn's null backend.",
+  {
+    adapter: choice(
+      ['null', ...NODE_ADAPTERS] as const,
+      "null: Dawn's null backend (records, runs nothing); else the adapter, its driver's recording included",
+      'null',
+    ),
+    tuning: choice(['gpu', 'cpu'] as const, "the launch plan (cpu: SwiftShader's)", 'gpu'),
+    cases: caseList('ROWSxCOLS cases', '4096x1000,1024x32000,256x128256,64x262144,65537x10', true),
+    ops: list(HOST_OPS, 'ops', HOST_OPS),
+    calls: integer('N', 'calls per contender, op and case', 400, 1),
+    'in-flight': integer('N', 'calls in flight at once (at most 128 MiB of gradients)', 16, 1),
+  },
+);
+const calls = values.calls;
+const adapterChoice = values.adapter;
+const tuning = values.tuning;
+const opFilter: readonly string[] = values.ops;
+const cases = values.cases.map((c) => ('n' in c ? [1, c.n] : [c.rows, c.cols]) as [number, number]); // rows only
 /**
  * Calls in flight at once (their outputs stay allocated until the group is awaited): --in-flight (16), and at most
  * 128 MiB of gradients (Dawn's null backend refuses buffers beyond about 1.2 GiB in all).
  */
-const inFlight = (elements: number) => Math.max(1, Math.min(Number(args.get('in-flight') ?? 16), Math.floor(2 ** 27 / (4 * elements))));
+const inFlight = (elements: number) => Math.max(1, Math.min(values['in-flight'], Math.floor(2 ** 27 / (4 * elements))));
 
 Object.assign(globalThis, globals);
 let engine: Engine;
 // Kept for the whole run: Dawn's instance must outlive its devices (a collected instance crashed the process).
 const nullGpu = adapterChoice === 'null' ? create(['backend=null']) : null;
-if (nullGpu) {
-  const adapter = await nullGpu.requestAdapter();
+if (adapterChoice === 'null') {
+  const adapter = await nullGpu!.requestAdapter();
   if (!adapter) throw new Error("Dawn's null backend gave no adapter");
   engine = await createEngine({ device: await adapter.requestDevice(), tuning });
 } else {
-  engine = await createEngine({ backend: 'webgpu', adapter: adapterChoice as NodeAdapter, tuning });
+  engine = await createEngine({ backend: 'webgpu', adapter: adapterChoice, tuning });
 }
 const device = engine.device!;
 
@@ -116,7 +132,7 @@ for (const [rows, cols] of cases) {
     ['sum', async () => release(await engine.gpu.sum(x))],
   ];
   for (const [op, issue] of ops) {
-    if (opFilter && !opFilter.includes(op)) continue;
+    if (!opFilter.includes(op)) continue;
     capture = [];
     const free = await issue();
     const commands = capture;

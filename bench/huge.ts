@@ -3,15 +3,24 @@
 // full f64 reference, so it is checked here by streaming: the mean loss against an f64 pass over every row
 // (regenerated from the same formula), and the gradient of sampled rows (first, last, middle, and around 2^k row
 // boundaries) read back and compared element by element, tolerance 1e-6 + 1e-5 |ref| as everywhere.
-// Usage: npm run build && npm run bench:build && node bench/dist/huge.mjs [--adapter=vulkan] [--shape=8192x128256]
-//        [--repeats=5]. On a CPU adapter the default shape exceeds maxBufferSize and the library's error is printed.
+// Usage: npm run build && npm run bench:build && node bench/dist/huge.mjs [options] (flags: bench/cli.ts, `--help`).
+// On a CPU adapter the default shape exceeds maxBufferSize and the library's error is printed.
 import { globals } from 'webgpu';
-import { createEngine, type Engine, type NodeAdapter } from 'xentropy';
+import { createEngine, type Engine } from 'xentropy';
+import { COMMON, commandLine, dims } from './cli.js';
 
-const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
-const adapter = (args.get('adapter') ?? 'auto') as NodeAdapter;
-const [rows, cols] = (args.get('shape') ?? '8192x128256').split('x').map(Number) as [number, number];
-const repeats = Number(args.get('repeats') ?? 5);
+const { values } = commandLine(
+  'npm run build && npm run bench:build && node bench/dist/huge.mjs [options]',
+  'Cross-entropy forward+backward over 8192 x 128256 f32 logits (4.2 GB), validated by streaming, then in place.',
+  {
+    adapter: COMMON.adapter,
+    shape: { ...dims('ROWSxCOLS', 'the logits', 'x', 2), shown: '8192x128256' },
+    repeats: { ...COMMON.repeats, help: 'timed calls (after one untimed)' },
+  },
+);
+const adapter = values.adapter;
+const [rows, cols] = (values.shape ?? [8192, 128256]) as [number, number];
+const repeats = values.repeats;
 
 /** Logit i, uniform in [-4, 4), rounded to f32: a hash of the index, so any row can be regenerated on the host. */
 function logit(i: number): number {
@@ -35,7 +44,7 @@ let logits: GPUBuffer | undefined;
 try {
   if (bytes > device.limits.maxBufferSize) {
     // The logits cannot exist in one buffer of this device; the library refuses such host data with a clear error
-    // before any GPU work (test/gpu/engine.test.ts, 'memory limits').
+    // before any GPU work (the engine GPU tests' 'memory limits').
     console.log(`[${rows}, ${cols}] f32 logits exceed this device's maxBufferSize (${device.limits.maxBufferSize} bytes): not run here`);
   } else {
     // Upload in 64 MiB pieces straight into one caller-owned buffer, wrapped as a tensor (no host copy of it all).

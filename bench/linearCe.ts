@@ -15,7 +15,7 @@
  * Default size: N=256, D=128, V=8192 (a minute or two on SwiftShader); `--full`: the issue's N=4096, D=768, V=50257
  * (a real GPU; the unfused path and tfjs need 2-3 buffers of N x V x 4 = 823 MB there). `--shape N,D,V` for any other.
  * Validation: the fused result against the f64 reference when N*V*D <= 2e9 (else against the unfused path), with the
- * tests' tolerances (test/helpers/linearCrossEntropy.ts); the unfused path and tfjs against the fused result with the
+ * tests' tolerances (their linearCrossEntropy helper); the unfused path and tfjs against the fused result with the
  * same loss tolerance and gradients at 1e-3 * max|expected| (they are contenders, checked so a broken one cannot pass).
  *
  * `--matmul`: the matmuls alone instead (runMatmulBench below): GFLOP/s of the fused call's matmul kernels, per use
@@ -29,9 +29,10 @@
 import * as tf from 'bench-tfjs/core';
 import 'bench-tfjs/gradients';
 import { reference, roundToFloat16, type Engine, type GpuTensor } from 'xentropy';
-import { classTargets, normal } from '../test/helpers/data.js';
+import { classTargets, normal } from './data.js';
 import { tfjsOn } from './core.js';
 
+/** The bench's options, from the command line (bench/cli.ts, LINEAR_CE_OPTIONS). */
 export interface LinearCeOptions {
   N: number;
   D: number;
@@ -41,44 +42,11 @@ export interface LinearCeOptions {
   contenders: string[];
   /** --matmul: time the matmuls alone (runMatmulBench) instead of the contenders. */
   matmul: boolean;
-  /** --tuning and --max-workgroup-size (Node only): createEngine's options, to time one launch plan on any adapter. */
+  /** --tuning and --max-workgroup-size: createEngine's options, to time one launch plan on any adapter. */
   tuning: 'auto' | 'cpu' | 'gpu';
   maxWorkgroupSize: number;
   /** --dtype: the fused op's hidden and weight as f32 (default) or f16 GpuTensors. */
   dtype: 'f32' | 'f16';
-}
-
-/**
- * The bench's flags: --full, --shape N,D,V, --repeats, --contenders, --matmul, --dtype f32|f16, and (Node only) --adapter, --tuning,
- * --max-workgroup-size; others are ignored.
- */
-export function parseLinearCeArgs(args: readonly string[]): LinearCeOptions {
-  // `--name value` or `--name=value` (bench/device.sh passes --adapter=vulkan, which used to be ignored).
-  const flag = (name: string): string | undefined => {
-    const joined = args.find((a) => a.startsWith(`${name}=`));
-    if (joined !== undefined) return joined.slice(name.length + 1);
-    const i = args.indexOf(name);
-    return i >= 0 ? args[i + 1] : undefined;
-  };
-  const full = args.includes('--full');
-  const [N, D, V] = (flag('--shape') ?? (full ? '4096,768,50257' : '256,128,8192')).split(',').map(Number) as [number, number, number];
-  return {
-    N,
-    D,
-    V,
-    repeats: Number(flag('--repeats') ?? 3),
-    adapter: (flag('--adapter') ?? 'auto') as LinearCeOptions['adapter'],
-    contenders: (flag('--contenders') ?? 'xentropy-fused,unfused,tfjs').split(','),
-    matmul: args.includes('--matmul'),
-    tuning: (flag('--tuning') ?? 'auto') as LinearCeOptions['tuning'],
-    maxWorkgroupSize: Number(flag('--max-workgroup-size') ?? 256),
-    dtype: parseDtype(flag('--dtype')),
-  };
-}
-
-function parseDtype(value: string | undefined): 'f32' | 'f16' {
-  if (value === undefined || value === 'f32' || value === 'f16') return value ?? 'f32';
-  throw new Error(`--dtype must be f32 or f16 (got ${value})`);
 }
 
 /**

@@ -1,14 +1,26 @@
 /**
  * `npm run bench:linear-ce`: the fused linear cross-entropy bench (bench/linearCe.ts: contenders, validation, timing,
- * the table) in Node on Dawn. Flags: --full, --shape N,D,V, --repeats, --adapter auto|swiftshader|llvmpipe|vulkan,
- * --contenders, --matmul, --dtype f32|f16, --tuning auto|cpu|gpu, --max-workgroup-size. The same bench in headless Chromium:
+ * the table) in Node on Dawn. Flags: bench/cli.ts (LINEAR_CE_OPTIONS), `--help`. The same bench in headless Chromium:
  * `npm run bench:browser -- --linear-ce`.
  */
 import { create, globals } from 'webgpu';
 import { createEngine, type Engine } from 'xentropy';
-import { parseLinearCeArgs, runLinearCeBench } from './linearCe.js';
+import { commandLine, LINEAR_CE_OPTIONS, linearCeOptions } from './cli.js';
+import { runLinearCeBench } from './linearCe.js';
 
-const options = parseLinearCeArgs(process.argv.slice(2));
+const parsed = commandLine(
+  'npm run bench:linear-ce -- [options]   (or node bench/dist/linear-ce.mjs [options], once built)',
+  'The fused linear cross-entropy against the unfused path (tfjs matMul + the CE kernel) and tfjs, validated, then\n' +
+    'timed on one device; --matmul: its matmuls alone against tfjs matMul.',
+  LINEAR_CE_OPTIONS,
+);
+let options;
+try {
+  options = linearCeOptions(parsed.values);
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(2);
+}
 // WebGPU's globals (GPUBufferUsage, GPUMapMode, ...), which Node lacks: tfjs' WebGPU backend and this bench's own
 // buffers use them. The library neither needs nor installs them; the bench process asks for them here.
 Object.assign(globalThis, globals);

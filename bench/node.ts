@@ -2,25 +2,27 @@
  * `npm run bench`: the bench in Node on Dawn's bindings (npm `webgpu`), default adapter (a real GPU over Vulkan, else
  * SwiftShader, else llvmpipe; --adapter picks one). Bundled by bench/vite.config.ts into bench/dist/node.mjs with the
  * built package (dist/, imported by name as 'xentropy') and everything else but `webgpu`, so the GPU machine (which has Node's binary and dawn.node, nothing else) can run it.
- * Writes <out>/<runtime>-<adapter>-<date>.json and .md; a validation failure exits with status 1.
+ * Writes <out>/node-<adapter>-<date>.json and .md (replacing the older ones of that adapter); a validation failure
+ * exits with status 1. Flags: bench/cli.ts (BENCH_OPTIONS), `--help`.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { create, globals } from 'webgpu';
 import { createEngine } from 'xentropy';
+import { BENCH_OPTIONS, benchOptions, commandLine } from './cli.js';
 import { runBench, type BenchReport } from './core.js';
-import { OPTION_HELP, parseOptions } from './options.js';
 import { progressPrinter } from './progress.js';
-import { renderMarkdown, resultStem } from './report.js';
+import { renderMarkdown, replaceOlderResults, resultStem } from './report.js';
 
-let options;
-try {
-  options = parseOptions(process.argv.slice(2), process.env);
-} catch (error) {
-  console.error((error as Error).message);
-  process.exit(2);
-}
-if (process.argv.includes('--help')) console.error(OPTION_HELP);
+const parsed = commandLine(
+  'npm run bench -- [options]   (or node bench/dist/node.mjs [options], once built)',
+  'The main bench in Node on Dawn: xentropy against the bandwidth roofline, tfjs-backend-webgpu and the CPU ' +
+    'reference,\nvalidated, then timed on one device. Writes <out>/node-<adapter>-<date>.json and .md, replacing ' +
+    'the older files\nof the same adapter and variant.',
+  BENCH_OPTIONS,
+  { env: true },
+);
+const options = benchOptions(parsed.values, parsed.given);
 
 // WebGPU's globals (GPUBufferUsage, GPUMapMode, ...), which Node lacks: tfjs' WebGPU backend and this bench's own
 // buffers use them. The library neither needs nor installs them; the bench process asks for them here.
@@ -57,14 +59,16 @@ try {
   mkdirSync(options.outDir, { recursive: true });
   let stem = '';
   const write = (report: BenchReport) => {
-    stem ||= join(options!.outDir, resultStem(report));
+    stem ||= join(options.outDir, resultStem(report));
     writeFileSync(`${stem}.json`, `${JSON.stringify(report, null, 1)}\n`);
     writeFileSync(`${stem}.md`, `${renderMarkdown(report)}\n`);
   };
   const report = await runBench({ engine, runtime: 'node', poll: pollLabel, progress: progress.line, partial: write }, options);
   progress.done();
   write(report);
-  console.log(`\n${renderMarkdown(report)}\n\nwrote ${stem}.json and ${stem}.md`);
+  const replaced = replaceOlderResults(stem);
+  const note = replaced.length ? ` (replacing ${replaced.join(', ')})` : '';
+  console.log(`\n${renderMarkdown(report)}\n\nwrote ${stem}.json and ${stem}.md${note}`);
   if (report.failures.length > 0) {
     console.error(`\n${report.failures.length} validation failure(s): see the table`);
     status = 1;

@@ -1,13 +1,32 @@
 // Per-dispatch GPU times of the engine's ops (engine.profile: timestamp queries around each dispatch), for tuning.
-// Usage: npm run build && npm run bench:build && node bench/dist/profile.mjs [--adapter=vulkan] [--wg=256,1024] [--cases=4096x1000,65537x10] [--vec4-io]
 // Prints, for each case and op, every dispatch of one call with its kernel variant, workgroups and GPU time.
-import { createEngine, type NodeAdapter } from 'xentropy';
+// Flags: bench/cli.ts (COMMON) and --wg, `--help`.
+import { createEngine } from 'xentropy';
+import { cases as caseList, COMMON, commandLine, type Option } from './cli.js';
 
-const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
-const vec4Io = args.has('vec4-io'); // createEngine({ vec4Io: true }): f32 rows as vec4 where aligned
-const adapter = (args.get('adapter') ?? 'auto') as NodeAdapter;
-const sizes = (args.get('wg') ?? '256').split(',').map(Number);
-const cases: [number, number][] = (args.get('cases') ?? '4096x1000,1024x32000,256x128256,64x262144,65537x10').split(',').map((c) => c.split('x').map(Number) as [number, number]);
+const { values } = commandLine(
+  'npm run build && npm run bench:build && node bench/dist/profile.mjs [options]',
+  "Every dispatch of one call of the engine's row ops per case, on the GPU clock (needs timestamp-query).",
+  {
+    adapter: COMMON.adapter,
+    wg: {
+      arg: 'LIST',
+      help: 'createEngine({ maxWorkgroupSize }) values to profile in turn',
+      default: [256],
+      parse(value: string, name: string) {
+        const sizes = value.split(',').map(Number);
+        if (sizes.some((v) => !Number.isInteger(v) || v < 1))
+          throw new Error(`--${name}: expected whole numbers, e.g. 256,1024 (got '${value}')`);
+        return sizes;
+      },
+    } satisfies Option<number[]>,
+    cases: caseList('ROWSxCOLS cases', '4096x1000,1024x32000,256x128256,64x262144,65537x10', true),
+    'vec4-io': COMMON['vec4-io'],
+  },
+);
+const { adapter, wg: sizes } = values;
+const vec4Io = values['vec4-io'];
+const cases = values.cases.map((c) => ('n' in c ? [1, c.n] : [c.rows, c.cols]) as [number, number]); // rows only
 
 // Timestamp queries at full resolution: Dawn rounds them to ~65 us by default (its timestamp_quantization toggle),
 // which made single dispatches read as 0 or multiples of 65.5 us. Read by the library's Node adapter code.

@@ -1,7 +1,9 @@
 /**
- * Turning a BenchReport into the markdown table (printed and written next to the JSON) and naming the result files.
- * No GPU or Node-only code here: the browser driver uses it too.
+ * Turning a BenchReport into the markdown table (printed and written next to the JSON), naming the result files and
+ * replacing the older ones of the same kind. No GPU code here; used by the Node bench and the browser bench's driver.
  */
+import { readdirSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import type { BenchReport, BrowserRun, CaseResult } from './core.js';
 
 function fmtMs(ms: number | undefined): string {
@@ -40,6 +42,26 @@ export function resultStem(report: BenchReport): string {
   const fallback = report.meta.browser?.fallback !== undefined ? '-fallback' : '';
   const variant = `${report.meta.options.vec4Io ? '-vec4' : ''}${wg ? `-wg${wg}` : ''}`;
   return `${report.meta.runtime}-${adapter}${fallback}-${date}${variant}`;
+}
+
+/**
+ * The results in `files` (names) that are older runs of `stem`'s kind: the same name but for the date (same runtime,
+ * adapter, fallback and variant), .json or .md. The folder keeps one result per kind; git keeps the history.
+ */
+export function olderResults(stem: string, files: readonly string[]): string[] {
+  const m = /^(.*-)\d{8}-\d{4}((?:-vec4)?(?:-wg\d+)?)$/.exec(stem);
+  if (!m) return [];
+  const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const kind = new RegExp(`^${escape(m[1]!)}\\d{8}-\\d{4}${escape(m[2]!)}\\.(json|md)$`);
+  return files.filter((name) => kind.test(name) && !name.startsWith(`${stem}.`));
+}
+
+/** Delete the older results of `stemPath`'s kind from its folder (after the new ones are written); their names. */
+export function replaceOlderResults(stemPath: string): string[] {
+  const folder = dirname(stemPath);
+  const older = olderResults(basename(stemPath), readdirSync(folder));
+  for (const name of older) rmSync(join(folder, name));
+  return older;
 }
 
 export function renderMarkdown(report: BenchReport): string {

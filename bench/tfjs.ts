@@ -8,29 +8,33 @@
  * with loss = tf.losses.softmaxCrossEntropy(tf.oneHot(labels, V), logits) (tfjs) or sparseSoftmaxCrossEntropy(labels,
  * logits) (xentropy/tfjs). Both are validated first (the loss and dL/dw of one step agree). Timing: wall clock of
  * `--steps` back-to-back calls ended by reading the last loss (so the GPU has finished them), per call; median and
- * minimum of `--samples` samples. Flags: --shape B,D,V (default 64,128,32000; --full: 256,512,32000), --steps,
- * --samples, --adapter auto|swiftshader|llvmpipe|vulkan.
+ * minimum of `--samples` samples. Flags: bench/cli.ts, `--help`.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { create, globals } from 'webgpu';
-import { createEngine, type NodeAdapter } from 'xentropy';
+import { createEngine } from 'xentropy';
 import { ready, sparseSoftmaxCrossEntropy } from 'xentropy/tfjs';
+import { COMMON, commandLine, dims, integer } from './cli.js';
 
-const args = process.argv.slice(2);
-const flag = (name: string) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-};
-const shape = flag('--shape') ?? (args.includes('--full') ? '256,512,32000' : '64,128,32000');
-const [B, D, V] = shape.split(',').map(Number) as [number, number, number];
-const steps = Number(flag('--steps') ?? 5);
-const samples = Number(flag('--samples') ?? 5);
+const { values } = commandLine(
+  'npm run bench:tfjs -- [options]   (or node bench/dist/tfjs.mjs [options], once built)',
+  "One training step of a classifier in TensorFlow.js (tfjs-backend-webgpu), tfjs's loss against xentropy/tfjs's.",
+  {
+    shape: dims('B,D,V', 'batch, features and classes (default 64,128,32000; --full 256,512,32000)', ',', 3),
+    full: { ...COMMON.full, help: 'x [256, 512] @ w [512, 32000]' },
+    steps: integer('N', 'back-to-back calls per sample', 5, 1),
+    samples: integer('N', 'samples (median and minimum reported)', 5, 1),
+    adapter: COMMON.adapter,
+  },
+);
+const [B, D, V] = (values.shape ?? (values.full ? [256, 512, 32000] : [64, 128, 32000])) as [number, number, number];
+const { steps, samples } = values;
 
 // A device from xentropy's adapter choice; tfjs-backend-webgpu on it. tfjs needs WebGPU's globals and navigator.gpu,
 // which Node lacks: the bench process installs Dawn's (the library never does).
-const host = await createEngine({ backend: 'webgpu', adapter: (flag('--adapter') ?? 'auto') as NodeAdapter });
+const host = await createEngine({ backend: 'webgpu', adapter: values.adapter });
 const device = host.device!;
 Object.assign(globalThis, globals);
 const nav = ((globalThis as { navigator?: object }).navigator ??= {}) as { gpu?: GPU };

@@ -12,7 +12,7 @@ forward read only. Data: N(0, 3) logits and uniform class targets from torch's o
 depend on the values; the Node bench uses its own seeded data).
 
 Without CUDA (a dry run on a CPU-only machine) it warns and times the CPU with time.perf_counter instead.
-Writes <out>/torch-<device>-<date>.json and .md; prints the markdown table.
+Writes <out>/torch-<device>-<date>.json and .md, replacing the older ones of that device; prints the markdown table.
 """
 import argparse
 import datetime
@@ -192,8 +192,14 @@ def main():
         json.dump({"meta": meta, "cases": results}, f, indent=1)
     with open(stem + ".md", "w") as f:
         f.write(markdown + "\n")
+    # One result per device in the folder (git keeps the history): the older torch-<device>-<date> files go.
+    older = re.compile(rf"^torch-{re.escape(slug)}-\d{{8}}-\d{{4}}\.(json|md)$")
+    mine = (os.path.basename(stem) + ".json", os.path.basename(stem) + ".md")
+    replaced = [name for name in sorted(os.listdir(args.out)) if older.match(name) and name not in mine]
+    for name in replaced:
+        os.remove(os.path.join(args.out, name))
     print(markdown)
-    print(f"\nwrote {stem}.json and {stem}.md")
+    print(f"\nwrote {stem}.json and {stem}.md" + (f" (replacing {', '.join(replaced)})" if replaced else ""))
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@
  */
 import { createEngine, type Engine } from 'xentropy'; // the library source: bench/browser.ts aliases it to src/
 import { runBench } from '../core.js';
-import { parseLinearCeArgs, runLinearCeBench } from '../linearCe.js';
+import { runLinearCeBench, type LinearCeOptions } from '../linearCe.js';
 import type { BrowserAdapterInfo } from '../chromium.js';
 import type { BrowserRun } from '../core.js';
 import type { BenchOptions } from '../options.js';
@@ -15,7 +15,7 @@ interface BenchWindow {
   benchDone(reportJson: string): Promise<void>;
   benchFailed(message: string): Promise<void>;
   startBench(options: BenchOptions): void;
-  startLinearCe(args: string[]): void;
+  startLinearCe(options: LinearCeOptions): void;
   probeAdapter(): Promise<{ info: BrowserAdapterInfo; timestamps: BrowserRun['timestamps'] } | null>;
   benchLog(line: string): Promise<void>;
   benchReady: boolean;
@@ -28,7 +28,8 @@ page.startBench = (options) => {
   void (async () => {
     let engine: Engine | undefined;
     try {
-      engine = await createEngine({ backend: 'webgpu' });
+      const { vec4Io, maxWorkgroupSize } = options;
+      engine = await createEngine({ backend: 'webgpu', vec4Io, maxWorkgroupSize });
       const report = await runBench({ engine, runtime: 'browser', poll: "the browser's event loop", progress: (line) => void page.benchProgress(line) }, options);
       await page.benchDone(JSON.stringify(report));
     } catch (error) {
@@ -38,14 +39,15 @@ page.startBench = (options) => {
     }
   })();
 };
-// `npm run bench:browser -- --linear-ce`: the linear cross-entropy bench (bench/linearCe.ts) with the command's flags;
-// its lines go to Node's stdout through benchLog, then benchDone with no report.
-page.startLinearCe = (args) => {
+// `npm run bench:browser -- --linear-ce`: the linear cross-entropy bench (bench/linearCe.ts) with the command's flags
+// (parsed by the Node driver); its lines go to Node's stdout through benchLog, then benchDone with no report.
+page.startLinearCe = (options) => {
   void (async () => {
     let engine: Engine | undefined;
     try {
-      engine = await createEngine({ backend: 'webgpu' });
-      await runLinearCeBench(engine, parseLinearCeArgs(args), (line) => void page.benchLog(line));
+      const { tuning, maxWorkgroupSize } = options;
+      engine = await createEngine({ backend: 'webgpu', tuning, maxWorkgroupSize });
+      await runLinearCeBench(engine, options, (line) => void page.benchLog(line));
       await page.benchDone('');
     } catch (error) {
       await page.benchFailed(error instanceof Error ? (error.stack ?? error.message) : String(error));
