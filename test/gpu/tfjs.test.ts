@@ -14,6 +14,7 @@ import {
 } from '../../src/tfjs.js';
 import type { Engine } from '../../src/index.js';
 import { blobs, useTfjsWebGpu } from '../helpers/tfjs.js';
+import { runOnlyOn } from '../helpers/engine.js';
 
 const webgpu = useTfjsWebGpu();
 let engine: Engine | null = null;
@@ -156,7 +157,9 @@ describe('xentropy/tfjs on tfjs-backend-webgpu (Dawn)', () => {
     optimizer.dispose();
   });
 
-  it("model.fit: a LayersModel trains the same with tfjs's loss and with xentropy's", async () => {
+  it("model.fit: a LayersModel trains the same with tfjs's loss and with xentropy's", async (ctx) => {
+    // 200 steps of the ops tested above; test/browser/interop.test.ts trains the same model on SwiftShader in Chromium.
+    runOnlyOn(ctx, 'llvmpipe', 'the ops are tested above on every adapter; SwiftShader trains 5x slower');
     if (!engine) throw new Error('no WebGPU adapter for tfjs');
     // 200 steps: 2 epochs of 100 batches of 2 samples (fit's per-batch overhead is far below its per-epoch one).
     const [N, D, H, C, BATCH, EPOCHS] = [200, 8, 16, 10, 2, 2];

@@ -121,3 +121,18 @@ export function useRawDevice(): () => GPUDevice {
     return device;
   };
 }
+
+/** The Node GPU projects whose adapter this machine has (vitest.config.ts sets XENTROPY_FOUND). */
+const FOUND = (process.env.XENTROPY_FOUND ?? '').split(',').filter(Boolean);
+
+/**
+ * For a case whose kernels and launch plan are the same on both software adapters (no subgroup or other
+ * feature-dependent code) and that one of them runs far faster: skip the test, saying where it runs and `why`, unless
+ * this project's adapter is `adapter`, or `adapter` is missing on this machine (then every project runs it), or this
+ * project is not a software adapter (a hardware GPU runs everything).
+ */
+export function runOnlyOn(ctx: { skip: (note?: string) => never }, adapter: 'swiftshader' | 'llvmpipe', why: string): void {
+  const here = process.env.XENTROPY_ADAPTER ?? 'auto';
+  const software = here === 'swiftshader' || here === 'llvmpipe';
+  if (software && here !== adapter && FOUND.includes(adapter)) ctx.skip(`runs on the ${adapter} project only: ${why}`);
+}
