@@ -27,7 +27,11 @@ function onAdapter(p: ProjectAdapter, include: string[], test: { testTimeout?: n
       ...test,
       name: p.project,
       include: p.skip ? ['test/setup/missing.test.ts'] : include,
-      env: { XENTROPY_ADAPTER: p.adapter, XENTROPY_FOUND: FOUND, ...(p.missing ? { XENTROPY_MISSING: p.missing } : {}) },
+      env: {
+        XENTROPY_ADAPTER: p.adapter,
+        XENTROPY_FOUND: FOUND,
+        ...(p.missing ? { XENTROPY_MISSING: p.missing } : {}),
+      },
       setupFiles: p.missing && !p.skip ? ['test/setup/missing.ts'] : [],
     },
   };

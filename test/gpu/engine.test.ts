@@ -157,7 +157,8 @@ describe('profile', () => {
 
   it('says clearly that a device without timestamp-query cannot profile', async (ctx) => {
     const e = engine();
-    if (e.device!.features.has('timestamp-query')) ctx.skip(`${e.adapterInfo!.source} has timestamp-query (profiled above)`);
+    const source = e.adapterInfo!.source;
+    if (e.device!.features.has('timestamp-query')) ctx.skip(`${source} has timestamp-query (profiled above)`);
     await expect(e.profile(async () => 1)).rejects.toThrow(/timestamp-query/);
   });
 });
@@ -186,7 +187,8 @@ describe('the GPU test fixture (test/helpers/engine.ts)', () => {
   it('its error scopes catch a GPU error made outside the engine and name it', async () => {
     const device = engine().device!;
     pushGpuErrorScopes(device);
-    device.createBuffer({ size: 4, usage: BufferUsage.MAP_READ | BufferUsage.STORAGE }).destroy(); // MAP_READ: COPY_DST only
+    // MAP_READ goes with COPY_DST only: a validation error, made outside any engine call.
+    device.createBuffer({ size: 4, usage: BufferUsage.MAP_READ | BufferUsage.STORAGE }).destroy();
     const errors = await popGpuErrorScopes(device);
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(/^validation error: .*usage/is);

@@ -57,7 +57,8 @@ async function checkF16(e: Engine, c: Case, inPlace = false, chunked = false): P
   try {
     // The f16 element I/O ran (array<f16> where the device has shader-f16, else packed pairs), in place when asked.
     for (const io of ioOf(run.dispatches, 'crossEntropy')) {
-      expect(io, `${label}: element I/O`).toMatch(e.shaderF16 ? /^f16(-in-place)?$/ : /^f16-packed(-even)?(-in-place)?$/);
+      const f16Io = e.shaderF16 ? /^f16(-in-place)?$/ : /^f16-packed(-even)?(-in-place)?$/;
+      expect(io, `${label}: element I/O`).toMatch(f16Io);
       expect(io.endsWith('-in-place'), `${label}: ${io} in place`).toBe(inPlace);
     }
     if (chunked) expect(chunksOf(run.dispatches, 'crossEntropy'), `${label}: chunks of rows`).toBeGreaterThan(1);
@@ -115,7 +116,8 @@ for (const [plan, engine] of engines) {
         const x = e.gpu.upload(logitsFor('normal', 8, cols, cols), { dtype: 'f16' });
         const t = e.gpu.upload(classTargets(8, cols, 1));
         try {
-          return await variantsOf(e, 'crossEntropy', () => e.gpu.crossEntropy(x, t, { shape: [8, cols], inPlace }), [x]);
+          const call = () => e.gpu.crossEntropy(x, t, { shape: [8, cols], inPlace });
+          return await variantsOf(e, 'crossEntropy', call, [x]);
         } finally {
           x.release();
           t.release();
@@ -298,7 +300,8 @@ describe('f16 tensors', () => {
     const e = engine();
     for (const cols of [128257, 128256]) {
       const rows = rowsPastOneBindingOrSkip(ctx, e.device, cols);
-      const c = { label: `[${rows}, ${cols}] f16 in chunks`, ...hard(rows, cols, 42, 9), shape: [rows, cols], options: { reduction: 'sum' as const } };
+      const label = `[${rows}, ${cols}] f16 in chunks`;
+      const c = { label, ...hard(rows, cols, 42, 9), shape: [rows, cols], options: { reduction: 'sum' as const } };
       await checkF16(e, c, false, true);
     }
   });

@@ -21,7 +21,12 @@ interface Case {
 }
 
 /** Run `c` in place and compare loss, gradient and weightSum with the reference; the gradient is the logits tensor. */
-async function checkInPlace(e: Engine, c: Case, spelling: 'inPlace' | 'gradOut' = 'inPlace', chunked = false): Promise<void> {
+async function checkInPlace(
+  e: Engine,
+  c: Case,
+  spelling: 'inPlace' | 'gradOut' = 'inPlace',
+  chunked = false,
+): Promise<void> {
   const options = c.options ?? {};
   const dims = c.shape;
   const classDim = options.classDim === undefined ? dims.length - 1 : (options.classDim + dims.length) % dims.length;
@@ -114,7 +119,8 @@ describe('crossEntropy in place: where the logits live', () => {
     const e = engine();
     const cols = 128256;
     const rows = rowsPastOneBindingOrSkip(ctx, e.device, cols);
-    const c = { label: `[${rows}, ${cols}] in chunks`, ...hard(rows, cols, 30, 9), shape: [rows, cols], options: { reduction: 'sum' as const } };
+    const label = `[${rows}, ${cols}] in chunks`;
+    const c = { label, ...hard(rows, cols, 30, 9), shape: [rows, cols], options: { reduction: 'sum' as const } };
     await checkInPlace(e, c, 'inPlace', true);
   });
 

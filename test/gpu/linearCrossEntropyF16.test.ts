@@ -61,7 +61,9 @@ const CASES: [number, number, number, Halves, ProblemSpec][] = [
   [2, 9, 50257, { hidden: true, weight: true, bias: true }, { bias: true }], // several vocabulary pieces, split-K
 ];
 
-const STAGED_WHY = 'the 128 x 128 tile kernel has no subgroup or feature-dependent code, and SwiftShader compiles each of its variants 20x slower';
+const STAGED_WHY =
+  'the 128 x 128 tile kernel has no subgroup or feature-dependent code; SwiftShader compiles each variant ' +
+  '20x slower';
 
 for (const tuning of ['cpu', 'gpu'] as const) {
   describe(`linearCrossEntropy with f16 inputs (tuning ${tuning})`, () => {

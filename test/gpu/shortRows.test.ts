@@ -60,11 +60,13 @@ describe('the launch plan', () => {
         releaseAll(run.result);
         return rowDispatches(run.dispatches, op).map((d) => d.constants.FIXED_COLS);
       };
-      const ce = (options: Options) => fixedCols('crossEntropy', () => e.gpu.crossEntropy(x, t, { shape: [ROWS, 10], ...options }));
+      const ce = (options: Options) =>
+        fixedCols('crossEntropy', () => e.gpu.crossEntropy(x, t, { shape: [ROWS, 10], ...options }));
       try {
         const unrolled = e.tuning === 'cpu' ? '10' : undefined;
         expect(await ce({}), 'cross_entropy').toEqual([unrolled]);
-        expect(await fixedCols('logSoftmax', () => e.gpu.logSoftmax(x, { shape: [ROWS, 10] })), 'log_softmax').toEqual([unrolled]);
+        const ls = await fixedCols('logSoftmax', () => e.gpu.logSoftmax(x, { shape: [ROWS, 10] }));
+        expect(ls, 'log_softmax').toEqual([unrolled]);
         expect(await ce({ softcap: 5 }), 'a soft cap takes the loop').toEqual([undefined]);
         expect(await ce({ labelSmoothing: 0.1 }), 'smoothing takes the loop').toEqual([undefined]);
       } finally {

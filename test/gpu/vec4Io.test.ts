@@ -16,7 +16,13 @@ const engines = useBothPlans({ vec4Io: true });
 type Options = Omit<CrossEntropyOptions, 'shape'>;
 
 /** The element-I/O variants of the cross_entropy dispatches of one call, from the engine's trace. */
-function variantOf(e: Engine, x: GpuTensor, t: GpuTensor, shape: number[], options: Options & { inPlace?: boolean } = {}): Promise<string[]> {
+function variantOf(
+  e: Engine,
+  x: GpuTensor,
+  t: GpuTensor,
+  shape: number[],
+  options: Options & { inPlace?: boolean } = {},
+): Promise<string[]> {
   return variantsOf(e, 'crossEntropy', () => e.gpu.crossEntropy(x, t, { shape, ...options }), [x]);
 }
 
@@ -110,8 +116,10 @@ for (const [plan, engine] of engines) {
       try {
         expect(await variantOf(e, aligned, t, [16, 64]), '64 classes').toEqual(['f32-vec4']);
         expect(await variantOf(e, odd, t, [16, 63]), '63 classes').toEqual(['f32']);
-        expect(await variantOf(e, aligned, t, [16, 64], { inPlace: true }), '64 classes in place').toEqual(['f32-vec4-in-place']);
-        const softmax = (input: GpuTensor, cols: number) => variantsOf(e, 'logSoftmax', () => e.gpu.softmax(input, { shape: [16, cols] }));
+        const inPlace = await variantOf(e, aligned, t, [16, 64], { inPlace: true });
+        expect(inPlace, '64 classes in place').toEqual(['f32-vec4-in-place']);
+        const softmax = (input: GpuTensor, cols: number) =>
+          variantsOf(e, 'logSoftmax', () => e.gpu.softmax(input, { shape: [16, cols] }));
         expect(await softmax(aligned, 64), 'softmax, 64 classes').toEqual(['f32-vec4']);
         expect(await softmax(odd, 63), 'softmax, 63 classes').toEqual(['f32']);
       } finally {

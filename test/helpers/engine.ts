@@ -131,7 +131,11 @@ const FOUND = (process.env.XENTROPY_FOUND ?? '').split(',').filter(Boolean);
  * this project's adapter is `adapter`, or `adapter` is missing on this machine (then every project runs it), or this
  * project is not a software adapter (a hardware GPU runs everything).
  */
-export function runOnlyOn(ctx: { skip: (note?: string) => never }, adapter: 'swiftshader' | 'llvmpipe', why: string): void {
+export function runOnlyOn(
+  ctx: { skip: (note?: string) => never },
+  adapter: 'swiftshader' | 'llvmpipe',
+  why: string,
+): void {
   const here = process.env.XENTROPY_ADAPTER ?? 'auto';
   const software = here === 'swiftshader' || here === 'llvmpipe';
   if (software && here !== adapter && FOUND.includes(adapter)) ctx.skip(`runs on the ${adapter} project only: ${why}`);

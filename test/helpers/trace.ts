@@ -49,7 +49,7 @@ export async function traced<T>(
   return { result: run.result, dispatches };
 }
 
-/** The kernels that do each op's row work (by name prefix, so a kernel split into per-family variants still matches). */
+/** The kernels doing each op's row work (by name prefix: a kernel split into per-family variants still matches). */
 const ROW_KERNEL: Record<'crossEntropy' | 'logSoftmax' | 'linearCrossEntropy' | 'sum', RegExp> = {
   crossEntropy: /^cross_entropy(_|$)/,
   logSoftmax: /^log_softmax(_|$)/, // softmax too
