@@ -12,6 +12,8 @@ const nodeGpu = plan.filter((p) => p.project !== 'browser');
 /** Where test/dawn-null runs: SwiftShader, else a hardware GPU (not beside llvmpipe's OpenGL ES instance). */
 const DAWN_NULL = 'test/dawn-null/**/*.test.ts';
 const nullHost = nodeGpu.find((p) => p.project !== 'llvmpipe' && p.found);
+/** The Node GPU projects that run here (test/helpers/engine.ts runOnlyOn: cases one software adapter takes alone). */
+const FOUND = nodeGpu.filter((p) => p.found).map((p) => p.project).join(',');
 
 /**
  * A project on `p`'s adapter running `include`. Where the adapter is missing: skipped, one test naming the reason
@@ -25,7 +27,11 @@ function onAdapter(p: ProjectAdapter, include: string[], test: { testTimeout?: n
       ...test,
       name: p.project,
       include: p.skip ? ['test/setup/missing.test.ts'] : include,
-      env: { XENTROPY_ADAPTER: p.adapter, ...(p.missing ? { XENTROPY_MISSING: p.missing } : {}) },
+      env: {
+        XENTROPY_ADAPTER: p.adapter,
+        XENTROPY_FOUND: FOUND,
+        ...(p.missing ? { XENTROPY_MISSING: p.missing } : {}),
+      },
       setupFiles: p.missing && !p.skip ? ['test/setup/missing.ts'] : [],
     },
   };

@@ -195,7 +195,12 @@ async function checkExercises(page: Page): Promise<void> {
   for (let i = 1; i <= kinds.length; i++) {
     const answers = await exerciseAnswers(page, `exercise-${i}`);
     const numbers = answers.filter((a): a is number => typeof a === 'number');
-    if (numbers.length === 0) continue;
+    // The 'compare' exercise's answer is a choice (A or B), checked against the snippets' two losses below.
+    if (kinds[i - 1] === 'compare') {
+      expect(numbers, `exercise ${i}: a choice, not numbers`).toEqual([]);
+      continue;
+    }
+    expect(numbers.length, `exercise ${i}: the page gives numeric answers to check`).toBeGreaterThan(0);
     const line = numbers.map((v) => v.toFixed(3)).join(' ');
     expect(line, `exercise ${i}: the library's answer vs the snippets`).toBe(printedBy(`exercise-${i}`));
   }

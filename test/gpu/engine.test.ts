@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { createEngine, reference, type GpuTensor } from '../../src/index.js';
 import { expectClose } from '../helpers/compare.js';
 import { classTargets, normal } from '../helpers/data.js';
-import { useGpuEngine } from '../helpers/engine.js';
+import { popGpuErrorScopes, pushGpuErrorScopes, useGpuEngine } from '../helpers/engine.js';
+import { BufferUsage } from '../../src/gpu/flags.js';
 
 const engine = useGpuEngine();
 
@@ -70,7 +71,8 @@ describe('engine', () => {
     await e.logSoftmax(normal(30, 1, 1), { shape: [3, 10] });
     e.destroy();
     expect(e.stats().pooledBuffers + e.stats().liveBuffers).toBe(0);
-    if (e.backend === 'webgpu') await expect(e.logSoftmax(normal(30, 1, 1), { shape: [3, 10] })).rejects.toThrow(/destroyed/);
+    expect(e.backend).toBe('webgpu');
+    await expect(e.logSoftmax(normal(30, 1, 1), { shape: [3, 10] })).rejects.toThrow(/destroyed/);
   });
 
   it("backend 'webgpu' without such an adapter fails clearly; 'auto' falls back to the CPU", async () => {
@@ -137,24 +139,27 @@ describe('trace', () => {
 });
 
 describe('profile', () => {
-  it('times each dispatch, or each pass with { perPass: true }, without changing results (or says the device cannot)', async () => {
+  it('times each dispatch, or each pass with { perPass: true }, without changing results', async (ctx) => {
     const e = engine();
+    if (!e.device!.features.has('timestamp-query')) ctx.skip(`${e.adapterInfo!.source} has no timestamp-query`);
     const [rows, cols] = [64, 300];
     const x = e.gpu.upload(normal(rows * cols, 3, 5));
     const t = e.gpu.upload(classTargets(rows, cols, 6));
     const call = () => e.gpu.crossEntropy(x, t, { shape: [rows, cols] });
     const free = (r: Awaited<ReturnType<typeof call>>) => [r.loss, r.grad, r.weightSum].forEach((tensor) => tensor?.release());
     try {
-      if (!e.device!.features.has('timestamp-query')) {
-        console.info(`profile: ${e.adapterInfo!.source} has no timestamp-query; checking the clear error instead`);
-        await expect(e.profile(call)).rejects.toThrow(/timestamp-query/);
-        return;
-      }
       await checkProfiles(call, free);
     } finally {
       x.release();
       t.release();
     }
+  });
+
+  it('says clearly that a device without timestamp-query cannot profile', async (ctx) => {
+    const e = engine();
+    const source = e.adapterInfo!.source;
+    if (e.device!.features.has('timestamp-query')) ctx.skip(`${source} has timestamp-query (profiled above)`);
+    await expect(e.profile(async () => 1)).rejects.toThrow(/timestamp-query/);
   });
 });
 
@@ -177,3 +182,15 @@ async function checkProfiles<R extends { loss: GpuTensor; grad?: GpuTensor; weig
   free(perDispatch.result);
   free(perPass.result);
 }
+
+describe('the GPU test fixture (test/helpers/engine.ts)', () => {
+  it('its error scopes catch a GPU error made outside the engine and name it', async () => {
+    const device = engine().device!;
+    pushGpuErrorScopes(device);
+    // MAP_READ goes with COPY_DST only: a validation error, made outside any engine call.
+    device.createBuffer({ size: 4, usage: BufferUsage.MAP_READ | BufferUsage.STORAGE }).destroy();
+    const errors = await popGpuErrorScopes(device);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/^validation error: .*usage/is);
+  });
+});

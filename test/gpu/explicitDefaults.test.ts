@@ -122,7 +122,7 @@ describe('an option at its default means the same as leaving it out', () => {
       const gpu = getEngine();
       const engines: [string, Engine, readonly Form[]][] = [
         ['cpu', cpu, c.forms.includes('host') ? ['host'] : []],
-        [gpu.backend, gpu, gpu.backend === 'cpu' ? ['host'] : c.forms],
+        ['webgpu', gpu, c.forms],
       ];
       let checked = 0;
       for (const [name, e, forms] of engines) {

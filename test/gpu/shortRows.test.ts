@@ -4,7 +4,7 @@
 // (weights, z-loss, reductions, ignore_index inside the class range, out-of-range GPU-resident targets, in place, f16
 // logits, forward only) and the ones it leaves to the loop (soft cap, smoothing, soft targets). Both launch plans run
 // each case: the adapter's (SwiftShader and llvmpipe: one thread per row, so the unrolled variant) and the
-// many-threads-per-row plan of a real GPU. Where the adapter has timestamp queries, the profile shows which variant ran.
+// many-threads-per-row plan of a real GPU. The engine's trace shows which variant ran, on every adapter.
 import { describe, expect, it } from 'vitest';
 import { reference, type CrossEntropyOptions, type Engine, type Reduction } from '../../src/index.js';
 import { MAX_FIXED_COLS, planRows } from '../../src/ops/rows.js';
@@ -12,9 +12,9 @@ import type { GpuContext } from '../../src/gpu/context.js';
 import { expectClose, type Tolerance } from '../helpers/compare.js';
 import { classTargets, logitsFor, normal, type ValueFamily } from '../helpers/data.js';
 import { useBothPlans } from '../helpers/engine.js';
+import { releaseAll, rowDispatches, traced } from '../helpers/trace.js';
 
 const engines = useBothPlans();
-const adapterPlan = engines[0]![1];
 
 const ROWS = 67; // one full workgroup of 64 rows and a partial one
 const COLS = [1, 2, 3, 4, 5, 7, 8, 9, 10, 12, 13, 16, 17, 20, 31, 32, 33];
@@ -50,32 +50,31 @@ describe('the launch plan', () => {
     expect(planRows(ctx('gpu'), 65537, 10).constants.FIXED_COLS).toBeUndefined();
   });
 
-  it('runs the unrolled variant where the plan says so (seen in the profile where the adapter has timestamps)', async () => {
-    const e = adapterPlan();
-    if (!e.device!.features.has('timestamp-query')) {
-      console.info(`short rows: ${e.adapterInfo!.source} has no timestamp-query, so the variant that ran cannot be seen; the plan test above covers the choice`);
-      return;
-    }
-    const x = e.gpu.upload(normal(ROWS * 10, 3, 1));
-    const t = e.gpu.upload(classTargets(ROWS, 10, 2));
-    const kernels = async (options: Options) => {
-      const run = await e.profile(() => e.gpu.crossEntropy(x, t, { shape: [ROWS, 10], ...options }));
-      for (const tensor of [run.result.loss, run.result.grad, run.result.weightSum, run.result.zLoss]) tensor?.release();
-      return run.timings.map((d) => d.kernel).filter((k) => k.startsWith('cross_entropy{'));
-    };
-    const ls = await e.profile(() => e.gpu.logSoftmax(x, { shape: [ROWS, 10] }));
-    ls.result.release();
-    try {
-      const unrolled = e.tuning === 'cpu';
-      expect((await kernels({}))[0]!.includes('FIXED_COLS:10'), 'cross_entropy').toBe(unrolled);
-      expect(ls.timings[0]!.kernel.includes('FIXED_COLS:10'), 'log_softmax').toBe(unrolled);
-      expect((await kernels({ softcap: 5 }))[0], 'a soft cap takes the loop').not.toMatch(/FIXED_COLS/);
-      expect((await kernels({ labelSmoothing: 0.1 }))[0], 'smoothing takes the loop').not.toMatch(/FIXED_COLS/);
-    } finally {
-      x.release();
-      t.release();
-    }
-  });
+  for (const [plan, engine] of engines) {
+    it(`runs the unrolled variant exactly where the plan says so (${plan}, engine trace)`, async () => {
+      const e = engine();
+      const x = e.gpu.upload(normal(ROWS * 10, 3, 1));
+      const t = e.gpu.upload(classTargets(ROWS, 10, 2));
+      const fixedCols = async (op: 'crossEntropy' | 'logSoftmax', work: () => Promise<unknown>) => {
+        const run = await traced(e, work);
+        releaseAll(run.result);
+        return rowDispatches(run.dispatches, op).map((d) => d.constants.FIXED_COLS);
+      };
+      const ce = (options: Options) =>
+        fixedCols('crossEntropy', () => e.gpu.crossEntropy(x, t, { shape: [ROWS, 10], ...options }));
+      try {
+        const unrolled = e.tuning === 'cpu' ? '10' : undefined;
+        expect(await ce({}), 'cross_entropy').toEqual([unrolled]);
+        const ls = await fixedCols('logSoftmax', () => e.gpu.logSoftmax(x, { shape: [ROWS, 10] }));
+        expect(ls, 'log_softmax').toEqual([unrolled]);
+        expect(await ce({ softcap: 5 }), 'a soft cap takes the loop').toEqual([undefined]);
+        expect(await ce({ labelSmoothing: 0.1 }), 'smoothing takes the loop').toEqual([undefined]);
+      } finally {
+        x.release();
+        t.release();
+      }
+    });
+  }
 });
 
 for (const [plan, engine] of engines) {

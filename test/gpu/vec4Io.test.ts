@@ -2,25 +2,28 @@
 // (shaders/element_io_f32_vec4[_in_place].wgsl), against the f64 reference on both launch plans: every cross-entropy
 // path that reads through the element I/O (hard labels, the short-row and cached variants, split rows, soft targets,
 // smoothing, classDim 1, in place, forward only), log-softmax and softmax, and the shapes and offsets that are not
-// aligned and must fall back to the plain f32 variant. Where the adapter has timestamp queries, the profile shows
-// which variant ran.
+// aligned and must fall back to the plain f32 variant. The engine's trace shows which variant ran, on every adapter.
 import { describe, expect, it } from 'vitest';
 import { createEngine, reference, type CrossEntropyOptions, type Engine, type GpuTensor } from '../../src/index.js';
 import { expectClose } from '../helpers/compare.js';
 import { classTargets, logitsFor, normal, softTargets } from '../helpers/data.js';
 import { useBothPlans } from '../helpers/engine.js';
 import { BufferUsage } from '../../src/gpu/flags.js';
+import { ioOf, traced, variantsOf } from '../helpers/trace.js';
 
 const engines = useBothPlans({ vec4Io: true });
 
 type Options = Omit<CrossEntropyOptions, 'shape'>;
 
-/** The element-I/O variant of the cross_entropy dispatches of one call (null without timestamp queries). */
-async function variantOf(e: Engine, x: GpuTensor, t: GpuTensor, shape: number[], options: Options & { inPlace?: boolean } = {}): Promise<string[] | null> {
-  if (!e.device?.features.has('timestamp-query')) return null;
-  const run = await e.profile(() => e.gpu.crossEntropy(x, t, { shape, ...options }));
-  for (const tensor of [run.result.loss, run.result.grad, run.result.weightSum, run.result.zLoss]) if (tensor !== x) tensor?.release();
-  return run.timings.filter((d) => d.kernel.startsWith('cross_entropy{')).map((d) => /\[([^\]]*)\]$/.exec(d.kernel)?.[1] ?? 'f32');
+/** The element-I/O variants of the cross_entropy dispatches of one call, from the engine's trace. */
+function variantOf(
+  e: Engine,
+  x: GpuTensor,
+  t: GpuTensor,
+  shape: number[],
+  options: Options & { inPlace?: boolean } = {},
+): Promise<string[]> {
+  return variantsOf(e, 'crossEntropy', () => e.gpu.crossEntropy(x, t, { shape, ...options }), [x]);
 }
 
 it('vec4Io must be a boolean', async () => {
@@ -55,7 +58,9 @@ for (const [plan, engine] of engines) {
           zLoss: options.zLoss,
           softcap: options.softcap,
         });
-        const got = await engine().crossEntropy(x, target, { shape: [rows, cols], ...options });
+        const run = await traced(engine(), () => engine().crossEntropy(x, target, { shape: [rows, cols], ...options }));
+        expect(ioOf(run.dispatches, 'crossEntropy'), `${label}: every row starts on 16 bytes`).toEqual(['f32-vec4']);
+        const got = run.result;
         expectClose(got.loss as number | Float32Array, want.loss, `${label}: loss`);
         if (grad) expectClose(got.grad!, want.grad!, `${label}: grad`);
       }
@@ -103,22 +108,20 @@ for (const [plan, engine] of engines) {
       }
     });
 
-    it('takes the vec4 variant exactly where rows are aligned (seen in the profile where the adapter has timestamps)', async () => {
+    it('takes the vec4 variant exactly where rows are aligned (engine trace)', async () => {
       const e = engine();
       const aligned = e.gpu.upload(normal(16 * 64, 3, 21));
       const odd = e.gpu.upload(normal(16 * 63, 3, 22));
       const t = e.gpu.upload(classTargets(16, 63, 23));
       try {
-        const a = await variantOf(e, aligned, t, [16, 64]);
-        const b = await variantOf(e, odd, t, [16, 63]);
-        const c = await variantOf(e, aligned, t, [16, 64], { inPlace: true });
-        if (a === null || b === null || c === null) {
-          console.info(`vec4 I/O: ${e.adapterInfo!.source} has no timestamp-query, so the variant that ran cannot be seen; the results above are checked`);
-          return;
-        }
-        expect(a, '64 classes').toEqual(['f32-vec4']);
-        expect(b, '63 classes').toEqual(['f32']);
-        expect(c, '64 classes in place').toEqual(['f32-vec4-in-place']);
+        expect(await variantOf(e, aligned, t, [16, 64]), '64 classes').toEqual(['f32-vec4']);
+        expect(await variantOf(e, odd, t, [16, 63]), '63 classes').toEqual(['f32']);
+        const inPlace = await variantOf(e, aligned, t, [16, 64], { inPlace: true });
+        expect(inPlace, '64 classes in place').toEqual(['f32-vec4-in-place']);
+        const softmax = (input: GpuTensor, cols: number) =>
+          variantsOf(e, 'logSoftmax', () => e.gpu.softmax(input, { shape: [16, cols] }));
+        expect(await softmax(aligned, 64), 'softmax, 64 classes').toEqual(['f32-vec4']);
+        expect(await softmax(odd, 63), 'softmax, 63 classes').toEqual(['f32']);
       } finally {
         for (const tensor of [aligned, odd, t]) tensor.release();
       }

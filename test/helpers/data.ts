@@ -59,3 +59,24 @@ export function rowsPastOneBinding(device: GPUDevice | null, cols: number): numb
   const limit = device?.limits.maxStorageBufferBindingSize ?? 128 * 2 ** 20;
   return Math.min(Math.floor(limit / (cols * 4)) + 3, 300);
 }
+
+/**
+ * rowsPastOneBinding, for a test whose point is chunking: skips the test (saying why) where those rows still fit one
+ * binding (SwiftShader binds 1 GiB, past the 300-row cap); the llvmpipe project (128 MiB bindings) runs it.
+ */
+export function rowsPastOneBindingOrSkip(
+  ctx: { skip: (note?: string) => never },
+  device: GPUDevice | null,
+  cols: number,
+): number {
+  const rows = rowsPastOneBinding(device, cols);
+  const limit = device?.limits.maxStorageBufferBindingSize ?? 128 * 2 ** 20;
+  if (rows * cols * 4 <= limit) {
+    const mib = limit / 2 ** 20;
+    ctx.skip(
+      `${rows} rows of ${cols} values fit one ${mib} MiB storage binding here: nothing is chunked; an adapter with ` +
+        'smaller bindings (llvmpipe) runs this',
+    );
+  }
+  return rows;
+}

@@ -12,17 +12,19 @@ import { create, globals } from 'webgpu';
 import { afterAll, beforeAll } from 'vitest';
 import { acquireDevice } from '../../src/gpu/adapter.js';
 import type { NodeAdapter } from '../../src/index.js';
+import { catchGpuErrors } from './engine.js';
 
-/** Make tfjs's 'webgpu' backend one on a Dawn device of the project's adapter; undefined when there is no adapter. */
-export function useTfjsWebGpu(): () => WebGPUBackend | undefined {
+/**
+ * Make tfjs's 'webgpu' backend one on a Dawn device of the project's adapter (a missing adapter fails the file, as in
+ * useGpuEngine), each test inside that device's error scopes (catchGpuErrors).
+ */
+export function useTfjsWebGpu(): () => WebGPUBackend {
   let backend: WebGPUBackend | undefined;
   let keepAlive: unknown;
   beforeAll(async () => {
-    const acquired = await acquireDevice((process.env.XENTROPY_ADAPTER ?? 'auto') as NodeAdapter);
-    if (!acquired) {
-      if (process.env.CI) throw new Error('no WebGPU adapter');
-      return;
-    }
+    const adapter = (process.env.XENTROPY_ADAPTER ?? 'auto') as NodeAdapter;
+    const acquired = await acquireDevice(adapter);
+    if (!acquired) throw new Error(`no WebGPU adapter '${adapter}'`);
     Object.assign(globalThis, globals);
     // dawn.node waits for GPU promises by polling with setImmediate, which takes a core from SwiftShader's workers;
     // tfjs training loops await often, so poll on a 1 ms timer instead (as the bench does; this process only).
@@ -40,6 +42,7 @@ export function useTfjsWebGpu(): () => WebGPUBackend | undefined {
     if (!(await tf.setBackend('webgpu'))) throw new Error('tfjs: could not set the webgpu backend');
     backend = made;
   });
+  catchGpuErrors(() => backend?.device as GPUDevice | undefined);
   afterAll(() => {
     const device = backend?.device as GPUDevice | undefined;
     if (tf.findBackend('webgpu')) tf.removeBackend('webgpu');
@@ -47,7 +50,10 @@ export function useTfjsWebGpu(): () => WebGPUBackend | undefined {
     keepAlive = undefined;
     void keepAlive;
   });
-  return () => backend;
+  return () => {
+    if (!backend) throw new Error('tfjs webgpu backend not ready');
+    return backend;
+  };
 }
 
 /** `rows` points in `features` dimensions from `classes` blobs, deterministic: x, class indices, one-hot rows. */
