@@ -16,7 +16,7 @@ export function softTargets(rows: number, cols: number, seed: number): Float32Ar
   return y;
 }
 
-/** The value families of the core issue, applied to N(0, 3) logits. */
+/** The value families the GPU tests sweep, applied to N(0, 3) logits. */
 export type ValueFamily = 'normal' | 'shift+1e4' | 'shift-1e4' | 'scale1e3' | 'masked' | 'equal' | 'nan-row';
 
 export function logitsFor(family: ValueFamily, rows: number, cols: number, seed: number, target?: Int32Array): Float32Array<ArrayBuffer> {
